@@ -1,0 +1,1 @@
+"""Use cases over the one eventsourcing Application (the command side)."""

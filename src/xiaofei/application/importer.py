@@ -1,0 +1,261 @@
+"""CSV import of households from the national system's export (one row per member).
+
+Policy: **all-or-nothing**. The whole file is validated first; if any row is wrong, the answer lists every
+row error (row number as a spreadsheet shows it, header = row 1, and the field) and nothing is written.
+A valid file is written in one transaction. Importing the same file again (same county, same bytes) is
+a no-op that returns the first import's summary; a household already registered with exactly the same
+data is counted as ``unchanged``; one registered with *different* data is a row error (edits go through
+the edit endpoints, so every change keeps its reason and effective date).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
+from xiaofei.domain import ids
+from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
+from xiaofei.domain.imports import HouseholdImport
+from xiaofei.domain.registry import (
+    CATEGORIES,
+    LABOUR_CAPACITIES,
+    MONITORED_SUBTYPES,
+    POVERTY_CAUSES,
+    RELATIONS,
+    Household,
+)
+
+# Column → accepted header spellings (English code first, then the national export's Chinese header).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "county": ("county", "县", "县代码"),
+    "village_code": ("village_code", "村", "村代码", "行政村代码"),
+    "household_number": ("household_number", "户编号"),
+    "person_number": ("person_number", "人编号"),
+    "name": ("name", "姓名"),
+    "id_number": ("id_number", "身份证号", "证件号码"),
+    "relation": ("relation", "与户主关系"),
+    "labour_capacity": ("labour_capacity", "劳动技能"),
+    "causes": ("causes", "致贫原因"),
+    "category": ("category", "户类型"),
+    "subtype": ("subtype", "监测对象类型"),
+    "disability": ("disability", "残疾情况"),
+    "effective_date": ("effective_date", "识别日期"),
+}
+REQUIRED = ("village_code", "household_number", "person_number", "name", "id_number", "relation",
+            "labour_capacity", "category")
+HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
+MAX_ROWS = 500_000
+
+
+def _reverse(table: dict[str, str]) -> dict[str, str]:
+    out = {code: code for code in table}
+    out.update({zh: code for code, zh in table.items()})
+    return out
+
+
+_CATEGORY = _reverse(CATEGORIES)
+_SUBTYPE = _reverse(MONITORED_SUBTYPES)
+_CAUSE = _reverse(POVERTY_CAUSES)
+_RELATION = _reverse(RELATIONS)
+_LABOUR = _reverse(LABOUR_CAPACITIES)
+
+
+@dataclass
+class ImportResult:
+    file_sha256: str
+    rows: int
+    households: int
+    registered: int
+    unchanged: int
+    already_imported: bool
+    position: int
+
+
+@dataclass
+class _Group:
+    first_row: int
+    values: dict[str, str]
+    members: list[tuple[int, MemberInput]] = field(default_factory=list)
+
+
+def decode_csv(content: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel in a Chinese locale writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(FieldProblem("file", "is neither UTF-8 nor GB18030 text"))
+
+
+def _map_header(header: list[str]) -> dict[str, int]:
+    lookup = {alias: col for col, aliases in COLUMNS.items() for alias in aliases}
+    positions: dict[str, int] = {}
+    problems: list[FieldProblem] = []
+    for i, name in enumerate(header):
+        col = lookup.get(name.strip())
+        if col is None:
+            problems.append(FieldProblem(name.strip() or f"column {i + 1}", "unknown column", 1))
+        elif col in positions:
+            problems.append(FieldProblem(name.strip(), "column appears twice", 1))
+        else:
+            positions[col] = i
+    for col in REQUIRED:
+        if col not in positions:
+            problems.append(FieldProblem(col, f"required column missing (header {' or '.join(COLUMNS[col])})", 1))
+    if problems:
+        raise InvalidInput(problems)
+    return positions
+
+
+def _code(table: dict[str, str], raw: str, col: str, row: int, problems: list[FieldProblem]) -> str:
+    value = table.get(raw.strip())
+    if value is None:
+        problems.append(FieldProblem(col, f"{raw!r} is not one of {', '.join(sorted(set(table.values())))}", row))
+        return ""
+    return value
+
+
+def parse_households(county: str, text: str) -> tuple[int, list[tuple[int, HouseholdInput]]]:
+    """Parse and check the file's shape; return (data rows, households with their first row number)."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput(FieldProblem("file", "is empty")) from None
+    except csv.Error as e:
+        raise InvalidInput(FieldProblem("file", f"is not valid CSV: {e}", 1)) from None
+    cols = _map_header(header)
+    problems: list[FieldProblem] = []
+    groups: OrderedDict[str, _Group] = OrderedDict()
+    rows = 0
+    try:
+        for row_number, raw_row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in raw_row):
+                continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise InvalidInput(FieldProblem("file", f"has more than {MAX_ROWS} rows; split it"))
+            if len(raw_row) != len(header):
+                problems.append(FieldProblem("row", f"has {len(raw_row)} cells, header has {len(header)}", row_number))
+                continue
+            cell = {col: raw_row[i].strip() for col, i in cols.items()}
+            before = len(problems)
+            for col in REQUIRED:
+                if not cell[col]:
+                    problems.append(FieldProblem(col, "is required", row_number))
+            if "county" in cell and cell["county"] and cell["county"] != county:
+                problems.append(FieldProblem("county", f"row is for county {cell['county']}, import is for {county}", row_number))
+            if len(problems) > before:
+                continue
+            values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
+            group = groups.get(cell["household_number"])
+            if group is None:
+                group = groups[cell["household_number"]] = _Group(row_number, values)
+            else:
+                for col in HOUSEHOLD_LEVEL:
+                    if values[col] != group.values[col]:
+                        problems.append(FieldProblem(
+                            col, f"differs from row {group.first_row} of the same household", row_number))
+            group.members.append((row_number, MemberInput(
+                person_number=cell["person_number"],
+                name=cell["name"],
+                id_number=cell["id_number"],
+                relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
+                labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
+                disability=cell.get("disability") or None,
+            )))
+    except csv.Error as e:
+        raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
+
+    households: list[tuple[int, HouseholdInput]] = []
+    for number, group in groups.items():
+        row = group.first_row
+        v = group.values
+        category = _code(_CATEGORY, v["category"], "category", row, problems)
+        subtype = _code(_SUBTYPE, v["subtype"], "subtype", row, problems) if v.get("subtype") else None
+        causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
+        causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
+        effective = date(2014, 1, 1)
+        if v.get("effective_date"):
+            try:
+                effective = date.fromisoformat(v["effective_date"])
+            except ValueError:
+                problems.append(FieldProblem("effective_date", "must be a date YYYY-MM-DD", row))
+        households.append((row, HouseholdInput(
+            household_number=number,
+            village_code=v["village_code"],
+            category=category,
+            subtype=subtype,
+            causes=causes,
+            members=[m for _, m in group.members],
+            effective_date=effective,
+        )))
+    if problems:
+        raise InvalidInput(problems)
+    return rows, households
+
+
+class HouseholdImporter:
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.app = registry.app
+
+    def run(self, county: str, filename: str, content: bytes, actor: str) -> ImportResult:
+        self.registry.check_county_registered(county)
+        digest = hashlib.sha256(content).hexdigest()
+        try:
+            previous: HouseholdImport = self.app.repository.get(ids.import_batch_id(county, digest))
+        except AggregateNotFoundError:
+            pass
+        else:
+            return ImportResult(digest, previous.rows, previous.registered + previous.unchanged,
+                                previous.registered, previous.unchanged, True, self.app.head_position())
+
+        rows, parsed = parse_households(county, decode_csv(content))
+        if not parsed:
+            raise InvalidInput(FieldProblem("file", "has no data rows"))
+        problems: list[FieldProblem] = []
+        built: list[tuple[int, Household]] = []
+        for row, data in parsed:
+            try:
+                built.append((row, self.registry.build_household(county, data, "import", actor)))
+            except InvalidInput as e:
+                problems.extend(FieldProblem(p.field, p.reason, row) for p in e.problems)
+        if problems:
+            raise InvalidInput(problems)
+
+        existing = self.app.existing_versions([h.id for _, h in built])
+        new: list[Household] = []
+        unchanged = 0
+        for row, household in built:
+            if household.id not in existing:
+                new.append(household)
+                continue
+            current: Household = self.app.repository.get(household.id)
+            if current.same_registration(household.village_code, household.category, household.subtype,
+                                         household.causes, list(household.members.values())):
+                unchanged += 1
+            else:
+                problems.append(FieldProblem(
+                    "household_number",
+                    f"household {household.household_number} is already registered with different data; "
+                    "change it through the household endpoints", row))
+        if problems:
+            raise InvalidInput(problems)
+
+        batch = HouseholdImport(county=county, file_sha256=digest, filename=filename, rows=rows,
+                                registered=len(new), unchanged=unchanged, actor=actor)
+        try:
+            position = self.app.record(*new, batch)
+        except IntegrityError:
+            raise Conflict("another change to these households landed meanwhile; import the file again") from None
+        return ImportResult(digest, rows, len(built), len(new), unchanged, False, position)

@@ -1,0 +1,114 @@
+"""The one composition root: database, application, services, projectors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+
+from xiaofei.application.access import AccessService
+from xiaofei.application.app import XiaofeiApplication
+from xiaofei.application.importer import HouseholdImporter
+from xiaofei.application.pii import IdProtector
+from xiaofei.application.registry import RegistryService
+from xiaofei.config import Settings
+from xiaofei.database import Database, open_database, secret_key
+from xiaofei.projectors.base import ConnectionParams, Projector
+from xiaofei.projectors.catalog import PROJECTIONS
+
+log = logging.getLogger("xiaofei.bootstrap")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    app: XiaofeiApplication
+    params: ConnectionParams
+    registry: RegistryService
+    importer: HouseholdImporter
+    access: AccessService
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _projectors: list[Projector] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def projector(self, name: str) -> Projector:
+        return Projector(self.app, PROJECTIONS[name], self.params, batch_size=self.settings.projection_batch_size)
+
+    def start_projectors(self) -> None:
+        """Run every projection in a thread of this process (the simple default)."""
+        self._stop.clear()
+        for name in PROJECTIONS:
+            projector = self.projector(name)
+            thread = threading.Thread(target=projector.run_forever, args=(self._stop,), name=f"projector-{name}",
+                                      daemon=True)
+            thread.start()
+            self._projectors.append(projector)
+            self._threads.append(thread)
+
+    def projectors_alive(self) -> bool:
+        return all(t.is_alive() for t in self._threads)
+
+    def catch_up(self) -> None:
+        """Bring every projection up to the head of the log (used by CLI commands and tests)."""
+        for name in PROJECTIONS:
+            projector = self.projector(name)
+            try:
+                projector.run_until_idle()
+            finally:
+                projector.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        for p in self._projectors:
+            p.close()
+        self._threads.clear()
+        self._projectors.clear()
+        self.app.close()
+        self.database.stop()
+
+
+def setup_storage(database: Database) -> None:
+    """Create the event table and every read model once, under a lock (many processes may start together)."""
+    env = database.eventsourcing_env(create_table=True, pool_size=1)
+    params = ConnectionParams.from_env(env)
+    with params.connect(autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('xiaofei-setup'))")
+        try:
+            app = XiaofeiApplication(env=env)
+            try:
+                for projection in PROJECTIONS.values():
+                    projector = Projector(app, projection, params)
+                    try:
+                        projector.setup()
+                    finally:
+                        projector.close()
+            finally:
+                app.close()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('xiaofei-setup'))")
+
+
+def build(settings: Settings, database: Database | None = None) -> Services:
+    database = database or open_database(settings)
+    try:
+        setup_storage(database)
+        env = database.eventsourcing_env(create_table=False)
+        app = XiaofeiApplication(env=env)
+    except Exception:
+        database.stop()
+        raise
+    protector = IdProtector(secret_key(settings))
+    registry = RegistryService(app, protector)
+    return Services(
+        settings=settings,
+        database=database,
+        app=app,
+        params=ConnectionParams.from_env(env),
+        registry=registry,
+        importer=HouseholdImporter(registry),
+        access=AccessService(app),
+    )

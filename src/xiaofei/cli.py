@@ -1,0 +1,220 @@
+"""``xiaofei serve | project | rebuild | import households | token create | demo | events export``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from xiaofei import logs
+from xiaofei.config import SettingsError, load_settings
+
+log = logging.getLogger("xiaofei.cli")
+
+
+def _services(args: argparse.Namespace):  # noqa: ANN202 - imported lazily to keep --help fast
+    from xiaofei.bootstrap import build
+
+    settings = load_settings(
+        host=getattr(args, "host", None), port=getattr(args, "port", None),
+    )
+    logs.configure(settings.log_level)
+    return build(settings)
+
+
+def _print_first_admin(services) -> None:  # noqa: ANN001
+    issued = services.access.issue_first_admin()
+    if issued is not None:
+        print("=" * 72, flush=True)
+        print("First start: an admin token was created. It is shown ONCE; keep it safe:", flush=True)
+        print(f"  {issued.secret}", flush=True)
+        print("=" * 72, flush=True)
+
+
+def load_demo(services) -> None:  # noqa: ANN001
+    """Register the demo county, import its households, and issue a demo official token."""
+    from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv
+    from xiaofei.domain.errors import AlreadyExists
+
+    try:
+        services.registry.register_county(COUNTY, COUNTY_NAME, PROVINCE, "system:demo")
+    except AlreadyExists:
+        pass
+    result = services.importer.run(COUNTY, "demo-上犹县.csv", demo_csv(), "system:demo")
+    print(f"demo county {COUNTY} {COUNTY_NAME}: {result.households} households "
+          f"({'already loaded' if result.already_imported else f'{result.registered} registered'})", flush=True)
+    if not result.already_imported:
+        issued = services.access.issue("county_official", [COUNTY], None, "demo official", "system:demo")
+        print(f"demo county_official token for {COUNTY} (shown once): {issued.secret}", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from xiaofei.http.app import create_app
+
+    services = _services(args)
+    try:
+        _print_first_admin(services)
+        if args.demo:
+            load_demo(services)
+        if services.settings.run_projectors:
+            services.start_projectors()
+        settings = services.settings
+        print(f"xiaofei on http://{settings.host}:{settings.port}  (API docs: /schema)", flush=True)
+        uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
+                    access_log=False, lifespan="on")
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    services = _services(args)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        services.start_projectors()
+        print("projectors running; Ctrl-C to stop", flush=True)
+        while not stop.wait(1.0):
+            if not services.projectors_alive():
+                log.error("a projector thread stopped")
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from xiaofei.projectors.base import rebuild
+    from xiaofei.projectors.catalog import PROJECTIONS
+
+    if args.name not in PROJECTIONS:
+        print(f"unknown projection {args.name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
+        return 2
+    services = _services(args)
+    try:
+        applied = rebuild(services.app, PROJECTIONS[args.name], services.params,
+                          batch_size=services.settings.projection_batch_size)
+        print(f"rebuilt {args.name}: {applied} events applied, swapped in", flush=True)
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_import_households(args: argparse.Namespace) -> int:
+    from xiaofei.domain.errors import InvalidInput, XiaofeiError
+
+    services = _services(args)
+    try:
+        content = Path(args.file).read_bytes()
+        try:
+            result = services.importer.run(args.county, Path(args.file).name, content, "cli:import")
+        except InvalidInput as e:
+            for p in e.problems:
+                print(f"row {p.row if p.row is not None else '-'}: {p.field}: {p.reason}", file=sys.stderr)
+            return 1
+        except XiaofeiError as e:
+            print(f"refused: {e.detail}", file=sys.stderr)
+            return 1
+        services.catch_up()
+        print(f"{result.rows} rows, {result.households} households: {result.registered} registered, "
+              f"{result.unchanged} unchanged{' (file already imported)' if result.already_imported else ''}")
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from xiaofei.domain.errors import XiaofeiError
+
+    services = _services(args)
+    try:
+        try:
+            issued = services.access.issue(args.role, args.county or [], args.organisation, args.label, "cli:token")
+        except XiaofeiError as e:
+            print(f"refused: {e.detail}", file=sys.stderr)
+            return 2
+        services.catch_up()
+        print(issued.secret)
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    services = _services(args)
+    try:
+        load_demo(services)
+        services.catch_up()
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_events_export(args: argparse.Namespace) -> int:
+    from xiaofei.catalogue import export
+
+    names = export(Path(args.dir))
+    print(f"wrote {len(names)} files to {args.dir}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xiaofei", description="Consumption and employment assistance bookkeeping.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP API (and the projectors, unless XIAOFEI_RUN_PROJECTORS=false)")
+    s.add_argument("--demo", action="store_true", help="load the demo county (上犹县, 3,000 households) first")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    sub.add_parser("project", help="run the projectors alone").set_defaults(func=cmd_project)
+
+    r = sub.add_parser("rebuild", help="rebuild a projection into fresh tables and swap it in")
+    r.add_argument("name")
+    r.set_defaults(func=cmd_rebuild)
+
+    imp = sub.add_parser("import", help="bulk imports")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    ih = imp_sub.add_parser("households", help="import households from a CSV file")
+    ih.add_argument("file")
+    ih.add_argument("--county", required=True)
+    ih.set_defaults(func=cmd_import_households)
+
+    tok = sub.add_parser("token", help="API tokens")
+    tok_sub = tok.add_subparsers(dest="what", required=True)
+    tc = tok_sub.add_parser("create", help="create a token and print its secret once")
+    tc.add_argument("--role", required=True)
+    tc.add_argument("--county", action="append", help="county code (repeat for several)")
+    tc.add_argument("--organisation")
+    tc.add_argument("--label", default="")
+    tc.set_defaults(func=cmd_token_create)
+
+    sub.add_parser("demo", help="load the demo county").set_defaults(func=cmd_demo)
+
+    ev = sub.add_parser("events", help="the event catalogue")
+    ev_sub = ev.add_subparsers(dest="what", required=True)
+    ex = ev_sub.add_parser("export", help="write one JSON Schema and one example per event type and version")
+    ex.add_argument("--dir", default="events")
+    ex.set_defaults(func=cmd_events_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

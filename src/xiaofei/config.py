@@ -1,0 +1,95 @@
+"""Typed settings, read from the environment once; nothing connects at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+ENV_PREFIX = "XIAOFEI_"
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting xiaofei reads. The field name upper-cased, prefixed ``XIAOFEI_``, is its variable.
+
+    ``deploy/example.env`` lists each one; ``tests/unit/test_config.py`` fails when they drift apart.
+    """
+
+    database_url: str | None = None
+    """PostgreSQL URL. Unset: start an embedded PostgreSQL (pgserver) in ``data_dir``."""
+    data_dir: str = ".xiaofei-data"
+    """Where the embedded PostgreSQL and the generated secret key live."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    secret_key: str | None = None
+    """64 hex chars: keys the ID-number hash and encryption. Unset: generated once into ``data_dir``."""
+    run_projectors: bool = True
+    """``xiaofei serve`` also runs the projectors in-process (set false when a separate projector runs)."""
+    read_wait_seconds: float = 5.0
+    """How long a query with ``min_position`` waits for the projections before answering 503."""
+    projection_batch_size: int = 1000
+    """Events per projector transaction during catch-up."""
+    db_pool_size: int = 8
+    """Connections in the asyncpg read pool."""
+    max_upload_bytes: int = 20_000_000
+    """Largest request body accepted (CSV imports)."""
+
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+def _coerce(name: str, raw: str, annotation: Any) -> Any:
+    text = raw.strip()
+    if annotation in (bool, "bool"):
+        lowered = text.lower()
+        if lowered in {"1", "true", "yes", "y", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "n", "off"}:
+            return False
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a boolean, got {raw!r}")
+    if annotation in (int, "int"):
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected an integer, got {raw!r}") from None
+    if annotation in (float, "float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a number, got {raw!r}") from None
+    return text or None if "None" in str(annotation) else text
+
+
+def setting_names() -> list[str]:
+    """The environment variable names of every setting, in declaration order."""
+    return [f"{ENV_PREFIX}{field.upper()}" for field in Settings.__struct_fields__]
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``environ`` (default: the process environment) plus explicit overrides."""
+    env = os.environ if environ is None else environ
+    hints = {f.name: f.type for f in msgspec.structs.fields(Settings)}
+    values: dict[str, Any] = {}
+    for field, annotation in hints.items():
+        key = f"{ENV_PREFIX}{field.upper()}"
+        if key in env:
+            values[field] = _coerce(field, env[key], annotation)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    if settings.secret_key is not None:
+        try:
+            if len(bytes.fromhex(settings.secret_key)) != 32:
+                raise ValueError
+        except ValueError:
+            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY: expected 64 hex characters") from None
+    if settings.projection_batch_size < 1 or settings.projection_batch_size > 2000:
+        raise SettingsError(f"{ENV_PREFIX}PROJECTION_BATCH_SIZE: expected 1..2000")
+    return settings

@@ -1,0 +1,89 @@
+"""Where PostgreSQL is: a configured URL, or an embedded server (pgserver) in the data directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from xiaofei.config import Settings
+
+log = logging.getLogger("xiaofei.database")
+
+EMBEDDED_DBNAME = "xiaofei"
+
+
+@dataclass
+class Database:
+    """A reachable PostgreSQL database, plus how to stop it if we started it."""
+
+    dsn: str
+    embedded_server: Any | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def eventsourcing_env(self, *, create_table: bool = False, pool_size: int = 4) -> dict[str, str]:
+        """Environment for eventsourcing's PostgreSQL persistence, derived from the DSN."""
+        parts = urlparse(self.dsn)
+        query = parse_qs(parts.query)
+        host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": host,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(pool_size),
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "CREATE_TABLE": "y" if create_table else "n",
+        }
+
+    def stop(self) -> None:
+        if self.embedded_server is not None and not self._stopped:
+            self._stopped = True
+            self.embedded_server.cleanup()
+
+
+def start_embedded(data_dir: Path) -> Database:
+    """Start (or join) the embedded PostgreSQL in ``data_dir/pg`` and make sure our database exists."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DBNAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DBNAME};")
+    base = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
+    dsn = base.replace("/postgres?", f"/{EMBEDDED_DBNAME}?", 1)
+    log.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir / "pg")})
+    return Database(dsn=dsn, embedded_server=server)
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.database_url:
+        return Database(dsn=settings.database_url)
+    return start_embedded(settings.resolved_data_dir())
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The 32-byte key for ID hashing and sealing: from settings, else generated once into the data dir."""
+    if settings.secret_key:
+        return bytes.fromhex(settings.secret_key)
+    path = settings.resolved_data_dir() / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        log.warning("generated a new secret key", extra={"path": str(path)})
+    return bytes.fromhex(path.read_text().strip())

@@ -1,0 +1,87 @@
+"""Access: API tokens with a role and a scope (counties, or one organisation)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from xiaofei.domain import ids
+
+from xiaofei.domain.errors import Conflict, invalid
+
+ROLES: dict[str, str] = {
+    "admin": "platform operator",
+    "county_official": "乡村振兴局/扶贫办/人社局 staff",
+    "auditor": "audit and discipline staff (read-only)",
+    "seller": "certified market entity",
+    "employer": "enterprise or cooperative running workshops",
+    "buyer": "budget unit, enterprise, union or individual",
+}
+COUNTY_SCOPED_ROLES = frozenset({"county_official", "auditor"})
+ORGANISATION_SCOPED_ROLES = frozenset({"seller", "employer", "buyer"})
+
+
+def check_scope(role: str, counties: list[str], organisation_id: str | None) -> None:
+    if role not in ROLES:
+        raise invalid("role", f"must be one of {', '.join(ROLES)}")
+    if role in COUNTY_SCOPED_ROLES and not counties:
+        raise invalid("counties", f"a {role} token needs at least one county")
+    if role in ORGANISATION_SCOPED_ROLES and not organisation_id:
+        raise invalid("organisation_id", f"a {role} token is scoped to one organisation")
+    if role == "admin" and (counties or organisation_id):
+        raise invalid("counties", "an admin token is not scoped")
+    for code in counties:
+        if len(code) != 6 or not code.isdigit():
+            raise invalid("counties", f"{code!r} is not a 6-digit county code")
+
+
+class ApiToken(Aggregate):
+    """A bearer token. Only its SHA-256 hash is ever stored; the secret is shown once, at issue."""
+
+    class Issued(Aggregate.Created):
+        token_hash: str
+        role: str
+        counties: list[str]
+        organisation_id: str | None
+        label: str
+        actor: str
+
+    @event(Issued)
+    def __init__(
+        self, token_hash: str, role: str, counties: list[str], organisation_id: str | None, label: str, actor: str
+    ) -> None:
+        self.token_hash = token_hash
+        self.role = role
+        self.counties = list(counties)
+        self.organisation_id = organisation_id
+        self.label = label
+        self.revoked = False
+
+    class Revoked(Aggregate.Event):
+        reason: str
+        actor: str
+
+    def revoke(self, reason: str, actor: str) -> None:
+        if self.revoked:
+            raise Conflict("the token is already revoked")
+        self._revoked(reason=reason, actor=actor)
+
+    @event(Revoked)
+    def _revoked(self, reason: str, actor: str) -> None:
+        self.revoked = True
+
+
+class FirstAdminIssued(Aggregate):
+    """Marks that the first start created the admin token, so a second start does not make another."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ids.bootstrap_marker_id()
+
+    class Marked(Aggregate.Created):
+        token_id: str
+
+    @event(Marked)
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id

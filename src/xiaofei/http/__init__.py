@@ -1,0 +1,1 @@
+"""HTTP interface: ``create_app()``, controllers, auth, problem+json errors."""

@@ -1,0 +1,57 @@
+"""``create_app()``: the Litestar application over already-built services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from xiaofei import __version__
+from xiaofei.bootstrap import Services
+from xiaofei.http.auth import PUBLIC, BearerAuth, request_id_middleware, role_guard
+from xiaofei.http.errors import EXCEPTION_HANDLERS
+from xiaofei.http.routes import CONTROLLERS
+
+
+def create_app(services: Services) -> Litestar:
+    """Build the HTTP app. The asyncpg read pool opens and closes with the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(services.database.dsn, min_size=1, max_size=services.settings.db_pool_size)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    recorder = services.app.recorder
+    events_table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'  # type: ignore[attr-defined]
+    app = Litestar(
+        route_handlers=CONTROLLERS,
+        lifespan=[lifespan],
+        middleware=[request_id_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
+        guards=[role_guard],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=services.settings.max_upload_bytes,
+        logging_config=None,
+        openapi_config=OpenAPIConfig(
+            title="xiaofei",
+            version=__version__,
+            description="Event-sourced consumption (消费帮扶) and employment (就业帮扶) assistance bookkeeping.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+    app.state.services = services
+    app.state.events_table = events_table
+    return app
+
+
+__all__ = ["AppConfig", "create_app"]

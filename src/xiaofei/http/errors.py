@@ -1,0 +1,99 @@
+"""One mapping from exceptions to ``application/problem+json`` (RFC 9457) responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from xiaofei.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, XiaofeiError
+from xiaofei.logs import request_id_var
+from xiaofei.queries.status import StaleRead
+
+log = logging.getLogger("xiaofei.http")
+
+PROBLEM = "application/problem+json"
+
+_STATUS = {InvalidInput: 422, NotFound: 404, AlreadyExists: 409, Conflict: 409, Forbidden: 403}
+
+
+def problem(status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    rid = request_id_var.get()
+    if rid:
+        body["request_id"] = rid
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _status_of(exc: XiaofeiError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 400
+
+
+def domain_error(_: Request[Any, Any, Any], exc: XiaofeiError) -> Response[dict[str, Any]]:
+    errors = None
+    if isinstance(exc, InvalidInput):
+        errors = [{k: v for k, v in (("field", p.field), ("reason", p.reason), ("row", p.row)) if v is not None}
+                  for p in exc.problems]
+    return problem(_status_of(exc), exc.title, exc.detail, errors)
+
+
+_AT = re.compile(r"\s*-\s*at\s*`\$\.?([^`]*)`")
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        key = item.get("key")
+        match = _AT.search(message)
+        if match:
+            key = match.group(1) or key
+            message = _AT.sub("", message)
+        errors.append({"field": key or item.get("source") or "body", "reason": message})
+    if not errors:
+        errors.append({"field": "body", "reason": exc.detail})
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return problem(400, "Invalid request", detail, errors)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    return problem(exc.status_code, _title(exc.status_code), exc.detail, headers=exc.headers)
+
+
+def stale_read(_: Request[Any, Any, Any], exc: StaleRead) -> Response[dict[str, Any]]:
+    return problem(503, "Read model not caught up", str(exc), headers={"Retry-After": "1"})
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(500, "Internal error", "the server failed; the request id identifies it in the logs")
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    XiaofeiError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    StaleRead: stale_read,
+    Exception: internal_error,
+}
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM", "MediaType", "problem"]

@@ -1,0 +1,242 @@
+"""Controllers: thin, typed, each declaring who may call it (``opt=roles(...)`` or ``public``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from anyio import to_thread
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Response
+
+from xiaofei.application.registry import HouseholdInput, MemberInput
+from xiaofei.bootstrap import Services
+from xiaofei.domain.errors import invalid
+from xiaofei.http.auth import Principal, public, roles
+from xiaofei.http.schemas import (
+    CategoryChange,
+    CommandAccepted,
+    CountyCreate,
+    Health,
+    HouseholdCreate,
+    IdRevealed,
+    IdRevealRequest,
+    ImportSummary,
+    MemberAdd,
+    MemberCreate,
+    MemberRemove,
+    OtherIncomeDeclare,
+    TokenCreate,
+    TokenIssued,
+    TokenRevoke,
+)
+from xiaofei.projectors.catalog import PROJECTIONS
+from xiaofei.queries import registry as rq
+from xiaofei.queries import status
+from xiaofei.queries.models import CountyView, HouseholdPage, HouseholdView, ProjectionStatus, VillageCategoryCount
+
+T = TypeVar("T")
+AnyRequest = Request[Principal, Any, Any]
+MinPosition = Annotated[int | None, QueryParameter(
+    ge=0, description="Wait (bounded) until the read model has processed this log position; 503 if it does not.")]
+
+READERS = ("county_official", "auditor")
+OFFICIAL = ("county_official",)
+
+
+def _services(request: AnyRequest) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def _command(fn: Callable[[], T]) -> T:
+    """The event store is synchronous: run use cases off the event loop."""
+    return await to_thread.run_sync(fn)
+
+
+async def _fresh(request: AnyRequest, min_position: int | None, *projections: str) -> Any:
+    pool = request.app.state.pool
+    await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds)
+    return pool
+
+
+def _scoped(request: AnyRequest, county: str) -> Principal:
+    principal = request.user
+    principal.check_county(county)
+    return principal
+
+
+def _member(m: MemberCreate) -> MemberInput:
+    return MemberInput(m.person_number, m.name, m.id_number, m.relation, m.labour_capacity, m.disability)
+
+
+class SystemController(Controller):
+    tags = ["system"]
+
+    @get("/health", operation_id="health", opt=public, summary="Liveness")
+    async def health(self) -> Health:
+        return Health(status="ok")
+
+    @get("/ready", operation_id="ready", opt=public, summary="Readiness: database reachable, projectors running")
+    async def ready(self, request: AnyRequest) -> Response[Health]:
+        services = _services(request)
+        try:
+            await request.app.state.pool.fetchval("SELECT 1")
+        except Exception:
+            return Response(Health(status="database unreachable"), status_code=503)
+        if services.settings.run_projectors and not services.projectors_alive():
+            return Response(Health(status="projectors stopped", projectors="down"), status_code=503)
+        return Response(Health(status="ready", projectors="running" if services.settings.run_projectors else "external"))
+
+    @get("/projections", operation_id="listProjections", opt=roles("admin", *READERS),
+         summary="Each projection's position in the log and its lag")
+    async def projections(self, request: AnyRequest) -> list[ProjectionStatus]:
+        return await status.statuses(request.app.state.pool, list(PROJECTIONS), request.app.state.events_table)
+
+
+class AdminController(Controller):
+    tags = ["admin"]
+
+    @post("/admin/tokens", operation_id="issueToken", opt=roles("admin"),
+          summary="Issue an API token (the secret is returned once)")
+    async def issue_token(self, request: AnyRequest, data: JSONBody[TokenCreate]) -> TokenIssued:
+        access = _services(request).access
+        issued = await _command(lambda: access.issue(data.role, list(data.counties), data.organisation_id,
+                                                     data.label, request.user.actor))
+        return TokenIssued(token_id=issued.token_id, token=issued.secret, role=issued.role, counties=issued.counties,
+                           organisation_id=issued.organisation_id, position=issued.position)
+
+    @post("/admin/tokens/{token_id:uuid}/revoke", operation_id="revokeToken", opt=roles("admin"),
+          summary="Revoke a token")
+    async def revoke_token(self, request: AnyRequest, token_id: FromPath[UUID], data: JSONBody[TokenRevoke]) -> CommandAccepted:
+        access = _services(request).access
+        return CommandAccepted(position=await _command(lambda: access.revoke(token_id, data.reason, request.user.actor)))
+
+    @post("/counties", operation_id="registerCounty", opt=roles("admin"), summary="Register a county")
+    async def register_county(self, request: AnyRequest, data: JSONBody[CountyCreate]) -> CommandAccepted:
+        registry = _services(request).registry
+        return CommandAccepted(position=await _command(
+            lambda: registry.register_county(data.code, data.name, data.province, request.user.actor)))
+
+    @get("/counties", operation_id="listCounties", opt=roles("admin", *READERS),
+         summary="Counties on the platform (officials and auditors see their own)")
+    async def list_counties(self, request: AnyRequest, min_position: MinPosition = None) -> list[CountyView]:
+        pool = await _fresh(request, min_position, "registry")
+        principal = request.user
+        return await rq.counties(pool, None if principal.role == "admin" else sorted(principal.counties))
+
+
+class RegistryController(Controller):
+    path = "/counties/{county:str}"
+    tags = ["registry"]
+
+    @post("/households", operation_id="registerHousehold", opt=roles(*OFFICIAL),
+          summary="Register a household (户) with its members")
+    async def register_household(self, request: AnyRequest, county: FromPath[str],
+                                 data: JSONBody[HouseholdCreate]) -> CommandAccepted:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        household = HouseholdInput(data.household_number, data.village_code, data.category, data.subtype,
+                                   list(data.causes), [_member(m) for m in data.members], data.effective_date)
+        return CommandAccepted(position=await _command(
+            lambda: registry.register_household(county, household, principal.actor)))
+
+    @get("/households/{household_number:str}", operation_id="getHousehold", opt=roles(*READERS),
+         summary="A household by number, members' ID numbers masked")
+    async def get_household(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                            min_position: MinPosition = None) -> HouseholdView:
+        _scoped(request, county)
+        pool = await _fresh(request, min_position, "registry")
+        found = await rq.household(pool, county, household_number)
+        if found is None:
+            raise NotFoundException(f"no household {household_number} in county {county}")
+        return found
+
+    @get("/villages/{village_code:str}/households", operation_id="listVillageHouseholds", opt=roles(*READERS),
+         summary="Households of a village, paged by household number")
+    async def village_households(
+        self, request: AnyRequest, county: FromPath[str], village_code: FromPath[str],
+        after: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        min_position: MinPosition = None,
+    ) -> HouseholdPage:
+        _scoped(request, county)
+        pool = await _fresh(request, min_position, "registry")
+        return await rq.village_households(pool, county, village_code, after, limit)
+
+    @get("/category-counts", operation_id="categoryCountsByVillage", opt=roles(*READERS),
+         summary="Households per category per village")
+    async def category_counts(self, request: AnyRequest, county: FromPath[str],
+                              village: FromQuery[str | None] = None,
+                              min_position: MinPosition = None) -> list[VillageCategoryCount]:
+        _scoped(request, county)
+        pool = await _fresh(request, min_position, "registry")
+        return await rq.category_counts(pool, county, village)
+
+    @post("/households/{household_number:str}/members", operation_id="addMember", opt=roles(*OFFICIAL),
+          summary="Add a member to a household")
+    async def add_member(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                         data: JSONBody[MemberAdd]) -> CommandAccepted:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        return CommandAccepted(position=await _command(lambda: registry.add_member(
+            county, household_number, _member(data.member), data.joined_on, data.reason, principal.actor)))
+
+    @post("/households/{household_number:str}/members/{person_number:str}/removal", operation_id="removeMember",
+          opt=roles(*OFFICIAL), summary="Record that a member left the household")
+    async def remove_member(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                            person_number: FromPath[str], data: JSONBody[MemberRemove]) -> CommandAccepted:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        return CommandAccepted(position=await _command(lambda: registry.remove_member(
+            county, household_number, person_number, data.left_on, data.reason, principal.actor)))
+
+    @post("/households/{household_number:str}/category-changes", operation_id="changeCategory",
+          opt=roles(*OFFICIAL), summary="Change a household's category, with effective date and reason")
+    async def change_category(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                              data: JSONBody[CategoryChange]) -> CommandAccepted:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        return CommandAccepted(position=await _command(lambda: registry.change_category(
+            county, household_number, data.category, data.subtype, data.effective_date, data.reason, data.note,
+            principal.actor)))
+
+    @post("/households/{household_number:str}/other-income", operation_id="declareOtherIncome",
+          opt=roles(*OFFICIAL), summary="Declare income found at the yearly home verification (年度收入核实)")
+    async def declare_other_income(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                                   data: JSONBody[OtherIncomeDeclare]) -> CommandAccepted:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        return CommandAccepted(position=await _command(lambda: registry.declare_other_income(
+            county, household_number, data.year, data.income_type, data.amount_fen, data.note, principal.actor)))
+
+    @post("/households/{household_number:str}/members/{person_number:str}/id-number-reveals",
+          operation_id="revealIdNumber", opt=roles(*OFFICIAL),
+          summary="Show a member's full ID number for a stated purpose (recorded for audit)")
+    async def reveal_id_number(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                               person_number: FromPath[str], data: JSONBody[IdRevealRequest]) -> IdRevealed:
+        principal = _scoped(request, county)
+        registry = _services(request).registry
+        number, position = await _command(lambda: registry.reveal_id_number(
+            county, household_number, person_number, data.purpose, principal.actor))
+        return IdRevealed(id_number=number, position=position)
+
+    @post("/household-imports", operation_id="importHouseholds", opt=roles(*OFFICIAL),
+          summary="Import households from CSV (text/csv body, one row per member); all-or-nothing")
+    async def import_households(self, request: AnyRequest, county: FromPath[str],
+                                filename: FromQuery[str] = "upload.csv") -> ImportSummary:
+        principal = _scoped(request, county)
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith(("text/csv", "application/csv", "application/octet-stream")):
+            raise invalid("content-type", "send the CSV file as the body with Content-Type: text/csv")
+        body = await request.body()
+        importer = _services(request).importer
+        result = await _command(lambda: importer.run(county, filename, body, principal.actor))
+        return ImportSummary(file_sha256=result.file_sha256, rows=result.rows, households=result.households,
+                             registered=result.registered, unchanged=result.unchanged,
+                             already_imported=result.already_imported, position=result.position)
+
+
+CONTROLLERS = [SystemController, AdminController, RegistryController]

@@ -1,0 +1,115 @@
+"""Request and response bodies (msgspec Structs). Constraints here are checked before any use case runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+Code6 = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6-digit county code")]
+Village = Annotated[str, msgspec.Meta(pattern=r"^\d{12}$", description="12-digit village code")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class CommandAccepted(msgspec.Struct, kw_only=True):
+    position: int
+    """Log position this command produced: pass it as ``min_position`` to read your write."""
+
+
+class CountyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code6
+    name: Text
+    province: Text
+
+
+class TokenCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    role: str
+    counties: list[Code6] = []
+    organisation_id: str | None = None
+    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class TokenIssued(msgspec.Struct, kw_only=True):
+    token_id: UUID
+    token: str
+    """The secret. Shown once; only its hash is kept."""
+    role: str
+    counties: list[str]
+    organisation_id: str | None
+    position: int
+
+
+class TokenRevoke(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Text
+
+
+class MemberCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    person_number: Text
+    name: Text
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    relation: str
+    labour_capacity: str
+    disability: str | None = None
+
+
+class HouseholdCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    household_number: Text
+    village_code: Village
+    category: str
+    subtype: str | None = None
+    causes: list[str] = []
+    members: list[MemberCreate]
+    effective_date: date
+
+
+class MemberAdd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    member: MemberCreate
+    joined_on: date
+    reason: Note = ""
+
+
+class MemberRemove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    left_on: date
+    reason: Text
+
+
+class CategoryChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    category: str
+    subtype: str | None = None
+    effective_date: date
+    reason: str
+    note: Note = ""
+
+
+class OtherIncomeDeclare(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    year: int
+    income_type: str
+    amount_fen: int
+    note: Note = ""
+
+
+class IdRevealRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    purpose: Text
+
+
+class IdRevealed(msgspec.Struct, kw_only=True):
+    id_number: str
+    position: int
+
+
+class ImportSummary(msgspec.Struct, kw_only=True):
+    file_sha256: str
+    rows: int
+    households: int
+    registered: int
+    unchanged: int
+    already_imported: bool
+    position: int
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    projectors: str | None = None

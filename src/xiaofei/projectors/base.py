@@ -1,0 +1,233 @@
+"""Exactly-once, batched projections over the application's notification log.
+
+Each projection keeps its read-model tables *and* its tracking row in its own PostgreSQL schema
+(``rm_<name>``). A batch is one transaction: take the projection's advisory lock, read the tracking
+position, read up to ``batch_size`` events after it, write the rows, advance the tracking row, commit.
+A crash anywhere in that rolls everything back, so each event takes effect exactly once. The lock
+makes a second runner wait instead of double-applying, and lets ``rebuild`` swap schemas atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg import sql
+from psycopg.rows import DictRow
+
+from xiaofei.application.app import XiaofeiApplication
+from xiaofei.projectors.sqlfiles import ddl_statements
+
+log = logging.getLogger("xiaofei.projectors")
+
+TRACKING_TABLE = "tracking"
+
+
+def live_schema(name: str) -> str:
+    return f"rm_{name}"
+
+
+def lock_key(name: str) -> str:
+    return f"xiaofei-projection:{name}"
+
+
+class SqlView(PostgresTrackingRecorder):
+    """A projection's read-model tables and its tracking table, in the datastore's schema."""
+
+    def __init__(self, datastore: PostgresDatastore, projection_name: str) -> None:
+        super().__init__(datastore, tracking_table_name=TRACKING_TABLE)
+        self.projection_name = projection_name
+
+    @property
+    def schema(self) -> str:
+        return self.datastore.schema
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cur:
+            self.use_schema(cur)
+            for script in ddl_statements(self.projection_name):
+                cur.execute(script)  # type: ignore[arg-type]
+
+    def use_schema(self, cur: psycopg.Cursor[DictRow]) -> None:
+        """Projection SQL names its tables unqualified; this points them at this view's schema."""
+        cur.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(self.schema)))
+
+    def position(self, cur: psycopg.Cursor[DictRow], application_name: str) -> int:
+        return self._max_tracking_id(application_name, cur) or 0
+
+    def advance(self, cur: psycopg.Cursor[DictRow], application_name: str, notification_id: int) -> None:
+        self._insert_tracking(cur, Tracking(application_name, notification_id))
+
+
+class BatchProjection(Projection[SqlView]):
+    """A projection that applies a whole batch of events with one cursor, inside the batch's transaction."""
+
+    @abstractmethod
+    def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
+        """Write the read-model changes for ``events`` (in log order). Must be deterministic."""
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The library's one-event entry point (e.g. for ``ProjectionRunner``): a batch of one."""
+        with self.view.datastore.transaction(commit=True) as cur:
+            self.view.use_schema(cur)
+            self.apply(cur, [domain_event])
+            self.view.advance(cur, tracking.application_name, tracking.notification_id)
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    dbname: str
+    host: str
+    port: int
+    user: str
+    password: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> ConnectionParams:
+        return cls(env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], int(env["POSTGRES_PORT"]),
+                   env["POSTGRES_USER"], env["POSTGRES_PASSWORD"])
+
+    def datastore(self, schema: str, pool_size: int = 2) -> PostgresDatastore:
+        return PostgresDatastore(self.dbname, self.host, self.port, self.user, self.password,
+                                 pool_size=pool_size, max_overflow=1, schema=schema, lock_timeout=30)
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        return psycopg.connect(dbname=self.dbname, host=self.host, port=self.port, user=self.user,
+                               password=self.password, **kwargs)
+
+
+class Projector:
+    """Runs one projection over the application's log in batches (one transaction per batch)."""
+
+    def __init__(
+        self,
+        app: XiaofeiApplication,
+        projection_class: type[BatchProjection],
+        params: ConnectionParams,
+        *,
+        batch_size: int = 1000,
+        schema: str | None = None,
+    ) -> None:
+        self.app = app
+        self.name = projection_class.name
+        self.params = params
+        self.batch_size = batch_size
+        self.view = SqlView(params.datastore(schema or live_schema(self.name)), self.name)
+        self.projection = projection_class(view=self.view)
+        recorder = app.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        self._channel = recorder.channel_name
+        self._select_events = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(app.events_table)
+        self.fail_after_rows: int | None = None  # test hook: simulate a crash in the middle of a batch
+
+    def setup(self) -> None:
+        self.view.create_table()
+
+    def close(self) -> None:
+        self.view.datastore.close()
+
+    def _lock(self, cur: psycopg.Cursor[DictRow]) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key(self.name),))
+
+    def process_batch_in(self, cur: psycopg.Cursor[DictRow]) -> int:
+        """Apply the next batch inside the caller's transaction. Returns how many events it applied."""
+        position = self.view.position(cur, self.app.name)
+        cur.execute(self._select_events, (position, self.batch_size))
+        rows = cur.fetchall()
+        if not rows:
+            return 0
+        events = [
+            self.app.mapper.to_domain_event(
+                StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+            )
+            for r in rows
+        ]
+        self.view.use_schema(cur)
+        if self.fail_after_rows is not None:
+            self.projection.apply(cur, events[: self.fail_after_rows])
+            raise RuntimeError("simulated projector crash in the middle of a batch")
+        self.projection.apply(cur, events)
+        self.view.advance(cur, self.app.name, rows[-1]["notification_id"])
+        return len(rows)
+
+    def run_batch(self) -> int:
+        with self.view.datastore.transaction(commit=True) as cur:
+            self._lock(cur)
+            return self.process_batch_in(cur)
+
+    def run_until_idle(self) -> int:
+        total = 0
+        while True:
+            n = self.run_batch()
+            total += n
+            if n < self.batch_size:
+                return total
+
+    def position(self) -> int:
+        with self.view.datastore.transaction() as cur:
+            return self.view.position(cur, self.app.name)
+
+    def run_forever(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
+        """Catch up, then follow the log: woken by the store's NOTIFY, or every ``idle_wait`` seconds."""
+        with self.params.connect(autocommit=True) as listener:
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            while not stop.is_set():
+                try:
+                    n = self.run_batch()
+                except Exception:
+                    log.exception("projection batch failed; retrying", extra={"projection": self.name})
+                    stop.wait(1.0)
+                    continue
+                if n < self.batch_size:
+                    for _ in listener.notifies(timeout=idle_wait, stop_after=1):
+                        pass
+
+
+def rebuild(
+    app: XiaofeiApplication, projection_class: type[BatchProjection], params: ConnectionParams, batch_size: int = 1000
+) -> int:
+    """Rebuild a projection from zero into fresh tables, then swap them in atomically.
+
+    Readers keep reading the old tables (and the live projector keeps them current) until the swap,
+    which happens in one transaction under the projection's lock: drain the last events, rename the old
+    schema away and the new one in, drop the old. Returns the number of events applied.
+    """
+    name = projection_class.name
+    live = live_schema(name)
+    fresh = f"{live}__next"
+    with params.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(fresh)))
+    projector = Projector(app, projection_class, params, batch_size=batch_size, schema=fresh)
+    try:
+        projector.setup()
+        applied = projector.run_until_idle()  # the bulk of the work, without blocking the live projector
+        with projector.view.datastore.transaction(commit=True) as cur:
+            projector._lock(cur)
+            while (n := projector.process_batch_in(cur)) > 0:
+                applied += n
+            cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (live,))
+            if cur.fetchone() is not None:
+                old = f"{live}__old"
+                cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old)))
+                cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh), sql.Identifier(live)))
+                cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(old)))
+            else:
+                cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh), sql.Identifier(live)))
+    finally:
+        projector.close()
+    log.info("projection rebuilt", extra={"projection": name, "events": applied})
+    return applied

@@ -1,0 +1,11 @@
+"""Every projection the service runs, by name."""
+
+from __future__ import annotations
+
+from xiaofei.projectors.access import AccessProjection
+from xiaofei.projectors.base import BatchProjection
+from xiaofei.projectors.registry import RegistryProjection
+
+PROJECTIONS: dict[str, type[BatchProjection]] = {
+    p.name: p for p in (AccessProjection, RegistryProjection)
+}

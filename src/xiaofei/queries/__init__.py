@@ -1,0 +1,1 @@
+"""Async reads over the projection tables (asyncpg), returning msgspec Structs."""

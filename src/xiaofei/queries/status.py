@@ -1,0 +1,56 @@
+"""Projection positions, lag, and the bounded wait behind read-your-writes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+
+from xiaofei.queries.models import ProjectionStatus
+
+
+class StaleRead(Exception):
+    """The projections did not reach the requested position in time."""
+
+    def __init__(self, projection: str, position: int, wanted: int) -> None:
+        super().__init__(f"projection {projection} is at {position}, request asked for at least {wanted}")
+        self.projection = projection
+        self.position = position
+        self.wanted = wanted
+
+
+async def position(pool: asyncpg.Pool, projection: str, application: str = "xiaofei") -> int:
+    value = await pool.fetchval(
+        f"SELECT notification_id FROM rm_{projection}.tracking WHERE application_name = $1", application)
+    return int(value or 0)
+
+
+async def head(pool: asyncpg.Pool, events_table: str) -> int:
+    return int(await pool.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {events_table}") or 0)
+
+
+async def wait_for(pool: asyncpg.Pool, projections: tuple[str, ...], min_position: int | None, timeout: float) -> None:
+    """Return once every named projection has processed ``min_position``; raise ``StaleRead`` after ``timeout``."""
+    if not min_position:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    for name in projections:
+        while True:
+            current = await position(pool, name)
+            if current >= min_position:
+                break
+            if time.monotonic() >= deadline:
+                raise StaleRead(name, current, min_position)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
+async def statuses(pool: asyncpg.Pool, names: list[str], events_table: str) -> list[ProjectionStatus]:
+    top = await head(pool, events_table)
+    out = []
+    for name in names:
+        pos = await position(pool, name)
+        out.append(ProjectionStatus(name=name, position=pos, head=top, lag=max(top - pos, 0)))
+    return out
