@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
 from xiaofei.domain import ids
+from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
 from xiaofei.domain.imports import HouseholdImport
 from xiaofei.domain.registry import (
@@ -124,8 +126,16 @@ def _code(table: dict[str, str], raw: str, col: str, row: int, problems: list[Fi
     return value
 
 
-def parse_households(county: str, text: str) -> tuple[int, list[tuple[int, HouseholdInput]]]:
-    """Parse and check the file's shape; return (data rows, households with their first row number)."""
+@dataclass
+class ParsedHousehold:
+    row: int
+    """Spreadsheet row of the household's first member row."""
+    data: HouseholdInput
+    member_rows: list[int]
+
+
+def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold], list[FieldProblem]]:
+    """Parse and check the file's shape: (data rows, households, row problems). Header errors raise."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -176,7 +186,7 @@ def parse_households(county: str, text: str) -> tuple[int, list[tuple[int, House
     except csv.Error as e:
         raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
 
-    households: list[tuple[int, HouseholdInput]] = []
+    households: list[ParsedHousehold] = []
     for number, group in groups.items():
         row = group.first_row
         v = group.values
@@ -190,7 +200,7 @@ def parse_households(county: str, text: str) -> tuple[int, list[tuple[int, House
                 effective = date.fromisoformat(v["effective_date"])
             except ValueError:
                 problems.append(FieldProblem("effective_date", "must be a date YYYY-MM-DD", row))
-        households.append((row, HouseholdInput(
+        households.append(ParsedHousehold(row, HouseholdInput(
             household_number=number,
             village_code=v["village_code"],
             category=category,
@@ -198,10 +208,23 @@ def parse_households(county: str, text: str) -> tuple[int, list[tuple[int, House
             causes=causes,
             members=[m for _, m in group.members],
             effective_date=effective,
-        )))
-    if problems:
-        raise InvalidInput(problems)
-    return rows, households
+        ), [r for r, _ in group.members]))
+    return rows, households, problems
+
+
+_MEMBER_FIELD = re.compile(r"^members\[(\d+)\]\.?(.*)$")
+
+
+def _at_rows(parsed: ParsedHousehold, err: InvalidInput) -> list[FieldProblem]:
+    """Point a household-level refusal at the CSV row of the member it is about."""
+    out = []
+    for p in err.problems:
+        m = _MEMBER_FIELD.match(p.field)
+        if m and int(m.group(1)) < len(parsed.member_rows):
+            out.append(FieldProblem(m.group(2) or "members", p.reason, parsed.member_rows[int(m.group(1))]))
+        else:
+            out.append(FieldProblem(p.field, p.reason, parsed.row))
+    return out
 
 
 class HouseholdImporter:
@@ -220,17 +243,26 @@ class HouseholdImporter:
             return ImportResult(digest, previous.rows, previous.registered + previous.unchanged,
                                 previous.registered, previous.unchanged, True, self.app.head_position())
 
-        rows, parsed = parse_households(county, decode_csv(content))
-        if not parsed:
+        rows, parsed, problems = parse_households(county, decode_csv(content))
+        if not parsed and not problems:
             raise InvalidInput(FieldProblem("file", "has no data rows"))
-        problems: list[FieldProblem] = []
         built: list[tuple[int, Household]] = []
-        for row, data in parsed:
+        for household in parsed:
+            member_problems = []
+            for member_row, member in zip(household.member_rows, household.data.members, strict=True):
+                try:
+                    normalise_id_number(member.id_number)
+                except InvalidInput as e:
+                    member_problems.extend(FieldProblem(p.field, p.reason, member_row) for p in e.problems)
+            if member_problems:
+                problems.extend(member_problems)
+                continue
             try:
-                built.append((row, self.registry.build_household(county, data, "import", actor)))
+                built.append((household.row, self.registry.build_household(county, household.data, "import", actor)))
             except InvalidInput as e:
-                problems.extend(FieldProblem(p.field, p.reason, row) for p in e.problems)
+                problems.extend(_at_rows(household, e))
         if problems:
+            problems.sort(key=lambda p: (p.row or 0, p.field))
             raise InvalidInput(problems)
 
         existing = self.app.existing_versions([h.id for _, h in built])

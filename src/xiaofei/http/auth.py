@@ -87,6 +87,10 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
     principal: Principal = connection.user
     if principal.role not in allowed:
         raise PermissionDeniedException(f"role {principal.role} may not call this endpoint")
+    county = connection.path_params.get("county")
+    if county is not None:
+        # Before the body is even read: nothing about another county is parsed, looked up or written.
+        principal.check_county(county)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

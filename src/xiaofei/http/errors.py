@@ -47,6 +47,7 @@ def domain_error(_: Request[Any, Any, Any], exc: XiaofeiError) -> Response[dict[
 
 
 _AT = re.compile(r"\s*-\s*at\s*`\$\.?([^`]*)`")
+_NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -60,6 +61,9 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
         if match:
             key = match.group(1) or key
             message = _AT.sub("", message)
+        missing = _NAMED_FIELD.search(message)
+        if missing:
+            key = f"{key}.{missing.group(1)}" if key and key != "data" else missing.group(1)
         errors.append({"field": key or item.get("source") or "body", "reason": message})
     if not errors:
         errors.append({"field": "body", "reason": exc.detail})

@@ -1,0 +1,145 @@
+"""Every route, table-driven: unauthenticated → 401, wrong role → 403, wrong county → 403.
+
+A new route without an entry in SAMPLE_PATHS (or without declared roles) fails this suite.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import bearer, official_token
+from xiaofei.bootstrap import Services
+from xiaofei.domain.access import ROLES
+from xiaofei.http.app import create_app
+
+OTHER = "360799"  # a county no test token is scoped to
+# Path template → concrete path. "{C}" is replaced by the caller's county (or another one).
+SAMPLE_PATHS: dict[str, str] = {
+    "/health": "/health",
+    "/ready": "/ready",
+    "/projections": "/projections",
+    "/admin/tokens": "/admin/tokens",
+    "/admin/tokens/{token_id:uuid}/revoke": "/admin/tokens/00000000-0000-0000-0000-000000000001/revoke",
+    "/counties": "/counties",
+    "/counties/{county:str}/households": "/counties/{C}/households",
+    "/counties/{county:str}/households/{household_number:str}": "/counties/{C}/households/H1",
+    "/counties/{county:str}/villages/{village_code:str}/households": "/counties/{C}/villages/{C}100001/households",
+    "/counties/{county:str}/category-counts": "/counties/{C}/category-counts",
+    "/counties/{county:str}/households/{household_number:str}/members": "/counties/{C}/households/H1/members",
+    "/counties/{county:str}/households/{household_number:str}/members/{person_number:str}/removal":
+        "/counties/{C}/households/H1/members/P1/removal",
+    "/counties/{county:str}/households/{household_number:str}/category-changes":
+        "/counties/{C}/households/H1/category-changes",
+    "/counties/{county:str}/households/{household_number:str}/other-income":
+        "/counties/{C}/households/H1/other-income",
+    "/counties/{county:str}/households/{household_number:str}/members/{person_number:str}/id-number-reveals":
+        "/counties/{C}/households/H1/members/P1/id-number-reveals",
+    "/counties/{county:str}/household-imports": "/counties/{C}/household-imports",
+}
+
+
+def _routes(services: Services) -> list[tuple[str, str, frozenset[str] | None, bool]]:
+    app = create_app(services)
+    out = []
+    for route in app.routes:
+        if route.path.startswith("/schema"):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods):
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                out.append((method, route.path, handler.opt.get("roles"), bool(handler.opt.get("exclude_from_auth"))))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tokens(services: Services) -> dict[str, str]:
+    county = "360701"
+    issued = {
+        "admin": services.access.issue("admin", [], None, "matrix", "test").secret,
+        "county_official": official_token(services, county),
+        "auditor": services.access.issue("auditor", [county], None, "matrix", "test").secret,
+    }
+    for role in ("seller", "employer", "buyer"):
+        issued[role] = services.access.issue(role, [], "org-1", "matrix", "test").secret
+    return issued
+
+
+def test_every_route_declares_who_may_call_it_and_has_a_sample_path(services: Services) -> None:
+    for method, path, allowed, is_public in _routes(services):
+        assert is_public or allowed, f"{method} {path} declares no roles"
+        assert path in SAMPLE_PATHS, f"{method} {path}: add a sample path to SAMPLE_PATHS"
+        if allowed:
+            assert set(allowed) <= set(ROLES)
+
+
+async def test_unauthenticated_calls_get_401(services: Services, http: httpx.AsyncClient) -> None:
+    for method, path, _, is_public in _routes(services):
+        if is_public:
+            continue
+        url = SAMPLE_PATHS[path].replace("{C}", "360701")
+        for headers in ({}, bearer("xf_not-a-real-token"), {"Authorization": "Basic abc"}):
+            r = await http.request(method, url, headers=headers, json={})
+            assert r.status_code == 401, f"{method} {url} with {headers}: {r.status_code}"
+            assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_wrong_role_gets_403(services: Services, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    checked = 0
+    for method, path, allowed, is_public in _routes(services):
+        if is_public:
+            continue
+        url = SAMPLE_PATHS[path].replace("{C}", "360701")
+        for role, token in tokens.items():
+            if role in allowed:
+                continue
+            r = await http.request(method, url, headers=bearer(token), json={})
+            assert r.status_code == 403, f"{role} {method} {url}: {r.status_code} {r.text}"
+            assert r.json()["status"] == 403
+            checked += 1
+    assert checked > 30
+
+
+async def test_wrong_county_gets_403(services: Services, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    checked = 0
+    for method, path, allowed, _ in _routes(services):
+        if "{county" not in path:
+            continue
+        url = SAMPLE_PATHS[path].replace("{C}", OTHER)
+        for role in ("county_official", "auditor"):
+            if role not in allowed:
+                continue
+            r = await http.request(method, url, headers=bearer(tokens[role]), json={})
+            assert r.status_code == 403, f"{role} {method} {url}: {r.status_code} {r.text}"
+            assert re.search("outside this token's scope", r.json()["detail"])
+            checked += 1
+    assert checked >= 10
+
+
+async def test_a_revoked_token_stops_working(services: Services, http: httpx.AsyncClient, admin_token: str) -> None:
+    r = await http.post("/admin/tokens", headers=bearer(admin_token),
+                        json={"role": "auditor", "counties": ["360701"], "label": "temp"})
+    assert r.status_code == 201, r.text
+    issued = r.json()
+    assert (await http.get("/counties", headers=bearer(issued["token"]))).status_code == 200
+    r = await http.post(f"/admin/tokens/{issued['token_id']}/revoke", headers=bearer(admin_token),
+                        json={"reason": "left the office"})
+    assert r.status_code == 201
+    await services_wait(services, r.json()["position"])
+    assert (await http.get("/counties", headers=bearer(issued["token"]))).status_code == 401
+
+
+async def services_wait(services: Services, position: int) -> None:
+    import asyncio
+
+    with services.params.connect(autocommit=True) as conn:
+        for _ in range(500):
+            row = conn.execute("SELECT notification_id FROM rm_access.tracking WHERE application_name = 'xiaofei'"
+                               ).fetchone()
+            if row and row[0] >= position:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("access projection did not catch up")

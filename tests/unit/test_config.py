@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xiaofei.config import Settings, SettingsError, load_settings, setting_names
+
+EXAMPLE_ENV = Path(__file__).resolve().parents[2] / "deploy" / "example.env"
+
+
+def _example_names() -> list[str]:
+    names = []
+    for line in EXAMPLE_ENV.read_text(encoding="utf-8").splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line.startswith("XIAOFEI_") and "=" in line:
+            names.append(line.split("=", 1)[0])
+    return names
+
+
+def test_example_env_lists_every_setting_and_nothing_else() -> None:
+    assert sorted(_example_names()) == sorted(setting_names())
+
+
+def test_reads_typed_values_from_the_environment() -> None:
+    s = load_settings({"XIAOFEI_PORT": "9000", "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_DATABASE_URL": ""})
+    assert s.port == 9000
+    assert s.run_projectors is False
+    assert s.database_url is None
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"XIAOFEI_PORT": "eighty"}, "XIAOFEI_PORT: expected an integer"),
+    ({"XIAOFEI_RUN_PROJECTORS": "maybe"}, "XIAOFEI_RUN_PROJECTORS: expected a boolean"),
+    ({"XIAOFEI_SECRET_KEY": "abc"}, "XIAOFEI_SECRET_KEY: expected 64 hex"),
+    ({"XIAOFEI_PROJECTION_BATCH_SIZE": "5000"}, "XIAOFEI_PROJECTION_BATCH_SIZE"),
+])
+def test_refuses_unusable_values_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
+
+
+def test_defaults_run_the_embedded_database() -> None:
+    assert Settings().database_url is None
