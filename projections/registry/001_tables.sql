@@ -23,7 +23,6 @@ CREATE TABLE IF NOT EXISTS households (
     source            text NOT NULL,
     id_reveals        integer NOT NULL DEFAULT 0,
     version           integer NOT NULL,
-    last_position     bigint NOT NULL,
     registered_at     timestamptz NOT NULL,
     updated_at        timestamptz NOT NULL,
     PRIMARY KEY (county, household_number)
