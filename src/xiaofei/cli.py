@@ -207,8 +207,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exit_on_sigterm(*_: object) -> None:
+    # uvicorn re-raises the SIGTERM it caught after its graceful shutdown; the default action would kill
+    # the process before ``finally`` blocks stop the projectors and the embedded PostgreSQL.
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return int(args.func(args))
     except SettingsError as e:

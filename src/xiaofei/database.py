@@ -46,9 +46,21 @@ class Database:
         }
 
     def stop(self) -> None:
-        if self.embedded_server is not None and not self._stopped:
-            self._stopped = True
-            self.embedded_server.cleanup()
+        """Stop the embedded server if we are its last user (processes share it through the data dir)."""
+        server = self.embedded_server
+        if server is None or self._stopped:
+            return
+        self._stopped = True
+        import psutil
+
+        # pgserver keeps the PIDs of its users in a file and stops only when the last one leaves; a user
+        # that was killed never leaves, which would keep the server up forever. Forget the dead ones.
+        with type(server)._lock:
+            pids = server.global_process_id_list.get()
+            alive = [pid for pid in pids if psutil.pid_exists(pid)]
+            if alive != pids:
+                server.global_process_id_list.put(alive)
+        server.cleanup()
 
 
 def start_embedded(data_dir: Path) -> Database:
