@@ -26,6 +26,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties": "/counties",
     "/counties/{county:str}/households": "/counties/{C}/households",
     "/counties/{county:str}/households/{household_number:str}": "/counties/{C}/households/H1",
+    "/counties/{county:str}/households/{household_number:str}/events": "/counties/{C}/households/H1/events",
     "/counties/{county:str}/villages/{village_code:str}/households": "/counties/{C}/villages/{C}100001/households",
     "/counties/{county:str}/category-counts": "/counties/{C}/category-counts",
     "/counties/{county:str}/households/{household_number:str}/members": "/counties/{C}/households/H1/members",

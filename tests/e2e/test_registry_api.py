@@ -214,3 +214,34 @@ async def test_ten_thousand_households_in_one_request(
                              params={"min_position": body["position"]}, headers=official)).json()
     assert sum(c["households"] for c in counts) == 10_000
     assert len(counts) == 40
+
+
+async def test_auditors_read_the_raw_event_history_without_sealed_ids(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str], services: Services) -> None:
+    base = f"/counties/{county_code}/households"
+    assert (await http.post(base, headers=official, json=household_payload(county_code, "E1"))).status_code == 201
+    r = await http.post(f"{base}/E1/category-changes", headers=official, json={
+        "category": "monitored", "subtype": "edge_at_risk", "effective_date": "2024-01-01", "reason": "identified"})
+    assert r.status_code == 201
+    auditor = bearer(services.access.issue("auditor", [county_code], None, "audit", "test").secret)
+    r = await http.get(f"{base}/E1/events", headers=auditor)
+    assert r.status_code == 200, r.text
+    history = r.json()
+    assert [h["type"] for h in history] == ["Household.Registered", "Household.CategoryChanged"]
+    assert history[1]["data"]["reason"] == "identified" and history[1]["actor"].startswith("token:")
+    assert "id_sealed" not in r.text and "id_masked" in r.text
+    assert (await http.get(f"{base}/NOPE/events", headers=auditor)).status_code == 404
+
+
+async def test_framework_errors_are_problem_json_too(http: httpx.AsyncClient, county_code: str,
+                                                     official: dict[str, str]) -> None:
+    r = await http.get(f"/counties/{county_code}/villages/{county_code}100001/households", params={"limit": 0},
+                       headers=official)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "limit"
+    r = await http.get("/no/such/route", headers=official)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    r = await http.post(f"/counties/{county_code}/households", headers={**official, "Content-Type": "application/json"},
+                        content=b"{not json")
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert "x-request-id" in r.headers

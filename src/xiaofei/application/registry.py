@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
@@ -174,6 +175,22 @@ class RegistryService:
         return self._update(
             hid, missing, lambda h: h.declare_other_income(year, income_type, amount_fen, note, actor)
         )
+
+    def household_history(self, county: str, household_number: str) -> list[dict[str, Any]]:
+        """Every event of a household, oldest first, as auditors read them (sealed ID numbers left out)."""
+        hid, missing = self._household(county, household_number)
+        events = list(self.app.events.get(hid))
+        if not events:
+            raise NotFound(missing)
+        out = []
+        for e in events:
+            state = msgspec.to_builtins({k: v for k, v in vars(e).items()
+                                         if k not in ("originator_id", "originator_version", "timestamp")})
+            for member in state.get("members", []) + ([state["member"]] if "member" in state else []):
+                member.pop("id_sealed", None)
+            out.append({"version": e.originator_version, "type": type(e).__qualname__, "recorded_at": e.timestamp,
+                        "actor": state.pop("actor", None), "data": state})
+        return out
 
     def reveal_id_number(self, county: str, household_number: str, person_number: str, purpose: str, actor: str) -> tuple[str, int]:
         """Open a member's sealed ID number; the reveal itself is recorded (who, why) for auditors."""

@@ -20,6 +20,7 @@ from xiaofei.http.schemas import (
     CategoryChange,
     CommandAccepted,
     CountyCreate,
+    EventRecord,
     Health,
     HouseholdCreate,
     IdRevealed,
@@ -153,6 +154,14 @@ class RegistryController(Controller):
         if found is None:
             raise NotFoundException(f"no household {household_number} in county {county}")
         return found
+
+    @get("/households/{household_number:str}/events", operation_id="getHouseholdEvents", opt=roles(*READERS),
+         summary="The household's raw event history, oldest first (who recorded what, when)")
+    async def household_events(self, request: AnyRequest, county: FromPath[str],
+                               household_number: FromPath[str]) -> list[EventRecord]:
+        registry = _services(request).registry
+        history = await _command(lambda: registry.household_history(county, household_number))
+        return [EventRecord(**h) for h in history]
 
     @get("/villages/{village_code:str}/households", operation_id="listVillageHouseholds", opt=roles(*READERS),
          summary="Households of a village, paged by household number")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -108,6 +108,14 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     unchanged: int
     already_imported: bool
     position: int
+
+
+class EventRecord(msgspec.Struct, kw_only=True):
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: str | None
+    data: dict[str, Any]
 
 
 class Health(msgspec.Struct, kw_only=True):

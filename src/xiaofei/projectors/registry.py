@@ -134,6 +134,10 @@ class RegistryProjection(BatchProjection):
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (county, village_code, category) "
                 "DO UPDATE SET households = village_category_counts.households + EXCLUDED.households",
                 changed)
+            # A count that drops to zero disappears, so a rebuild (which nets deltas per batch) gives the same rows.
+            cur.executemany(
+                "DELETE FROM village_category_counts WHERE county = %s AND village_code = %s AND category = %s "
+                "AND households = 0", [(c, v, cat) for c, v, cat, n in changed if n < 0])
 
     @staticmethod
     def _registered(buffered: dict[str, list[tuple[Any, ...]]], e: Any) -> None:

@@ -64,7 +64,7 @@ async def village_households(pool: asyncpg.Pool, county: str, village: str, afte
 async def category_counts(pool: asyncpg.Pool, county: str, village: str | None) -> list[VillageCategoryCount]:
     rows = await pool.fetch(
         f"SELECT village_code, category, households FROM {S}.village_category_counts "
-        "WHERE county = $1 AND ($2::text IS NULL OR village_code = $2) AND households <> 0 "
+        "WHERE county = $1 AND ($2::text IS NULL OR village_code = $2) "
         "ORDER BY village_code, category", county, village)
     return [VillageCategoryCount(**dict(r)) for r in rows]
 
