@@ -11,6 +11,7 @@ from xiaofei.application.access import AccessService
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.importer import HouseholdImporter
 from xiaofei.application.pii import IdProtector
+from xiaofei.application.policy import PolicyService
 from xiaofei.application.registry import RegistryService
 from xiaofei.config import Settings
 from xiaofei.database import Database, open_database, secret_key
@@ -29,6 +30,7 @@ class Services:
     registry: RegistryService
     importer: HouseholdImporter
     access: AccessService
+    policy: PolicyService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -111,4 +113,5 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         registry=registry,
         importer=HouseholdImporter(registry),
         access=AccessService(app),
+        policy=PolicyService(app),
     )

@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from xiaofei.domain import access, imports, registry
+from xiaofei.domain import access, imports, policy, registry
 from xiaofei.domain.registry import Member
 from xiaofei.persistence import event_json_schema
 
@@ -26,6 +26,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     imports.HouseholdImport,
     access.ApiToken,
     access.FirstAdminIssued,
+    policy.PolicyBook,
 )
 _FIXED_TIME = datetime(2026, 1, 15, 2, 30, tzinfo=UTC)
 
@@ -66,8 +67,12 @@ def _examples() -> dict[type[Any], Any]:
                             label="上犹县乡村振兴局", actor="token:admin")
     token.revoke("staff left the office", "token:admin")
     marker = access.FirstAdminIssued(token_id=str(UUID(int=1)))
+    book = policy.PolicyBook(scope="360724")
+    book.adopt_preset("shangyou-2017", date(2017, 1, 1), "token:official")
+    book.record_parameter("subsidy.worker_wage_rate", "0.20", date(2017, 1, 1), None,
+                          "preset shangyou-2017: seed 001 (上犹县)", "campaign", "token:official")
     examples: dict[type[Any], Any] = {}
-    for aggregate in (county, household, batch, token, marker):
+    for aggregate in (county, household, batch, token, marker, book):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)
             object.__setattr__(e, "originator_id", UUID(int=aggregate.version))

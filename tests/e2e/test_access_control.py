@@ -39,6 +39,11 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/households/{household_number:str}/members/{person_number:str}/id-number-reveals":
         "/counties/{C}/households/H1/members/P1/id-number-reveals",
     "/counties/{county:str}/household-imports": "/counties/{C}/household-imports",
+    "/policy/presets": "/policy/presets",
+    "/counties/{county:str}/policy": "/counties/{C}/policy",
+    "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",
+    "/counties/{county:str}/policy/parameters": "/counties/{C}/policy/parameters",
+    "/policy/scopes/{scope_code:str}/parameters": "/policy/scopes/national/parameters",
 }
 
 

@@ -21,3 +21,7 @@ def import_batch_id(county: str, file_sha256: str) -> UUID:
 
 def bootstrap_marker_id() -> UUID:
     return uuid5(NAMESPACE, "bootstrap:first-admin-token")
+
+
+def policy_book_id(scope: str) -> UUID:
+    return uuid5(NAMESPACE, f"policy-book:{scope}")

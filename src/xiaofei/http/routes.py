@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -30,12 +31,18 @@ from xiaofei.http.schemas import (
     MemberCreate,
     MemberRemove,
     OtherIncomeDeclare,
+    ParameterCreate,
+    PresetAdopt,
+    PresetView,
     TokenCreate,
     TokenIssued,
     TokenRevoke,
 )
 from xiaofei.projectors.catalog import PROJECTIONS
+from xiaofei.queries import policy as policy_queries
 from xiaofei.queries import registry as rq
+from xiaofei.queries.policy import ParameterInForce
+from xiaofei.rules.parameters import PRESETS
 from xiaofei.queries import status
 from xiaofei.queries.models import CountyView, HouseholdPage, HouseholdView, ProjectionStatus, VillageCategoryCount
 
@@ -248,4 +255,49 @@ class RegistryController(Controller):
                              already_imported=result.already_imported, position=result.position)
 
 
-CONTROLLERS = [SystemController, AdminController, RegistryController]
+ALL_ROLES = ("admin", "county_official", "auditor", "seller", "employer", "buyer")
+
+
+class PolicyController(Controller):
+    tags = ["policy"]
+
+    @get("/policy/presets", operation_id="listPresets", opt=roles(*ALL_ROLES), summary="Named parameter presets")
+    async def presets(self) -> list[PresetView]:
+        return [PresetView(name=p.name, title=p.title, source=p.source, era=p.era, effective_from=p.effective_from,
+                           effective_to=p.effective_to, values=dict(p.values)) for p in PRESETS.values()]
+
+    @get("/counties/{county:str}/policy", operation_id="policyInForce", opt=roles(*READERS),
+         summary="Every parameter in force for the county on a date, each with scope and source")
+    async def in_force(self, request: AnyRequest, county: FromPath[str], on: FromQuery[date | None] = None,
+                       min_position: MinPosition = None) -> list[ParameterInForce]:
+        pool = await _fresh(request, min_position, "policy")
+        return await policy_queries.in_force(pool, county, on or date.today())
+
+    @post("/counties/{county:str}/policy/adoptions", operation_id="adoptPreset", opt=roles(*OFFICIAL),
+          summary="Adopt a preset: its values are recorded as county parameter versions")
+    async def adopt(self, request: AnyRequest, county: FromPath[str], data: JSONBody[PresetAdopt]) -> CommandAccepted:
+        policy = _services(request).policy
+        return CommandAccepted(position=await _command(
+            lambda: policy.adopt_preset(county, data.preset, data.effective_from, request.user.actor)))
+
+    @post("/counties/{county:str}/policy/parameters", operation_id="recordCountyParameter", opt=roles(*OFFICIAL),
+          summary="Record a county parameter version (overrides wider scopes and earlier versions)")
+    async def record_county(self, request: AnyRequest, county: FromPath[str],
+                            data: JSONBody[ParameterCreate]) -> CommandAccepted:
+        return await _record_parameter(request, county, data)
+
+    @post("/policy/scopes/{scope_code:str}/parameters", operation_id="recordScopeParameter", opt=roles("admin"),
+          summary="Record a national, province or city parameter version")
+    async def record_scope(self, request: AnyRequest, scope_code: FromPath[str],
+                           data: JSONBody[ParameterCreate]) -> CommandAccepted:
+        return await _record_parameter(request, scope_code, data)
+
+
+async def _record_parameter(request: AnyRequest, scope: str, data: ParameterCreate) -> CommandAccepted:
+    policy = _services(request).policy
+    return CommandAccepted(position=await _command(lambda: policy.record_parameter(
+        scope, data.name, data.value, data.effective_from, data.effective_to, data.source, data.era,
+        request.user.actor)))
+
+
+CONTROLLERS = [SystemController, AdminController, RegistryController, PolicyController]

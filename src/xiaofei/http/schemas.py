@@ -110,6 +110,30 @@ class ImportSummary(msgspec.Struct, kw_only=True):
     position: int
 
 
+class ParameterCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
+    value: Annotated[str, msgspec.Meta(max_length=200)]
+    effective_from: date
+    effective_to: date | None = None
+    source: Text
+    era: str = "transition"
+
+
+class PresetAdopt(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    preset: Text
+    effective_from: date | None = None
+
+
+class PresetView(msgspec.Struct, kw_only=True):
+    name: str
+    title: str
+    source: str
+    era: str
+    effective_from: date
+    effective_to: date | None
+    values: dict[str, str]
+
+
 class EventRecord(msgspec.Struct, kw_only=True):
     version: int
     type: str

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from xiaofei.projectors.access import AccessProjection
 from xiaofei.projectors.base import BatchProjection
+from xiaofei.projectors.policy import PolicyProjection
 from xiaofei.projectors.registry import RegistryProjection
 
 PROJECTIONS: dict[str, type[BatchProjection]] = {
-    p.name: p for p in (AccessProjection, RegistryProjection)
+    p.name: p for p in (AccessProjection, RegistryProjection, PolicyProjection)
 }

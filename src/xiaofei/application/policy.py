@@ -1,0 +1,71 @@
+"""Policy use cases: record a parameter version, adopt a preset (recorded as explicit versions)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from xiaofei.application.app import XiaofeiApplication
+from xiaofei.domain.errors import Conflict, invalid
+from xiaofei.domain.policy import PolicyBook
+from xiaofei.rules.parameters import ERAS, PRESETS, parse_value
+
+MAX_ATTEMPTS = 8
+
+
+def check_scope(scope: str) -> str:
+    if scope != "national" and not re.fullmatch(r"\d{6}", scope):
+        raise invalid("scope", "is 'national' or a 6-digit division code (province xx0000, city xxxx00, county)")
+    return scope
+
+
+class PolicyService:
+    def __init__(self, app: XiaofeiApplication) -> None:
+        self.app = app
+
+    def _book(self, scope: str) -> PolicyBook:
+        try:
+            return self.app.repository.get(PolicyBook.create_id(scope))
+        except AggregateNotFoundError:
+            return PolicyBook(scope=scope)
+
+    def _save(self, scope: str, change: object) -> int:
+        for _ in range(MAX_ATTEMPTS):
+            book = self._book(scope)
+            change(book)  # type: ignore[operator]
+            try:
+                return self.app.record(book)
+            except IntegrityError:
+                continue
+        raise Conflict("the policy book kept changing; try again")
+
+    def record_parameter(self, scope: str, name: str, value: str, effective_from: date, effective_to: date | None,
+                         source: str, era: str, actor: str) -> int:
+        check_scope(scope)
+        parse_value(name, value)
+        if effective_to is not None and effective_to < effective_from:
+            raise invalid("effective_to", "must not be before effective_from")
+        if era not in ERAS:
+            raise invalid("era", f"must be one of {', '.join(ERAS)}")
+        if not source.strip():
+            raise invalid("source", "say where the value comes from (document title and number, or seed file)")
+        return self._save(scope, lambda b: b.record_parameter(name, value.strip(), effective_from, effective_to,
+                                                              source.strip(), era, actor))
+
+    def adopt_preset(self, scope: str, preset_name: str, effective_from: date | None, actor: str) -> int:
+        check_scope(scope)
+        preset = PRESETS.get(preset_name)
+        if preset is None:
+            raise invalid("preset", f"unknown preset; one of {', '.join(PRESETS)}")
+        start = effective_from or preset.effective_from
+
+        def adopt(book: PolicyBook) -> None:
+            book.adopt_preset(preset.name, start, actor)
+            for name, value in preset.values.items():
+                book.record_parameter(name, value, start, preset.effective_to, f"preset {preset.name}: {preset.source}",
+                                      preset.era, actor)
+
+        return self._save(scope, adopt)

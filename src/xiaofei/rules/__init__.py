@@ -1,0 +1,1 @@
+"""Policy parameters, presets, and the pure arithmetic of entitlements and rounding."""
