@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 
 from xiaofei.application.access import AccessService
+from xiaofei.application.employment import EmploymentService
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.importer import HouseholdImporter
 from xiaofei.application.pii import IdProtector
@@ -31,6 +32,7 @@ class Services:
     importer: HouseholdImporter
     access: AccessService
     policy: PolicyService
+    employment: EmploymentService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -105,6 +107,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         raise
     protector = IdProtector(secret_key(settings))
     registry = RegistryService(app, protector)
+    policy = PolicyService(app)
     return Services(
         settings=settings,
         database=database,
@@ -113,5 +116,6 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         registry=registry,
         importer=HouseholdImporter(registry),
         access=AccessService(app),
-        policy=PolicyService(app),
+        policy=policy,
+        employment=EmploymentService(app, protector, policy),
     )

@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from xiaofei.domain import access, imports, policy, registry
+from xiaofei.domain import access, employment, imports, policy, registry
 from xiaofei.domain.registry import Member
 from xiaofei.persistence import event_json_schema
 
@@ -27,6 +27,11 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     access.ApiToken,
     access.FirstAdminIssued,
     policy.PolicyBook,
+    employment.Organisation,
+    employment.Workshop,
+    employment.Payroll,
+    employment.UploadReceipt,
+    employment.BankStatement,
 )
 _FIXED_TIME = datetime(2026, 1, 15, 2, 30, tzinfo=UTC)
 
@@ -71,8 +76,43 @@ def _examples() -> dict[type[Any], Any]:
     book.adopt_preset("shangyou-2017", date(2017, 1, 1), "token:official")
     book.record_parameter("subsidy.worker_wage_rate", "0.20", date(2017, 1, 1), None,
                           "preset shangyou-2017: seed 001 (上犹县)", "campaign", "token:official")
+    org = employment.Organisation(credit_code="91360724MA35XXXX0L", name="上犹县某服饰有限公司", form="enterprise",
+                                  county="360724", address="上犹县东山镇", actor="token:official")
+    workshop = employment.Workshop(organisation=org.credit_code, county="360724", name="东山扶贫车间",
+                                   workshop_type="factory", village_code="360724100001", premises="村委旧址一楼",
+                                   actor="token:employer")
+    org.add_workshop(UUID(int=5))  # workshop ids are random; examples use a fixed one
+    hire = employment.Employment(employment_id=UUID(int=7), id_hash="9" * 64, id_masked="3607**********8277",
+                                 name="王芳", contract_type="labour_contract", start=date(2024, 1, 1), end=None,
+                                 pay_form="monthly")
+    workshop.hire(hire, "token:employer")
+    workshop.certify("赣州就业扶贫车间-0427", date(2024, 2, 1), "token:official")
+    workshop.refuse_certification("fewer than 10 eligible workers", "token:official")
+    workshop.end_employment(hire.employment_id, date(2024, 12, 31), "contract ended", "token:employer")
+    workshop.decertify(date(2025, 1, 1), "closed for the winter", "token:official")
+    slip = employment.Slip(slip_id=UUID(int=9), employment_id=hire.employment_id, id_hash="9" * 64,
+                           gross_fen=60000, net_fen=60000, days_worked=22, pieces=None, pay_date=date(2024, 4, 10),
+                           method="bank", bank_ref="B20240410-001", payee_account="6217****1234")
+    payroll = employment.Payroll(workshop_id=UUID(int=5), organisation=org.credit_code, county="360724",
+                                 month="2024-03")
+    payroll.report([slip], UUID(int=11), "token:employer")
+    payroll.verify(slip.slip_id, "bank statement line 2, matched by reference", "token:employer",
+                   statement_id=UUID(int=12), statement_line=2)
+    payroll.correct(msgspec.structs.replace(slip, gross_fen=50000, net_fen=50000), "overtime double-counted",
+                    UUID(int=13), "token:employer")
+    payroll.reject(slip.slip_id, "statement shows another payee", "token:official")
+    payroll.void(slip.slip_id, "worker was on leave all month", "token:employer")
+    receipt = employment.UploadReceipt(organisation=org.credit_code, idempotency_key="2024-03-payroll-1",
+                                       content_sha256="c" * 64, rows=1, reported=1, corrected=0, unchanged=0,
+                                       actor="token:employer")
+    statement = employment.BankStatement(organisation=org.credit_code, county="360724", file_sha256="d" * 64,
+                                         lines=[employment.StatementLine(line=2, paid_on=date(2024, 4, 10),
+                                                                         amount_fen=60000, payee_name="王芳",
+                                                                         payee_account="6217****1234",
+                                                                         reference="B20240410-001")],
+                                         actor="token:employer")
     examples: dict[type[Any], Any] = {}
-    for aggregate in (county, household, batch, token, marker, book):
+    for aggregate in (county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)
             object.__setattr__(e, "originator_id", UUID(int=aggregate.version))

@@ -13,9 +13,13 @@ import pytest
 from tests.conftest import bearer, official_token
 from xiaofei.bootstrap import Services
 from xiaofei.domain.access import ROLES
+from xiaofei.domain.errors import AlreadyExists
 from xiaofei.http.app import create_app
 
 OTHER = "360799"  # a county no test token is scoped to
+U = "00000000-0000-0000-0000-000000000001"
+HOME_ORG = "91360701MA35HQME0C"  # registered in county 360701 by the fixture
+OTHER_ORG = "91360799MA35QTHR0L"  # registered in county 360799
 # Path template → concrete path. "{C}" is replaced by the caller's county (or another one).
 SAMPLE_PATHS: dict[str, str] = {
     "/health": "/health",
@@ -44,6 +48,29 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",
     "/counties/{county:str}/policy/parameters": "/counties/{C}/policy/parameters",
     "/policy/scopes/{scope_code:str}/parameters": "/policy/scopes/national/parameters",
+    "/counties/{county:str}/organisations": "/counties/{C}/organisations",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/certification": f"/counties/{{C}}/workshops/{U}/certification",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/refusal": f"/counties/{{C}}/workshops/{U}/refusal",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/decertification":
+        f"/counties/{{C}}/workshops/{U}/decertification",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/certification-months":
+        f"/counties/{{C}}/workshops/{U}/certification-months",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/verification":
+        f"/counties/{{C}}/workshops/{U}/slips/2024-03/{U}/verification",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/rejection":
+        f"/counties/{{C}}/workshops/{U}/slips/2024-03/{U}/rejection",
+    "/counties/{county:str}/entitlements": "/counties/{C}/entitlements",
+    "/organisations/{org:str}/workshops": "/organisations/{O}/workshops",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/workers": f"/organisations/{{O}}/workshops/{U}/workers",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/workers/{employment_id:uuid}/end":
+        f"/organisations/{{O}}/workshops/{U}/workers/{U}/end",
+    "/organisations/{org:str}/wage-slips": "/organisations/{O}/wage-slips",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void":
+        f"/organisations/{{O}}/workshops/{U}/slips/2024-03/{U}/void",
+    "/organisations/{org:str}/bank-statements": "/organisations/{O}/bank-statements",
+    "/organisations/{org:str}/entitlements": "/organisations/{O}/entitlements",
+    "/organisations/{org:str}/unmatched-slips": "/organisations/{O}/unmatched-slips",
+    "/organisations/{org:str}/unmatched-statement-lines": "/organisations/{O}/unmatched-statement-lines",
 }
 
 
@@ -61,16 +88,30 @@ def _routes(services: Services) -> list[tuple[str, str, frozenset[str] | None, b
     return out
 
 
+def _url(path: str, county: str, org: str) -> str:
+    return SAMPLE_PATHS[path].replace("{C}", county).replace("{O}", org)
+
+
 @pytest.fixture(scope="module")
 def tokens(services: Services) -> dict[str, str]:
     county = "360701"
+    for code, org in (("360701", HOME_ORG), ("360799", OTHER_ORG)):
+        try:
+            services.registry.register_county(code, f"县{code}", "测试省", "test")
+        except AlreadyExists:
+            pass
+        try:
+            services.employment.register_organisation(code, org, f"企业{code}", "enterprise", "", "test")
+        except AlreadyExists:
+            pass
+    services.catch_up()
     issued = {
         "admin": services.access.issue("admin", [], None, "matrix", "test").secret,
         "county_official": official_token(services, county),
         "auditor": services.access.issue("auditor", [county], None, "matrix", "test").secret,
     }
     for role in ("seller", "employer", "buyer"):
-        issued[role] = services.access.issue(role, [], "org-1", "matrix", "test").secret
+        issued[role] = services.access.issue(role, [], HOME_ORG, "matrix", "test").secret
     return issued
 
 
@@ -86,7 +127,7 @@ async def test_unauthenticated_calls_get_401(services: Services, http: httpx.Asy
     for method, path, _, is_public in _routes(services):
         if is_public:
             continue
-        url = SAMPLE_PATHS[path].replace("{C}", "360701")
+        url = _url(path, "360701", HOME_ORG)
         for headers in ({}, bearer("xf_not-a-real-token"), {"Authorization": "Basic abc"}):
             r = await http.request(method, url, headers=headers, json={})
             assert r.status_code == 401, f"{method} {url} with {headers}: {r.status_code}"
@@ -98,7 +139,7 @@ async def test_wrong_role_gets_403(services: Services, http: httpx.AsyncClient, 
     for method, path, allowed, is_public in _routes(services):
         if is_public:
             continue
-        url = SAMPLE_PATHS[path].replace("{C}", "360701")
+        url = _url(path, "360701", HOME_ORG)
         for role, token in tokens.items():
             if role in allowed:
                 continue
@@ -110,11 +151,12 @@ async def test_wrong_role_gets_403(services: Services, http: httpx.AsyncClient, 
 
 
 async def test_wrong_county_gets_403(services: Services, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    """Officials and auditors of 360701 touch nothing in 360799: neither its county paths nor its organisations."""
     checked = 0
     for method, path, allowed, _ in _routes(services):
-        if "{county" not in path:
+        if "{county" not in path and "{org" not in path:
             continue
-        url = SAMPLE_PATHS[path].replace("{C}", OTHER)
+        url = _url(path, OTHER, OTHER_ORG)
         for role in ("county_official", "auditor"):
             if role not in allowed:
                 continue
@@ -123,6 +165,19 @@ async def test_wrong_county_gets_403(services: Services, http: httpx.AsyncClient
             assert re.search("outside this token's scope", r.json()["detail"])
             checked += 1
     assert checked >= 10
+
+
+async def test_wrong_organisation_gets_403(services: Services, http: httpx.AsyncClient,
+                                           tokens: dict[str, str]) -> None:
+    checked = 0
+    for method, path, allowed, _ in _routes(services):
+        if "{org" not in path:
+            continue
+        r = await http.request(method, _url(path, OTHER, OTHER_ORG), headers=bearer(tokens["employer"]), json={})
+        assert r.status_code == 403, f"employer {method} {path}: {r.status_code} {r.text}"
+        assert "outside this token's scope" in r.json()["detail"]
+        checked += 1
+    assert checked >= 8
 
 
 async def test_a_revoked_token_stops_working(services: Services, http: httpx.AsyncClient, admin_token: str) -> None:

@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import XiaofeiApplication
+from xiaofei.domain import ids
 from xiaofei.domain.access import ApiToken, FirstAdminIssued, check_scope
 from xiaofei.domain.errors import NotFound, invalid
 
@@ -48,6 +49,11 @@ class AccessService:
 
     def issue(self, role: str, counties: list[str], organisation_id: str | None, label: str, actor: str) -> IssuedToken:
         token, secret = self._new(role, counties, organisation_id, label, actor)
+        if organisation_id is not None:
+            try:
+                self.app.repository.get(ids.organisation_id(organisation_id))
+            except AggregateNotFoundError:
+                raise invalid("organisation_id", f"no organisation {organisation_id} is registered") from None
         position = self.app.record(token)
         return IssuedToken(token.id, secret, token.role, token.counties, token.organisation_id, position)
 

@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.domain.errors import Conflict, invalid
 from xiaofei.domain.policy import PolicyBook
-from xiaofei.rules.parameters import ERAS, PRESETS, parse_value
+from xiaofei.rules.parameters import ERAS, PRESETS, ParameterVersion, parse_value, scope_chain
 
 MAX_ATTEMPTS = 8
 
@@ -41,6 +41,19 @@ class PolicyService:
             except IntegrityError:
                 continue
         raise Conflict("the policy book kept changing; try again")
+
+    def versions_for(self, county: str) -> list[ParameterVersion]:
+        """Every parameter version recorded for the scopes that apply to ``county`` (write-side lookups)."""
+        out: list[ParameterVersion] = []
+        for scope in scope_chain(county):
+            try:
+                book: PolicyBook = self.app.repository.get(PolicyBook.create_id(scope))
+            except AggregateNotFoundError:
+                continue
+            out.extend(ParameterVersion(name=name, value=value, scope=scope, effective_from=start, effective_to=end,
+                                        source=source, era=era, seq=i + 1)
+                       for i, (name, value, start, end, source, era) in enumerate(book.versions))
+        return out
 
     def record_parameter(self, scope: str, name: str, value: str, effective_from: date, effective_to: date | None,
                          source: str, era: str, actor: str) -> int:

@@ -66,3 +66,26 @@ def check_village_code(value: str, county: str, field: str = "village_code") -> 
 def valid_or_raise(problems: list[InvalidInput]) -> None:
     if problems:
         raise InvalidInput([p for err in problems for p in err.problems])
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """GB 32100-2015 check character of a unified social credit code (统一社会信用代码)."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def normalise_credit_code(raw: str, field: str = "credit_code") -> str:
+    value = raw.strip().upper()
+    if len(value) != 18:
+        raise invalid(field, f"must be 18 characters, got {len(value)}")
+    bad = sorted({c for c in value if c not in _USCC_CHARS})
+    if bad:
+        raise invalid(field, f"contains characters not used in credit codes: {''.join(bad)} (no I, O, S, V, Z)")
+    expected = uscc_check_char(value[:17])
+    if value[17] != expected:
+        raise invalid(field, f"check character is {value[17]}, expected {expected} (GB 32100)")
+    return value

@@ -25,3 +25,23 @@ def bootstrap_marker_id() -> UUID:
 
 def policy_book_id(scope: str) -> UUID:
     return uuid5(NAMESPACE, f"policy-book:{scope}")
+
+
+def organisation_id(credit_code: str) -> UUID:
+    return uuid5(NAMESPACE, f"organisation:{credit_code}")
+
+
+def payroll_id(workshop_id: UUID, month: str) -> UUID:
+    return uuid5(NAMESPACE, f"payroll:{workshop_id}:{month}")
+
+
+def slip_id(workshop_id: UUID, month: str, id_hash: str) -> UUID:
+    return uuid5(NAMESPACE, f"slip:{workshop_id}:{month}:{id_hash}")
+
+
+def upload_receipt_id(organisation: str, idempotency_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"upload:{organisation}:{idempotency_key}")
+
+
+def bank_statement_id(organisation: str, file_sha256: str) -> UUID:
+    return uuid5(NAMESPACE, f"bank-statement:{organisation}:{file_sha256}")

@@ -24,7 +24,8 @@ class PolicyBook(Aggregate):
     def __init__(self, scope: str) -> None:
         self.scope = scope
         self.adopted_presets: list[str] = []
-        self.versions_recorded = 0
+        # (name, value, effective_from, effective_to, source, era), in the order recorded
+        self.versions: list[tuple[str, str, date, date | None, str, str]] = []
 
     class ParameterRecorded(Aggregate.Event):
         name: str
@@ -39,7 +40,7 @@ class PolicyBook(Aggregate):
     def record_parameter(self, name: str, value: str, effective_from: date, effective_to: date | None, source: str,
                          era: str, actor: str) -> None:
         # Callers validate ``value`` against the parameter catalogue (xiaofei.rules.parameters) first.
-        self.versions_recorded += 1
+        self.versions.append((name, value, effective_from, effective_to, source, era))
 
     class PresetAdopted(Aggregate.Event):
         preset: str

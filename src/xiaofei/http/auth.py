@@ -9,12 +9,13 @@ from uuid import UUID, uuid4
 
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaofei.application.access import hash_token
+from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES
 from xiaofei.logs import request_id_var
 from xiaofei.queries import status
 from xiaofei.queries.status import StaleRead
@@ -78,7 +79,7 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=row["token_id"])
 
 
-def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if handler.opt.get(PUBLIC) or connection.scope["path"].startswith("/schema"):
         return
     allowed = handler.opt.get("roles")
@@ -91,6 +92,17 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
     if county is not None:
         # Before the body is even read: nothing about another county is parsed, looked up or written.
         principal.check_county(county)
+    org = connection.path_params.get("org")
+    if org is not None:
+        if principal.role in ORGANISATION_SCOPED_ROLES:
+            if principal.organisation_id != org:
+                raise PermissionDeniedException(f"organisation {org} is outside this token's scope")
+        else:
+            org_county = await connection.app.state.pool.fetchval(
+                "SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+            if org_county is None:
+                raise NotFoundException(f"no organisation {org}")
+            principal.check_county(org_county)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

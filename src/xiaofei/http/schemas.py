@@ -145,3 +145,69 @@ class EventRecord(msgspec.Struct, kw_only=True):
 class Health(msgspec.Struct, kw_only=True):
     status: str
     projectors: str | None = None
+
+
+class OrganisationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    credit_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    name: Text
+    form: str
+    address: Note = ""
+
+
+class WorkshopCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
+    workshop_type: str
+    village_code: Village
+    premises: Note = ""
+
+
+class Created(msgspec.Struct, kw_only=True):
+    id: UUID
+    position: int
+
+
+class WorkerHire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    contract_type: str
+    start: date
+    end: date | None = None
+    pay_form: str = "monthly"
+
+
+class EmploymentEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    end: date
+    reason: Note = ""
+
+
+class Certification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    plaque_number: Text
+    certified_on: date
+
+
+class Reason(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Text
+
+
+class Decertification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    effective_date: date
+    reason: Text
+
+
+class SlipUploadResult(msgspec.Struct, kw_only=True):
+    upload_id: UUID
+    rows: int
+    reported: int
+    corrected: int
+    unchanged: int
+    replayed: bool
+    """True when this Idempotency-Key was seen before with the same content: nothing was written."""
+    position: int
+
+
+class StatementUploadResult(msgspec.Struct, kw_only=True):
+    statement_id: UUID
+    lines: int
+    matched: int
+    already_uploaded: bool
+    position: int

@@ -114,7 +114,7 @@ class ParameterVersion:
     effective_to: date | None
     source: str
     era: str
-    seq: int  # order recorded (log position); built-in defaults are 0
+    seq: int  # order recorded within its scope; built-in defaults are 0
 
     def covers(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)

@@ -1,0 +1,174 @@
+-- Employment read model (projection "employment"): organisations, workshops, workers, wage slips, bank
+-- statements, and the subsidy entitlements computed from them with their explanations. It keeps its own copy
+-- of the registry facts and policy parameters it needs, so it can be rebuilt alone and gives the same rows.
+
+CREATE TABLE IF NOT EXISTS organisations (
+    credit_code  text PRIMARY KEY,
+    name         text NOT NULL,
+    form         text NOT NULL,
+    county       text NOT NULL,
+    address      text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS workshops (
+    workshop_id     uuid PRIMARY KEY,
+    organisation    text NOT NULL,
+    county          text NOT NULL,
+    name            text NOT NULL,
+    workshop_type   text NOT NULL,
+    village_code    text NOT NULL,
+    premises        text NOT NULL,
+    certified_on    date,
+    plaque_number   text,
+    decertified_on  date,
+    last_refusal    text
+);
+CREATE INDEX IF NOT EXISTS workshops_by_org ON workshops (organisation);
+
+CREATE TABLE IF NOT EXISTS employments (
+    employment_id  uuid PRIMARY KEY,
+    workshop_id    uuid NOT NULL,
+    id_hash        text NOT NULL,
+    id_masked      text NOT NULL,
+    name           text NOT NULL,
+    contract_type  text NOT NULL,
+    start_date     date NOT NULL,
+    end_date       date,
+    pay_form       text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS employments_by_workshop ON employments (workshop_id);
+
+CREATE TABLE IF NOT EXISTS slips (
+    slip_id            uuid PRIMARY KEY,
+    workshop_id        uuid NOT NULL,
+    organisation       text NOT NULL,
+    county             text NOT NULL,
+    month              text NOT NULL,
+    employment_id      uuid NOT NULL,
+    id_hash            text NOT NULL,
+    version            integer NOT NULL,
+    gross_fen          bigint NOT NULL,
+    net_fen            bigint NOT NULL,
+    days_worked        integer NOT NULL,
+    pieces             integer,
+    pay_date           date NOT NULL,
+    method             text NOT NULL,
+    bank_ref           text NOT NULL,
+    payee_account      text NOT NULL,
+    voided             boolean NOT NULL DEFAULT false,
+    verified_version   integer,
+    verified_evidence  text,
+    rejected_reason    text
+);
+CREATE INDEX IF NOT EXISTS slips_by_workshop_month ON slips (workshop_id, month);
+CREATE INDEX IF NOT EXISTS slips_by_id_hash ON slips (id_hash);
+CREATE INDEX IF NOT EXISTS slips_by_county ON slips (county, month);
+
+CREATE TABLE IF NOT EXISTS slip_versions (
+    slip_id      uuid NOT NULL,
+    version      integer NOT NULL,
+    gross_fen    bigint NOT NULL,
+    net_fen      bigint NOT NULL,
+    days_worked  integer NOT NULL,
+    reason       text NOT NULL,
+    upload_id    uuid NOT NULL,
+    recorded_at  timestamptz NOT NULL,
+    PRIMARY KEY (slip_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS statement_lines (
+    statement_id   uuid NOT NULL,
+    line           integer NOT NULL,
+    organisation   text NOT NULL,
+    county         text NOT NULL,
+    paid_on        date NOT NULL,
+    amount_fen     bigint NOT NULL,
+    payee_name     text NOT NULL,
+    payee_account  text NOT NULL,
+    reference      text NOT NULL,
+    matched_slip   uuid,
+    PRIMARY KEY (statement_id, line)
+);
+CREATE INDEX IF NOT EXISTS statement_lines_by_org ON statement_lines (organisation);
+
+-- Copies of the registry and policy facts the rules need.
+CREATE TABLE IF NOT EXISTS persons (
+    id_hash           text NOT NULL,
+    county            text NOT NULL,
+    household_number  text NOT NULL,
+    person_number     text NOT NULL,
+    birth_date        date NOT NULL,
+    sex               text NOT NULL,
+    left_on           date,
+    PRIMARY KEY (county, household_number, person_number)
+);
+CREATE INDEX IF NOT EXISTS persons_by_id_hash ON persons (id_hash);
+
+CREATE TABLE IF NOT EXISTS household_categories (
+    county            text NOT NULL,
+    household_number  text NOT NULL,
+    version           integer NOT NULL,
+    effective_date    date NOT NULL,
+    category          text NOT NULL,
+    PRIMARY KEY (county, household_number, version)
+);
+
+CREATE TABLE IF NOT EXISTS policy_books (
+    book_id  uuid PRIMARY KEY,
+    scope    text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS parameters (
+    scope           text NOT NULL,
+    seq             integer NOT NULL,
+    name            text NOT NULL,
+    value           text NOT NULL,
+    effective_from  date NOT NULL,
+    effective_to    date,
+    source          text NOT NULL,
+    era             text NOT NULL,
+    PRIMARY KEY (scope, seq)
+);
+
+-- What the rules computed.
+CREATE TABLE IF NOT EXISTS entitlements (
+    slip_id        uuid NOT NULL,
+    subsidy        text NOT NULL,
+    county         text NOT NULL,
+    organisation   text NOT NULL,
+    workshop_id    uuid NOT NULL,
+    month          text NOT NULL,
+    payee          text NOT NULL,
+    id_hash        text NOT NULL,
+    slip_version   integer NOT NULL,
+    amount_fen     bigint NOT NULL,
+    eligible       boolean NOT NULL,
+    explanation    jsonb NOT NULL,
+    PRIMARY KEY (slip_id, subsidy)
+);
+CREATE INDEX IF NOT EXISTS entitlements_by_org_month ON entitlements (organisation, month);
+CREATE INDEX IF NOT EXISTS entitlements_by_county_month ON entitlements (county, month);
+
+CREATE TABLE IF NOT EXISTS workshop_months (
+    workshop_id         uuid NOT NULL,
+    month               text NOT NULL,
+    staff               integer NOT NULL,
+    qualifying_workers  integer NOT NULL,
+    meets_criteria      boolean NOT NULL,
+    explanation         jsonb NOT NULL,
+    PRIMARY KEY (workshop_id, month)
+);
+
+CREATE TABLE IF NOT EXISTS payrolls (
+    payroll_id    uuid PRIMARY KEY,
+    workshop_id   uuid NOT NULL,
+    organisation  text NOT NULL,
+    county        text NOT NULL,
+    month         text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS household_keys (
+    household_id      uuid PRIMARY KEY,
+    county            text NOT NULL,
+    household_number  text NOT NULL
+);

@@ -1,0 +1,378 @@
+"""Employment use cases: organisations, workshops, hiring, wage-slip uploads, verification, bank statements."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from xiaofei.application.app import XiaofeiApplication
+from xiaofei.application.pii import IdProtector
+from xiaofei.application.policy import PolicyService
+from xiaofei.application.slips import SlipRow
+from xiaofei.application.tables import csv_rows, header_map
+from xiaofei.domain import ids
+from xiaofei.domain.codes import check_county_code, check_village_code, normalise_credit_code, normalise_id_number
+from xiaofei.domain.employment import (
+    WORKSHOP_TYPES,
+    BankStatement,
+    Employment,
+    Organisation,
+    Payroll,
+    Slip,
+    StatementLine,
+    UploadReceipt,
+    Workshop,
+)
+from xiaofei.domain.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound, invalid
+from xiaofei.rules.parameters import in_force
+
+A = TypeVar("A", bound=Aggregate)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    upload_id: UUID
+    rows: int
+    reported: int
+    corrected: int
+    unchanged: int
+    replayed: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    statement_id: UUID
+    lines: int
+    matched: int
+    already_uploaded: bool
+    position: int
+
+
+class EmploymentService:
+    def __init__(self, app: XiaofeiApplication, protector: IdProtector, policy: PolicyService) -> None:
+        self.app = app
+        self.protector = protector
+        self.policy = policy
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, missing: str) -> Aggregate:
+        try:
+            return self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(missing) from None
+
+    def organisation(self, credit_code: str) -> Organisation:
+        return self._get(ids.organisation_id(credit_code), f"no organisation {credit_code}")  # type: ignore[return-value]
+
+    def workshop(self, workshop_id: UUID, *, organisation: str | None = None, county: str | None = None) -> Workshop:
+        ws: Workshop = self._get(workshop_id, f"no workshop {workshop_id}")  # type: ignore[assignment]
+        if (organisation is not None and ws.organisation != organisation) or (county is not None and ws.county != county):
+            raise NotFound(f"no workshop {workshop_id} here")
+        return ws
+
+    def _update(self, load: Callable[[], A], decide: Callable[[A], None]) -> int:
+        for _ in range(MAX_ATTEMPTS):
+            aggregate = load()
+            decide(aggregate)
+            try:
+                return self.app.record(aggregate)
+            except IntegrityError:
+                continue
+        raise Conflict("the record kept changing while we tried to update it; try again")
+
+    # -- organisations and workshops -------------------------------------------------------------
+
+    def register_organisation(self, county: str, credit_code: str, name: str, form: str, address: str,
+                              actor: str) -> int:
+        check_county_code(county)
+        code = normalise_credit_code(credit_code)
+        Organisation.check_form(form)
+        if not name.strip():
+            raise invalid("name", "is required")
+        org = Organisation(credit_code=code, name=name.strip(), form=form, county=county, address=address.strip(),
+                           actor=actor)
+        try:
+            return self.app.record(org)
+        except IntegrityError:
+            raise AlreadyExists(f"organisation {code} is already registered") from None
+
+    def register_workshop(self, organisation: str, name: str, workshop_type: str, village_code: str, premises: str,
+                          actor: str) -> tuple[UUID, int]:
+        if workshop_type not in WORKSHOP_TYPES:
+            raise invalid("workshop_type", f"must be one of {', '.join(WORKSHOP_TYPES)}")
+        if not name.strip():
+            raise invalid("name", "is required")
+        for _ in range(MAX_ATTEMPTS):
+            org = self.organisation(organisation)
+            check_village_code(village_code, org.county)
+            ws = Workshop(organisation=organisation, county=org.county, name=name.strip(),
+                          workshop_type=workshop_type, village_code=village_code, premises=premises.strip(),
+                          actor=actor)
+            org.add_workshop(ws.id)
+            try:
+                return ws.id, self.app.record(org, ws)
+            except IntegrityError:
+                continue
+        raise Conflict("the organisation kept changing; try again")
+
+    def certify(self, county: str, workshop_id: UUID, plaque: str, on: date, actor: str) -> int:
+        return self._update(lambda: self.workshop(workshop_id, county=county),
+                            lambda w: w.certify(plaque, on, actor))
+
+    def refuse(self, county: str, workshop_id: UUID, reason: str, actor: str) -> int:
+        return self._update(lambda: self.workshop(workshop_id, county=county),
+                            lambda w: w.refuse_certification(reason, actor))
+
+    def decertify(self, county: str, workshop_id: UUID, on: date, reason: str, actor: str) -> int:
+        return self._update(lambda: self.workshop(workshop_id, county=county),
+                            lambda w: w.decertify(on, reason, actor))
+
+    def hire(self, organisation: str, workshop_id: UUID, name: str, id_number: str, contract_type: str, start: date,
+             end: date | None, pay_form: str, actor: str) -> tuple[UUID, int]:
+        number = normalise_id_number(id_number)
+        employment = Employment(employment_id=uuid4(), id_hash=self.protector.hash(number),
+                                id_masked=self.protector.mask(number), name=name.strip(), contract_type=contract_type,
+                                start=start, end=end, pay_form=pay_form)
+        position = self._update(lambda: self.workshop(workshop_id, organisation=organisation),
+                                lambda w: w.hire(employment, actor))
+        return employment.employment_id, position
+
+    def end_employment(self, organisation: str, workshop_id: UUID, employment_id: UUID, end: date, reason: str,
+                       actor: str) -> int:
+        return self._update(lambda: self.workshop(workshop_id, organisation=organisation),
+                            lambda w: w.end_employment(employment_id, end, reason, actor))
+
+    # -- wage slips ------------------------------------------------------------------------------
+
+    def upload_slips(self, organisation: str, idempotency_key: str, content: bytes, rows: list[SlipRow],
+                     actor: str) -> UploadResult:
+        """Accept a whole batch or nothing. Same key + same content again: the first answer, nothing written."""
+        if not 8 <= len(idempotency_key) <= 200:
+            raise invalid("Idempotency-Key", "send a unique key of 8 to 200 characters with every upload")
+        digest = hashlib.sha256(content).hexdigest()
+        receipt_id = ids.upload_receipt_id(organisation, idempotency_key)
+        for _ in range(MAX_ATTEMPTS):
+            replay = self._replay(receipt_id, digest)
+            if replay is not None:
+                return replay
+            org = self.organisation(organisation)
+            workshops: dict[UUID, Workshop] = {}
+            problems: list[FieldProblem] = []
+            slips: dict[UUID, list[tuple[SlipRow, Slip]]] = defaultdict(list)
+            for r in rows:
+                if r.workshop_id not in workshops:
+                    if r.workshop_id not in org.workshops:
+                        problems.append(FieldProblem("workshop_id", "is not a workshop of this organisation", r.row))
+                        continue
+                    workshops[r.workshop_id] = self.app.repository.get(r.workshop_id)
+                ws = workshops[r.workshop_id]
+                id_hash = self.protector.hash(r.id_number)
+                employment = ws.employment_of(id_hash, r.month)
+                if employment is None:
+                    problems.append(FieldProblem("id_number", f"this worker has no employment record in the "
+                                                              f"workshop during {r.month}", r.row))
+                    continue
+                slip = Slip(slip_id=ids.slip_id(ws.id, r.month, id_hash), employment_id=employment.employment_id,
+                            id_hash=id_hash, gross_fen=r.gross_fen, net_fen=r.net_fen, days_worked=r.days_worked,
+                            pieces=r.pieces, pay_date=r.pay_date, method=r.method, bank_ref=r.bank_ref,
+                            payee_account=r.payee_account)
+                slips[ids.payroll_id(ws.id, r.month)].append((r, slip))
+            if problems:
+                raise InvalidInput(problems)
+            upload_id = uuid4()
+            existing = self.app.existing_versions(list(slips))
+            payrolls: list[Payroll] = []
+            reported = corrected = unchanged = 0
+            for pid, entries in slips.items():
+                first_row = entries[0][0]
+                ws = workshops[first_row.workshop_id]
+                payroll = (self.app.repository.get(pid) if pid in existing else
+                           Payroll(workshop_id=ws.id, organisation=organisation, county=ws.county,
+                                   month=first_row.month))
+                new: list[Slip] = []
+                for r, slip in entries:
+                    current = payroll.slips.get(slip.slip_id)
+                    if current is None:
+                        new.append(slip)
+                    elif current.same_content(slip) and slip.slip_id not in payroll.voided:
+                        unchanged += 1
+                    else:
+                        try:
+                            payroll.correct(slip, r.correction_reason, upload_id, actor)
+                        except InvalidInput as e:
+                            problems.extend(FieldProblem(p.field, p.reason, r.row) for p in e.problems)
+                        corrected += 1
+                if new:
+                    payroll.report(new, upload_id, actor)
+                    reported += len(new)
+                payrolls.append(payroll)
+            if problems:
+                raise InvalidInput(problems)
+            receipt = UploadReceipt(organisation=organisation, idempotency_key=idempotency_key, content_sha256=digest,
+                                    rows=len(rows), reported=reported, corrected=corrected, unchanged=unchanged,
+                                    actor=actor)
+            try:
+                position = self.app.record(*payrolls, receipt)
+            except IntegrityError:
+                continue  # a concurrent upload touched the same payrolls (or the same key): decide again
+            return UploadResult(receipt.id, len(rows), reported, corrected, unchanged, False, position)
+        raise Conflict("the payrolls kept changing while we tried to record the upload; try again")
+
+    def _replay(self, receipt_id: UUID, digest: str) -> UploadResult | None:
+        try:
+            receipt: UploadReceipt = self.app.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        if receipt.content_sha256 != digest:
+            raise Conflict("this Idempotency-Key was used for a different upload; use a new key")
+        return UploadResult(receipt.id, receipt.rows, receipt.reported, receipt.corrected, receipt.unchanged, True,
+                            self.app.head_position())
+
+    def _payroll_of(self, county: str, slip_workshop: UUID, month: str) -> Payroll:
+        payroll: Payroll = self._get(ids.payroll_id(slip_workshop, month), "no such payroll")  # type: ignore[assignment]
+        if payroll.county != county:
+            raise NotFound("no such payroll in this county")
+        return payroll
+
+    def void_slip(self, organisation: str, workshop_id: UUID, month: str, slip_id: UUID, reason: str,
+                  actor: str) -> int:
+        def load() -> Payroll:
+            payroll: Payroll = self._get(ids.payroll_id(workshop_id, month), "no such payroll")  # type: ignore[assignment]
+            if payroll.organisation != organisation:
+                raise NotFound("no such payroll")
+            return payroll
+
+        return self._update(load, lambda p: p.void(slip_id, reason, actor))
+
+    def verify_slip(self, county: str, workshop_id: UUID, month: str, slip_id: UUID, reason: str, actor: str) -> int:
+        if len(reason.strip()) < 4:
+            raise invalid("reason", "say what evidence was checked")
+        return self._update(lambda: self._payroll_of(county, workshop_id, month),
+                            lambda p: p.verify(slip_id, f"official: {reason.strip()}", actor))
+
+    def reject_slip(self, county: str, workshop_id: UUID, month: str, slip_id: UUID, reason: str, actor: str) -> int:
+        return self._update(lambda: self._payroll_of(county, workshop_id, month),
+                            lambda p: p.reject(slip_id, reason, actor))
+
+    # -- bank statements -------------------------------------------------------------------------
+
+    STATEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
+        "date": ("date", "交易日期"),
+        "amount_yuan": ("amount_yuan", "amount", "金额"),
+        "payee_name": ("payee_name", "收款人"),
+        "payee_account": ("payee_account", "收款账号"),
+        "reference": ("reference", "流水号", "摘要"),
+    }
+
+    def parse_statement(self, content: bytes) -> list[StatementLine]:
+        from xiaofei.application.slips import yuan_to_fen
+
+        lines: list[StatementLine] = []
+        problems: list[FieldProblem] = []
+        cols: dict[str, int] | None = None
+        for number, cells in csv_rows(content):
+            if cols is None:
+                cols = header_map(cells, self.STATEMENT_COLUMNS, ("date", "amount_yuan", "payee_name"))
+                continue
+            if not any(cells):
+                continue
+            cell = {c: (cells[i] if i < len(cells) else "") for c, i in cols.items()}
+            try:
+                paid_on = date.fromisoformat(cell["date"])
+            except ValueError:
+                problems.append(FieldProblem("date", "must be a date YYYY-MM-DD", number))
+                continue
+            try:
+                amount = yuan_to_fen(cell["amount_yuan"])
+            except ValueError:
+                problems.append(FieldProblem("amount_yuan", "is not an amount in 元", number))
+                continue
+            if amount <= 0:
+                problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
+                continue
+            lines.append(StatementLine(line=number, paid_on=paid_on, amount_fen=amount,
+                                       payee_name=cell.get("payee_name", ""),
+                                       payee_account=cell.get("payee_account", ""),
+                                       reference=cell.get("reference", "")))
+        if cols is None:
+            problems.append(FieldProblem("file", "is empty"))
+        elif not lines and not problems:
+            problems.append(FieldProblem("file", "has no lines"))
+        if problems:
+            raise InvalidInput(problems)
+        return lines
+
+    def upload_statement(self, organisation: str, content: bytes, actor: str) -> StatementResult:
+        """Record the statement and verify the slips it proves: by bank reference, else payee + amount ± window."""
+        lines = self.parse_statement(content)
+        digest = hashlib.sha256(content).hexdigest()
+        statement_id = ids.bank_statement_id(organisation, digest)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                self.app.repository.get(statement_id)
+            except AggregateNotFoundError:
+                pass
+            else:
+                return StatementResult(statement_id, len(lines), 0, True, self.app.head_position())
+            org = self.organisation(organisation)
+            statement = BankStatement(organisation=organisation, county=org.county, file_sha256=digest, lines=lines,
+                                      actor=actor)
+            payrolls = self._candidate_payrolls(org, lines)
+            matched = self._match(statement, payrolls, org.county, actor)
+            try:
+                position = self.app.record(statement, *payrolls)
+            except IntegrityError:
+                continue
+            return StatementResult(statement_id, len(lines), matched, False, position)
+        raise Conflict("the payrolls kept changing while we matched the statement; try again")
+
+    def _candidate_payrolls(self, org: Organisation, lines: list[StatementLine]) -> list[Payroll]:
+        """Payrolls of the months a wage paid on these dates can be for: the payment month and the two before."""
+        months: set[str] = set()
+        for line in lines:
+            d = line.paid_on.replace(day=1)
+            for _ in range(3):
+                months.add(f"{d.year:04d}-{d.month:02d}")
+                d = (d - timedelta(days=1)).replace(day=1)
+        wanted = [ids.payroll_id(w, m) for w in org.workshops for m in sorted(months)]
+        existing = self.app.existing_versions(wanted)
+        return [self.app.repository.get(pid) for pid in wanted if pid in existing]
+
+    def _match(self, statement: BankStatement, payrolls: list[Payroll], county: str, actor: str) -> int:
+        versions = self.policy.versions_for(county)
+        used: set[int] = set()
+        matched = 0
+        by_ref = {line.reference: line for line in statement.lines if line.reference}
+        for payroll in payrolls:
+            window = in_force(versions, "bank.match_window_days", county,
+                              date.fromisoformat(payroll.month + "-01")).typed()
+            for slip in payroll.unverified():
+                line = by_ref.get(slip.bank_ref) if slip.bank_ref else None
+                how = "reference"
+                if line is None or line.line in used or line.amount_fen != slip.net_fen:
+                    line, how = None, "payee and amount"
+                    for candidate in statement.lines:
+                        if (candidate.line not in used and candidate.amount_fen == slip.net_fen
+                                and slip.payee_account and candidate.payee_account == slip.payee_account
+                                and abs((candidate.paid_on - slip.pay_date).days) <= window):
+                            line = candidate
+                            break
+                if line is None:
+                    continue
+                used.add(line.line)
+                payroll.verify(slip.slip_id, f"bank statement line {line.line}, matched by {how}", actor,
+                               statement_id=statement.id, statement_line=line.line)
+                matched += 1
+        return matched

@@ -1,0 +1,85 @@
+"""Reading uploaded tables: CSV (UTF-8 or GB18030) and XLSX, into rows of text cells with spreadsheet row numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from xiaofei.domain.errors import FieldProblem, InvalidInput
+
+XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
+CSV_TYPES = ("text/csv", "application/csv")
+
+
+def decode_text(content: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel in a Chinese locale writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(FieldProblem("file", "is neither UTF-8 nor GB18030 text"))
+
+
+def csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) with row 1 the header, as a spreadsheet numbers them."""
+    reader = csv.reader(io.StringIO(decode_text(content)))
+    try:
+        for number, row in enumerate(reader, start=1):
+            yield number, [c.strip() for c in row]
+    except csv.Error as e:
+        raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows as text cells (dates as YYYY-MM-DD)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise InvalidInput(FieldProblem("file", f"is not a readable XLSX workbook: {e}")) from None
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(v) for v in row]
+    finally:
+        book.close()
+
+
+def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[str, int]:
+    """Column name → index, accepting each column's aliases; unknown, duplicate or missing columns are errors."""
+    lookup = {alias: col for col, aliases in columns.items() for alias in aliases}
+    positions: dict[str, int] = {}
+    problems: list[FieldProblem] = []
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        col = lookup.get(name)
+        if col is None:
+            problems.append(FieldProblem(name, "unknown column", 1))
+        elif col in positions:
+            problems.append(FieldProblem(name, "column appears twice", 1))
+        else:
+            positions[col] = i
+    for col in required:
+        if col not in positions:
+            problems.append(FieldProblem(col, f"required column missing (header {' or '.join(columns[col])})", 1))
+    if problems:
+        raise InvalidInput(problems)
+    return positions

@@ -1,0 +1,196 @@
+"""Employment endpoints: officials under ``/counties/{county}``, employers under ``/organisations/{org}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from xiaofei.application.slips import parse_json, parse_table
+from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
+from xiaofei.domain.errors import invalid
+from xiaofei.http.auth import roles
+from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
+from xiaofei.http.schemas import (
+    Certification,
+    CommandAccepted,
+    Created,
+    Decertification,
+    EmploymentEnd,
+    OrganisationCreate,
+    Reason,
+    SlipUploadResult,
+    StatementUploadResult,
+    WorkerHire,
+    WorkshopCreate,
+)
+from xiaofei.queries import employment as eq
+
+EMPLOYER = ("employer",)
+Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
+
+
+class CountyEmploymentController(Controller):
+    path = "/counties/{county:str}"
+    tags = ["employment"]
+
+    @post("/organisations", operation_id="registerOrganisation", opt=roles(*OFFICIAL),
+          summary="Register an organisation (企业/合作社/家庭农场/村集体) by unified social credit code")
+    async def register_organisation(self, request: AnyRequest, county: FromPath[str],
+                                    data: JSONBody[OrganisationCreate]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.register_organisation(
+            county, data.credit_code, data.name, data.form, data.address, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/certification", operation_id="certifyWorkshop", opt=roles(*OFFICIAL),
+          summary="Certify a workshop (认定, plaque number and date)")
+    async def certify(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                      data: JSONBody[Certification]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.certify(
+            county, workshop_id, data.plaque_number, data.certified_on, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/refusal", operation_id="refuseWorkshop", opt=roles(*OFFICIAL),
+          summary="Refuse certification, with a reason")
+    async def refuse(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                     data: JSONBody[Reason]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.refuse(
+            county, workshop_id, data.reason, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/decertification", operation_id="decertifyWorkshop", opt=roles(*OFFICIAL),
+          summary="Decertify a workshop from a date, with a reason")
+    async def decertify(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                        data: JSONBody[Decertification]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.decertify(
+            county, workshop_id, data.effective_date, data.reason, request.user.actor)))
+
+    @get("/workshops/{workshop_id:uuid}/certification-months", operation_id="workshopCertificationMonths",
+         opt=roles(*READERS), summary="Month by month: does the workshop meet the criteria, with which workers")
+    async def certification_months(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                                   min_position: MinPosition = None) -> list[eq.CertificationMonth]:
+        pool = await _fresh(request, min_position, "employment")
+        months = await eq.certification_months(pool, county, workshop_id)
+        if months is None:
+            raise NotFoundException(f"no workshop {workshop_id} in county {county}")
+        return months
+
+    @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/verification", operation_id="verifySlip",
+          opt=roles(*OFFICIAL), summary="Verify a slip by hand (say what evidence was checked)")
+    async def verify(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                     month: FromPath[str], slip_id: FromPath[UUID], data: JSONBody[Reason]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.verify_slip(
+            county, workshop_id, month, slip_id, data.reason, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/rejection", operation_id="rejectSlip",
+          opt=roles(*OFFICIAL), summary="Reject a slip's proof of payment, with a reason")
+    async def reject(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                     month: FromPath[str], slip_id: FromPath[UUID], data: JSONBody[Reason]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.reject_slip(
+            county, workshop_id, month, slip_id, data.reason, request.user.actor)))
+
+    @get("/entitlements", operation_id="countyEntitlements", opt=roles(*READERS),
+         summary="Subsidy entitlement lines of the county, each with its explanation")
+    async def entitlements(self, request: AnyRequest, county: FromPath[str], month: FromQuery[Month | None] = None,
+                           min_position: MinPosition = None) -> list[eq.EntitlementLine]:
+        pool = await _fresh(request, min_position, "employment")
+        return await eq.entitlements(pool, county=county, month=month)
+
+
+class OrganisationController(Controller):
+    path = "/organisations/{org:str}"
+    tags = ["employment"]
+
+    @post("/workshops", operation_id="registerWorkshop", opt=roles(*EMPLOYER), summary="Register a workshop")
+    async def register_workshop(self, request: AnyRequest, org: FromPath[str],
+                                data: JSONBody[WorkshopCreate]) -> Created:
+        employment = _services(request).employment
+        workshop_id, position = await _command(lambda: employment.register_workshop(
+            org, data.name, data.workshop_type, data.village_code, data.premises, request.user.actor))
+        return Created(id=workshop_id, position=position)
+
+    @post("/workshops/{workshop_id:uuid}/workers", operation_id="hireWorker", opt=roles(*EMPLOYER),
+          summary="Record a worker's employment (matched to the registry by ID hash)")
+    async def hire(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
+                   data: JSONBody[WorkerHire]) -> Created:
+        employment = _services(request).employment
+        employment_id, position = await _command(lambda: employment.hire(
+            org, workshop_id, data.name, data.id_number, data.contract_type, data.start, data.end, data.pay_form,
+            request.user.actor))
+        return Created(id=employment_id, position=position)
+
+    @post("/workshops/{workshop_id:uuid}/workers/{employment_id:uuid}/end", operation_id="endEmployment",
+          opt=roles(*EMPLOYER), summary="Record the end of an employment")
+    async def end(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
+                  employment_id: FromPath[UUID], data: JSONBody[EmploymentEnd]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.end_employment(
+            org, workshop_id, employment_id, data.end, data.reason, request.user.actor)))
+
+    @post("/wage-slips", operation_id="uploadWageSlips", opt=roles(*EMPLOYER),
+          summary="Upload wage slips: JSON {slips:[…]} (fen), or CSV / XLSX (元); at most 5,000; all or nothing")
+    async def upload_slips(self, request: AnyRequest, org: FromPath[str],
+                           idempotency_key: IdempotencyKey) -> SlipUploadResult:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        body = await request.body()
+        if content_type == "application/json":
+            rows = await _command(lambda: parse_json(body))
+        elif content_type in CSV_TYPES or content_type in XLSX_TYPES:
+            rows = await _command(lambda: parse_table(body, xlsx=content_type in XLSX_TYPES))
+        else:
+            raise invalid("content-type", "send application/json, text/csv or an XLSX workbook")
+        employment = _services(request).employment
+        result = await _command(lambda: employment.upload_slips(org, idempotency_key, body, rows, request.user.actor))
+        return SlipUploadResult(upload_id=result.upload_id, rows=result.rows, reported=result.reported,
+                                corrected=result.corrected, unchanged=result.unchanged, replayed=result.replayed,
+                                position=result.position)
+
+    @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void", operation_id="voidSlip",
+          opt=roles(*EMPLOYER), summary="Void a slip, with a reason")
+    async def void(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID], month: FromPath[str],
+                   slip_id: FromPath[UUID], data: JSONBody[Reason]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.void_slip(
+            org, workshop_id, month, slip_id, data.reason, request.user.actor)))
+
+    @post("/bank-statements", operation_id="uploadBankStatement", opt=roles(*EMPLOYER),
+          summary="Upload a bank statement (CSV: date, amount_yuan, payee_name, payee_account, reference)")
+    async def upload_statement(self, request: AnyRequest, org: FromPath[str]) -> StatementUploadResult:
+        if request.headers.get("content-type", "").split(";")[0].strip() not in CSV_TYPES:
+            raise invalid("content-type", "send the statement as text/csv")
+        body = await request.body()
+        employment = _services(request).employment
+        result = await _command(lambda: employment.upload_statement(org, body, request.user.actor))
+        return StatementUploadResult(statement_id=result.statement_id, lines=result.lines, matched=result.matched,
+                                     already_uploaded=result.already_uploaded, position=result.position)
+
+    @get("/entitlements", operation_id="organisationEntitlements", opt=roles(*EMPLOYER, *READERS),
+         summary="The organisation's entitlement lines, each with its explanation")
+    async def entitlements(self, request: AnyRequest, org: FromPath[str], month: FromQuery[Month | None] = None,
+                           min_position: MinPosition = None) -> list[eq.EntitlementLine]:
+        pool = await _fresh(request, min_position, "employment")
+        return await eq.entitlements(pool, organisation=org, month=month)
+
+    @get("/unmatched-slips", operation_id="unmatchedSlips", opt=roles(*EMPLOYER, *READERS),
+         summary="Slips whose current version no bank statement (or official) has verified")
+    async def unmatched_slips(self, request: AnyRequest, org: FromPath[str],
+                              min_position: MinPosition = None) -> list[eq.UnmatchedSlip]:
+        pool = await _fresh(request, min_position, "employment")
+        return await eq.unmatched_slips(pool, org)
+
+    @get("/unmatched-statement-lines", operation_id="unmatchedStatementLines", opt=roles(*EMPLOYER, *READERS),
+         summary="Bank statement lines that matched no slip")
+    async def unmatched_lines(self, request: AnyRequest, org: FromPath[str],
+                              min_position: MinPosition = None) -> list[eq.UnmatchedLine]:
+        pool = await _fresh(request, min_position, "employment")
+        return await eq.unmatched_lines(pool, org)
+
+
+CONTROLLERS = [CountyEmploymentController, OrganisationController]

@@ -1,0 +1,296 @@
+"""The employment read model and the entitlements computed from it (see projections/employment/README.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Workshop, month_bounds
+from xiaofei.domain.policy import PolicyBook
+from xiaofei.domain.registry import Household
+from xiaofei.projectors.base import BatchProjection
+from xiaofei.rules.entitlements import (
+    CertificationFacts,
+    PersonFacts,
+    SlipFacts,
+    age_on,
+    certification_months,
+    wage_subsidy_lines,
+)
+from xiaofei.rules.parameters import ParameterVersion, all_in_force, scope_chain
+
+_SLIP_COLUMNS = ("slip_id, workshop_id, organisation, county, month, employment_id, id_hash, version, gross_fen,"
+                 " net_fen, days_worked, pieces, pay_date, method, bank_ref, payee_account")
+
+
+class EmploymentProjection(BatchProjection):
+    name = "employment"
+
+    def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
+        dirty: set[tuple[UUID, str]] = set()
+        dirty_workshops: set[UUID] = set()
+        dirty_hashes: set[str] = set()
+        dirty_scopes: set[str] = set()
+        households: dict[UUID, tuple[str, str]] = {}
+        for e in events:
+            if isinstance(e, Organisation.Registered):
+                cur.execute("INSERT INTO organisations VALUES (%s, %s, %s, %s, %s)",
+                            (e.credit_code, e.name, e.form, e.county, e.address))
+            elif isinstance(e, Workshop.Event):
+                self._workshop(cur, e, dirty_workshops)
+            elif isinstance(e, Payroll.Event):
+                self._payroll(cur, e, dirty)
+            elif isinstance(e, BankStatement.Uploaded):
+                cur.executemany(
+                    "INSERT INTO statement_lines (statement_id, line, organisation, county, paid_on, amount_fen,"
+                    " payee_name, payee_account, reference) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(e.originator_id, ln.line, e.organisation, e.county, ln.paid_on, ln.amount_fen, ln.payee_name,
+                      ln.payee_account, ln.reference) for ln in e.lines])
+            elif isinstance(e, Household.Event):
+                self._household(cur, e, households, dirty_hashes)
+            elif isinstance(e, PolicyBook.Event):
+                self._policy(cur, e, dirty_scopes)
+        self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
+        for workshop_id in sorted({w for w, _ in dirty}):
+            self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
+
+    # -- raw facts -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _workshop(cur: psycopg.Cursor[DictRow], e: Any, dirty_workshops: set[UUID]) -> None:
+        wid = e.originator_id
+        if isinstance(e, Workshop.Registered):
+            cur.execute("INSERT INTO workshops (workshop_id, organisation, county, name, workshop_type, village_code,"
+                        " premises) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (wid, e.organisation, e.county, e.name, e.workshop_type, e.village_code, e.premises))
+        elif isinstance(e, Workshop.Certified):
+            cur.execute("UPDATE workshops SET certified_on = %s, plaque_number = %s, decertified_on = NULL"
+                        " WHERE workshop_id = %s", (e.certified_on, e.plaque_number, wid))
+            dirty_workshops.add(wid)
+        elif isinstance(e, Workshop.CertificationRefused):
+            cur.execute("UPDATE workshops SET last_refusal = %s WHERE workshop_id = %s", (e.reason, wid))
+        elif isinstance(e, Workshop.Decertified):
+            cur.execute("UPDATE workshops SET decertified_on = %s WHERE workshop_id = %s", (e.effective_date, wid))
+            dirty_workshops.add(wid)
+        elif isinstance(e, Workshop.WorkerHired):
+            m = e.employment
+            cur.execute("INSERT INTO employments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        (m.employment_id, wid, m.id_hash, m.id_masked, m.name, m.contract_type, m.start, m.end,
+                         m.pay_form))
+        elif isinstance(e, Workshop.EmploymentEnded):
+            cur.execute("UPDATE employments SET end_date = %s WHERE employment_id = %s", (e.end, e.employment_id))
+
+    @staticmethod
+    def _payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: set[tuple[UUID, str]]) -> None:
+        if isinstance(e, Payroll.Opened):
+            cur.execute("INSERT INTO payrolls VALUES (%s, %s, %s, %s, %s)",
+                        (e.originator_id, e.workshop_id, e.organisation, e.county, e.month))
+            return
+        cur.execute("SELECT workshop_id, organisation, county, month FROM payrolls WHERE payroll_id = %s",
+                    (e.originator_id,))
+        p = cur.fetchone()
+        assert p is not None, "payroll events arrive after the payroll is opened"
+        dirty.add((p["workshop_id"], p["month"]))
+        if isinstance(e, Payroll.SlipsReported | Payroll.SlipCorrected):
+            slips = e.slips if isinstance(e, Payroll.SlipsReported) else [e.slip]
+            version = 1 if isinstance(e, Payroll.SlipsReported) else e.version
+            reason = "" if isinstance(e, Payroll.SlipsReported) else e.reason
+            cur.executemany(
+                f"INSERT INTO slips ({_SLIP_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
+                " ON CONFLICT (slip_id) DO UPDATE SET version = EXCLUDED.version, gross_fen = EXCLUDED.gross_fen,"
+                " net_fen = EXCLUDED.net_fen, days_worked = EXCLUDED.days_worked, pieces = EXCLUDED.pieces,"
+                " pay_date = EXCLUDED.pay_date, method = EXCLUDED.method, bank_ref = EXCLUDED.bank_ref,"
+                " payee_account = EXCLUDED.payee_account, voided = false, rejected_reason = NULL",
+                [(s.slip_id, p["workshop_id"], p["organisation"], p["county"], p["month"], s.employment_id,
+                  s.id_hash, version, s.gross_fen, s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method,
+                  s.bank_ref, s.payee_account) for s in slips])
+            cur.executemany("INSERT INTO slip_versions VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                            [(s.slip_id, version, s.gross_fen, s.net_fen, s.days_worked, reason, e.upload_id,
+                              e.timestamp) for s in slips])
+        elif isinstance(e, Payroll.SlipVoided):
+            cur.execute("UPDATE slips SET voided = true, verified_version = NULL WHERE slip_id = %s", (e.slip_id,))
+        elif isinstance(e, Payroll.SlipVerified):
+            cur.execute("UPDATE slips SET verified_version = %s, verified_evidence = %s, rejected_reason = NULL"
+                        " WHERE slip_id = %s", (e.slip_version, e.evidence, e.slip_id))
+            if e.statement_id is not None:
+                cur.execute("UPDATE statement_lines SET matched_slip = %s WHERE statement_id = %s AND line = %s",
+                            (e.slip_id, e.statement_id, e.statement_line))
+        elif isinstance(e, Payroll.SlipRejected):
+            cur.execute("UPDATE slips SET verified_version = NULL, verified_evidence = NULL, rejected_reason = %s"
+                        " WHERE slip_id = %s", (e.reason, e.slip_id))
+
+    @staticmethod
+    def _household(cur: psycopg.Cursor[DictRow], e: Any, households: dict[UUID, tuple[str, str]],
+                   dirty_hashes: set[str]) -> None:
+        if isinstance(e, Household.Registered):
+            households[e.originator_id] = (e.county, e.household_number)
+            cur.execute("INSERT INTO household_keys VALUES (%s, %s, %s)",
+                        (e.originator_id, e.county, e.household_number))
+            cur.executemany("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL)",
+                            [(m.id_hash, e.county, e.household_number, m.person_number, m.birth_date, m.sex)
+                             for m in e.members])
+            cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
+                        (e.county, e.household_number, e.originator_version, e.effective_date, e.category))
+            dirty_hashes.update(m.id_hash for m in e.members)
+            return
+        if not isinstance(e, Household.MemberAdded | Household.MemberRemoved | Household.CategoryChanged):
+            return
+        key = households.get(e.originator_id)
+        if key is None:
+            cur.execute("SELECT county, household_number FROM household_keys WHERE household_id = %s",
+                        (e.originator_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise LookupError(f"household {e.originator_id} changed before it was registered")
+            key = households[e.originator_id] = (row["county"], row["household_number"])
+        county, number = key
+        if isinstance(e, Household.MemberAdded):
+            m = e.member
+            cur.execute("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL)",
+                        (m.id_hash, county, number, m.person_number, m.birth_date, m.sex))
+            dirty_hashes.add(m.id_hash)
+        elif isinstance(e, Household.MemberRemoved):
+            cur.execute("UPDATE persons SET left_on = %s WHERE county = %s AND household_number = %s AND"
+                        " person_number = %s RETURNING id_hash", (e.left_on, county, number, e.person_number))
+            dirty_hashes.update(r["id_hash"] for r in cur.fetchall())
+        else:
+            cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
+                        (county, number, e.originator_version, e.effective_date, e.category))
+            cur.execute("SELECT id_hash FROM persons WHERE county = %s AND household_number = %s", (county, number))
+            dirty_hashes.update(r["id_hash"] for r in cur.fetchall())
+
+    @staticmethod
+    def _policy(cur: psycopg.Cursor[DictRow], e: Any, dirty_scopes: set[str]) -> None:
+        if isinstance(e, PolicyBook.Opened):
+            cur.execute("INSERT INTO policy_books VALUES (%s, %s)", (e.originator_id, e.scope))
+        elif isinstance(e, PolicyBook.ParameterRecorded):
+            cur.execute("SELECT scope FROM policy_books WHERE book_id = %s", (e.originator_id,))
+            scope = cur.fetchone()["scope"]  # type: ignore[index]
+            cur.execute("INSERT INTO parameters VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                        (scope, e.originator_version, e.name, e.value, e.effective_from, e.effective_to, e.source,
+                         e.era))
+            dirty_scopes.add(scope)
+
+    @staticmethod
+    def _expand_dirty(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]], workshops: set[UUID],
+                      hashes: set[str], scopes: set[str]) -> None:
+        """Turn changed certifications, people and parameters into the workshop-months they affect."""
+        if workshops:
+            cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE workshop_id = ANY(%s)", (list(workshops),))
+            dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
+        if hashes:
+            cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE id_hash = ANY(%s)", (list(hashes),))
+            dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
+        for scope in scopes:
+            prefix = "" if scope == "national" else scope.rstrip("0") if scope.endswith("00") else scope
+            cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE county LIKE %s", (prefix + "%",))
+            dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
+
+    # -- the rules -------------------------------------------------------------------------------
+
+    def _recompute_workshop(self, cur: psycopg.Cursor[DictRow], workshop_id: UUID, months: list[str]) -> None:
+        cur.execute("SELECT * FROM workshops WHERE workshop_id = %s", (workshop_id,))
+        ws = cur.fetchone()
+        assert ws is not None
+        county = ws["county"]
+        cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
+        versions = _parameter_versions(cur, county)
+        params_cache: dict[str, dict[str, ParameterVersion]] = {}
+
+        def params_for(month: str) -> dict[str, ParameterVersion]:
+            if month not in params_cache:
+                params_cache[month] = all_in_force(versions, county, month_bounds(month)[1])
+            return params_cache[month]
+
+        cur.execute("SELECT * FROM slips WHERE workshop_id = %s", (workshop_id,))
+        all_slips = cur.fetchall()
+        people = _people(cur, {s["id_hash"] for s in all_slips})
+        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND month = ANY(%s)", (workshop_id, months))
+        rows = []
+        for s in all_slips:
+            if s["month"] not in months:
+                continue
+            first, last = month_bounds(s["month"])
+            person = _person_in_month(people.get(s["id_hash"], []), last)
+            slip = SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
+                             s["verified_version"], s["verified_evidence"])
+            for line in wage_subsidy_lines(s["month"], first, last, slip, cert, person, params_for(s["month"])):
+                rows.append((s["slip_id"], line.subsidy, county, ws["organisation"], workshop_id, s["month"],
+                             line.payee, s["id_hash"], s["version"], line.amount_fen, line.eligible,
+                             Jsonb(line.explanation)))
+        if rows:
+            cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        self._certification_months(cur, workshop_id, all_slips, people, params_for)
+
+    @staticmethod
+    def _certification_months(cur: psycopg.Cursor[DictRow], workshop_id: UUID, all_slips: list[DictRow],
+                              people: dict[str, list[dict[str, Any]]], params_for: Any) -> None:
+        worker_months: dict[str, set[str]] = defaultdict(set)
+        eligible: dict[str, set[str]] = defaultdict(set)
+        staff: dict[str, int] = defaultdict(int)
+        for s in all_slips:
+            if s["voided"]:
+                continue
+            month, h = s["month"], s["id_hash"]
+            worker_months[h].add(month)
+            staff[month] += 1
+            first, last = month_bounds(month)
+            person = _person_in_month(people.get(h, []), last)
+            if person is None:
+                continue
+            p = params_for(month)
+            top = p["worker.max_age_male"].typed() if person.sex == "M" else p["worker.max_age_female"].typed()
+            if (person.category in p["worker.eligible_categories"].typed()
+                    and p["worker.min_age"].typed() <= age_on(person.birth_date, first) <= top):
+                eligible[month].add(h)
+        result = certification_months(sorted(staff), worker_months, eligible, staff, params_for)
+        cur.execute("DELETE FROM workshop_months WHERE workshop_id = %s", (workshop_id,))
+        if result:
+            cur.executemany("INSERT INTO workshop_months VALUES (%s, %s, %s, %s, %s, %s)",
+                            [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r))
+                             for r in result])
+
+
+def _parameter_versions(cur: psycopg.Cursor[DictRow], county: str) -> list[ParameterVersion]:
+    cur.execute("SELECT name, value, scope, effective_from, effective_to, source, era, seq FROM parameters"
+                " WHERE scope = ANY(%s)", (scope_chain(county),))
+    return [ParameterVersion(**r) for r in cur.fetchall()]
+
+
+def _people(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Registry members by ID hash, each with the household's category history."""
+    if not hashes:
+        return {}
+    cur.execute(
+        "SELECT p.*, array_agg(h.effective_date ORDER BY h.version) AS dates,"
+        " array_agg(h.category ORDER BY h.version) AS categories FROM persons p"
+        " JOIN household_categories h USING (county, household_number)"
+        " WHERE p.id_hash = ANY(%s) GROUP BY p.id_hash, p.county, p.household_number, p.person_number",
+        (list(hashes),))
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in cur.fetchall():
+        out[r["id_hash"]].append(dict(r))
+    for rows in out.values():
+        rows.sort(key=lambda r: (r["county"], r["household_number"], r["person_number"]))
+    return out
+
+
+def _person_in_month(candidates: list[dict[str, Any]], last: date) -> PersonFacts | None:
+    """The registry membership in force on ``last`` (someone who left by the month's last day counts no more)."""
+    for r in candidates:
+        if r["left_on"] is not None and r["left_on"] <= last:
+            continue
+        category, since = None, None
+        for effective, cat in zip(r["dates"], r["categories"], strict=True):
+            if effective <= last:
+                category, since = cat, effective
+        return PersonFacts(r["county"], r["household_number"], r["person_number"], r["birth_date"], r["sex"],
+                           category, since)
+    return None
