@@ -172,3 +172,61 @@ CREATE TABLE IF NOT EXISTS household_keys (
     county            text NOT NULL,
     household_number  text NOT NULL
 );
+
+-- Claims (申报) and what was paid or is owed back.
+CREATE TABLE IF NOT EXISTS claims (
+    claim_id      uuid PRIMARY KEY,
+    organisation  text NOT NULL,
+    county        text NOT NULL,
+    period_from   text NOT NULL,
+    period_to     text NOT NULL,
+    status        text NOT NULL,
+    filed_at      timestamptz NOT NULL,
+    notice_ends   date,
+    approved_on   date,
+    paid_on       date
+);
+CREATE INDEX IF NOT EXISTS claims_by_org ON claims (organisation);
+CREATE INDEX IF NOT EXISTS claims_by_county ON claims (county, status);
+
+CREATE TABLE IF NOT EXISTS claim_lines (
+    claim_id               uuid NOT NULL,
+    line_no                integer NOT NULL,
+    slip_id                uuid NOT NULL,
+    subsidy                text NOT NULL,
+    payee                  text NOT NULL,
+    workshop_id            uuid NOT NULL,
+    month                  text NOT NULL,
+    slip_version           integer NOT NULL,
+    entitled_fen           bigint NOT NULL,
+    previously_claimed_fen bigint NOT NULL,
+    amount_fen             bigint NOT NULL,
+    kind                   text NOT NULL,
+    adjusts_claim          uuid,
+    rejected_reason        text,
+    explanation            jsonb NOT NULL,
+    PRIMARY KEY (claim_id, line_no)
+);
+CREATE INDEX IF NOT EXISTS claim_lines_by_slip ON claim_lines (slip_id, subsidy);
+
+CREATE TABLE IF NOT EXISTS claim_payments (
+    claim_id    uuid NOT NULL,
+    payee       text NOT NULL,
+    amount_fen  bigint NOT NULL,
+    reference   text NOT NULL,
+    paid_on     date NOT NULL,
+    PRIMARY KEY (claim_id, payee)
+);
+
+CREATE TABLE IF NOT EXISTS recoveries (
+    organisation  text NOT NULL,
+    payee         text NOT NULL,
+    opened_fen    bigint NOT NULL DEFAULT 0,
+    settled_fen   bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (organisation, payee)
+);
+
+CREATE TABLE IF NOT EXISTS ledgers (
+    ledger_id     uuid PRIMARY KEY,
+    organisation  text NOT NULL
+);

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 
 from xiaofei.application.access import AccessService
+from xiaofei.application.claims import ClaimService
 from xiaofei.application.employment import EmploymentService
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.importer import HouseholdImporter
@@ -33,6 +34,7 @@ class Services:
     access: AccessService
     policy: PolicyService
     employment: EmploymentService
+    claims: ClaimService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -108,14 +110,16 @@ def build(settings: Settings, database: Database | None = None) -> Services:
     protector = IdProtector(secret_key(settings))
     registry = RegistryService(app, protector)
     policy = PolicyService(app)
+    params = ConnectionParams.from_env(env)
     return Services(
         settings=settings,
         database=database,
         app=app,
-        params=ConnectionParams.from_env(env),
+        params=params,
         registry=registry,
         importer=HouseholdImporter(registry),
         access=AccessService(app),
         policy=policy,
         employment=EmploymentService(app, protector, policy),
+        claims=ClaimService(app, params, policy, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),
     )

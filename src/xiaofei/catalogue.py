@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from xiaofei.domain import access, employment, imports, policy, registry
+from xiaofei.domain import access, claims, employment, imports, policy, registry
 from xiaofei.domain.registry import Member
 from xiaofei.persistence import event_json_schema
 
@@ -32,6 +32,8 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     employment.Payroll,
     employment.UploadReceipt,
     employment.BankStatement,
+    claims.Claim,
+    claims.ClaimLedger,
 )
 _FIXED_TIME = datetime(2026, 1, 15, 2, 30, tzinfo=UTC)
 
@@ -111,8 +113,25 @@ def _examples() -> dict[type[Any], Any]:
                                                                          payee_account="6217****1234",
                                                                          reference="B20240410-001")],
                                          actor="token:employer")
+    line = claims.ClaimLine(line_no=1, slip_id=slip.slip_id, subsidy="worker_wage", payee="worker:" + "9" * 64,
+                            workshop_id=UUID(int=5), month="2024-03", slip_version=1, entitled_fen=12000,
+                            previously_claimed_fen=0, amount_fen=12000, kind="entitlement", adjusts_claim=None,
+                            explanation={"rule": "worker wage subsidy = rate × gross pay of the verified slip",
+                                         "arithmetic": ["0.20 × 600.00元 = 120.00元 (half-up to the fen)"]})
+    claim = claims.Claim(organisation=org.credit_code, county="360724", period_from="2024-03", period_to="2024-03",
+                         lines=[line, msgspec.structs.replace(line, line_no=2)], actor="token:employer")
+    claim.reject_line(2, "duplicate of line 1", "token:official")
+    claim.publish_notice(date(2024, 4, 15), 7, "token:official")
+    claim.approve(date(2024, 4, 22), "token:official")
+    claim.pay(date(2024, 4, 25), {"worker:" + "9" * 64: "GK20240425-0001"}, "token:official")
+    ledger = claims.ClaimLedger(organisation=org.credit_code)
+    ledger.record_claim(UUID(int=21), [line])
+    ledger.release(UUID(int=21), line.slip_id, line.subsidy, 12000)
+    ledger.open_recovery(UUID(int=22), "employer", 2000)
+    ledger.settle_recovery("employer", 2000, "退回 2024-06-01 #88", "token:official")
     examples: dict[type[Any], Any] = {}
-    for aggregate in (county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement):
+    for aggregate in (county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement,
+                      claim, ledger):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)
             object.__setattr__(e, "originator_id", UUID(int=aggregate.version))

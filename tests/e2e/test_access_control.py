@@ -71,6 +71,15 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/entitlements": "/organisations/{O}/entitlements",
     "/organisations/{org:str}/unmatched-slips": "/organisations/{O}/unmatched-slips",
     "/organisations/{org:str}/unmatched-statement-lines": "/organisations/{O}/unmatched-statement-lines",
+    "/organisations/{org:str}/claims": "/organisations/{O}/claims",
+    "/counties/{county:str}/claims": "/counties/{C}/claims",
+    "/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection":
+        f"/counties/{{C}}/claims/{U}/lines/1/rejection",
+    "/counties/{county:str}/claims/{claim_id:uuid}/notice": f"/counties/{{C}}/claims/{U}/notice",
+    "/counties/{county:str}/claims/{claim_id:uuid}/approval": f"/counties/{{C}}/claims/{U}/approval",
+    "/counties/{county:str}/claims/{claim_id:uuid}/payment": f"/counties/{{C}}/claims/{U}/payment",
+    "/counties/{county:str}/recoveries": "/counties/{C}/recoveries",
+    "/counties/{county:str}/recoveries/settlement": "/counties/{C}/recoveries/settlement",
 }
 
 

@@ -45,3 +45,7 @@ def upload_receipt_id(organisation: str, idempotency_key: str) -> UUID:
 
 def bank_statement_id(organisation: str, file_sha256: str) -> UUID:
     return uuid5(NAMESPACE, f"bank-statement:{organisation}:{file_sha256}")
+
+
+def claim_ledger_id(organisation: str) -> UUID:
+    return uuid5(NAMESPACE, f"claim-ledger:{organisation}")

@@ -211,3 +211,39 @@ class StatementUploadResult(msgspec.Struct, kw_only=True):
     matched: int
     already_uploaded: bool
     position: int
+
+
+Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class ClaimCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    period_from: Month
+    period_to: Month
+
+
+class ClaimFiled(msgspec.Struct, kw_only=True):
+    claim_id: UUID
+    lines: int
+    total_fen: int
+    position: int
+
+
+class NoticePublish(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    published_on: date
+
+
+class ClaimApprove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    approved_on: date
+
+
+class ClaimPay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    paid_on: date
+    references: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=100)]]
+    """Payment reference per payee (``employer`` or ``worker:<id hash>``), for every payee with money due."""
+
+
+class RecoverySettle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organisation: Text
+    payee: Text
+    amount_fen: Annotated[int, msgspec.Meta(gt=0)]
+    reference: Text

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from xiaofei.domain.claims import Claim, ClaimLedger
 from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Workshop, month_bounds
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
@@ -57,6 +58,12 @@ class EmploymentProjection(BatchProjection):
                 self._household(cur, e, households, dirty_hashes)
             elif isinstance(e, PolicyBook.Event):
                 self._policy(cur, e, dirty_scopes)
+            elif isinstance(e, ClaimLedger.Opened):
+                cur.execute("INSERT INTO ledgers VALUES (%s, %s)", (e.originator_id, e.organisation))
+            elif isinstance(e, Claim.Event):
+                self._claim(cur, e)
+            elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
+                self._recovery(cur, e)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         for workshop_id in sorted({w for w, _ in dirty}):
             self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
@@ -177,6 +184,43 @@ class EmploymentProjection(BatchProjection):
                         (scope, e.originator_version, e.name, e.value, e.effective_from, e.effective_to, e.source,
                          e.era))
             dirty_scopes.add(scope)
+
+    @staticmethod
+    def _claim(cur: psycopg.Cursor[DictRow], e: Any) -> None:
+        cid = e.originator_id
+        if isinstance(e, Claim.Filed):
+            cur.execute("INSERT INTO claims (claim_id, organisation, county, period_from, period_to, status, filed_at)"
+                        " VALUES (%s, %s, %s, %s, %s, 'filed', %s)",
+                        (cid, e.organisation, e.county, e.period_from, e.period_to, e.timestamp))
+            cur.executemany(
+                "INSERT INTO claim_lines (claim_id, line_no, slip_id, subsidy, payee, workshop_id, month, slip_version,"
+                " entitled_fen, previously_claimed_fen, amount_fen, kind, adjusts_claim, explanation)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [(cid, ln.line_no, ln.slip_id, ln.subsidy, ln.payee, ln.workshop_id, ln.month, ln.slip_version,
+                  ln.entitled_fen, ln.previously_claimed_fen, ln.amount_fen, ln.kind, ln.adjusts_claim,
+                  Jsonb(ln.explanation)) for ln in e.lines])
+        elif isinstance(e, Claim.LineRejected):
+            cur.execute("UPDATE claim_lines SET rejected_reason = %s WHERE claim_id = %s AND line_no = %s",
+                        (e.reason, cid, e.line_no))
+        elif isinstance(e, Claim.NoticePublished):
+            cur.execute("UPDATE claims SET status = 'in_notice', notice_ends = %s WHERE claim_id = %s",
+                        (e.ends_on, cid))
+        elif isinstance(e, Claim.Approved):
+            cur.execute("UPDATE claims SET status = 'approved', approved_on = %s WHERE claim_id = %s",
+                        (e.approved_on, cid))
+        elif isinstance(e, Claim.Paid):
+            cur.execute("UPDATE claims SET status = 'paid', paid_on = %s WHERE claim_id = %s", (e.paid_on, cid))
+            cur.executemany("INSERT INTO claim_payments VALUES (%s, %s, %s, %s, %s)",
+                            [(cid, p.payee, p.amount_fen, p.reference, e.paid_on) for p in e.payments])
+
+    @staticmethod
+    def _recovery(cur: psycopg.Cursor[DictRow], e: Any) -> None:
+        cur.execute("SELECT organisation FROM ledgers WHERE ledger_id = %s", (e.originator_id,))
+        org = cur.fetchone()["organisation"]  # type: ignore[index]
+        opened, settled = (e.amount_fen, 0) if isinstance(e, ClaimLedger.RecoveryOpened) else (0, e.amount_fen)
+        cur.execute("INSERT INTO recoveries VALUES (%s, %s, %s, %s) ON CONFLICT (organisation, payee) DO UPDATE SET"
+                    " opened_fen = recoveries.opened_fen + EXCLUDED.opened_fen,"
+                    " settled_fen = recoveries.settled_fen + EXCLUDED.settled_fen", (org, e.payee, opened, settled))
 
     @staticmethod
     def _expand_dirty(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]], workshops: set[UUID],

@@ -94,3 +94,88 @@ async def unmatched_lines(pool: asyncpg.Pool, organisation: str) -> list[Unmatch
         f"SELECT statement_id, line, paid_on, amount_fen, payee_name, reference FROM {S}.statement_lines"
         " WHERE organisation = $1 AND matched_slip IS NULL ORDER BY statement_id, line", organisation)
     return [UnmatchedLine(**dict(r)) for r in rows]
+
+
+class ClaimLineView(msgspec.Struct, kw_only=True):
+    line_no: int
+    slip_id: UUID
+    subsidy: str
+    payee: str
+    month: str
+    slip_version: int
+    entitled_fen: int
+    previously_claimed_fen: int
+    amount_fen: int
+    kind: str
+    adjusts_claim: UUID | None
+    rejected_reason: str | None
+    explanation: dict[str, Any]
+
+
+class PaymentView(msgspec.Struct, kw_only=True):
+    payee: str
+    amount_fen: int
+    reference: str
+    paid_on: date
+
+
+class ClaimView(msgspec.Struct, kw_only=True):
+    claim_id: UUID
+    organisation: str
+    county: str
+    period_from: str
+    period_to: str
+    status: str
+    notice_ends: date | None
+    approved_on: date | None
+    paid_on: date | None
+    total_fen: int
+    """Sum of the lines not rejected."""
+    lines: list[ClaimLineView]
+    payments: list[PaymentView]
+
+
+class RecoveryView(msgspec.Struct, kw_only=True):
+    organisation: str
+    payee: str
+    opened_fen: int
+    settled_fen: int
+    outstanding_fen: int
+
+
+async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
+                 claim_id: UUID | None = None) -> list[ClaimView]:
+    async with pool.acquire() as conn:
+        heads = await conn.fetch(
+            f"SELECT * FROM {S}.claims WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR"
+            " organisation = $2) AND ($3::uuid IS NULL OR claim_id = $3) ORDER BY filed_at", county, organisation,
+            claim_id)
+        ids = [h["claim_id"] for h in heads]
+        lines = await conn.fetch(f"SELECT * FROM {S}.claim_lines WHERE claim_id = ANY($1) ORDER BY claim_id, line_no",
+                                 ids)
+        payments = await conn.fetch(f"SELECT * FROM {S}.claim_payments WHERE claim_id = ANY($1) ORDER BY payee", ids)
+    out = []
+    for h in heads:
+        mine = [ln for ln in lines if ln["claim_id"] == h["claim_id"]]
+        out.append(ClaimView(
+            claim_id=h["claim_id"], organisation=h["organisation"], county=h["county"], period_from=h["period_from"],
+            period_to=h["period_to"], status=h["status"], notice_ends=h["notice_ends"], approved_on=h["approved_on"],
+            paid_on=h["paid_on"], total_fen=sum(ln["amount_fen"] for ln in mine if ln["rejected_reason"] is None),
+            lines=[ClaimLineView(
+                line_no=ln["line_no"], slip_id=ln["slip_id"], subsidy=ln["subsidy"], payee=ln["payee"],
+                month=ln["month"], slip_version=ln["slip_version"], entitled_fen=ln["entitled_fen"],
+                previously_claimed_fen=ln["previously_claimed_fen"], amount_fen=ln["amount_fen"], kind=ln["kind"],
+                adjusts_claim=ln["adjusts_claim"], rejected_reason=ln["rejected_reason"],
+                explanation=json.loads(ln["explanation"])) for ln in mine],
+            payments=[PaymentView(payee=p["payee"], amount_fen=p["amount_fen"], reference=p["reference"],
+                                  paid_on=p["paid_on"]) for p in payments if p["claim_id"] == h["claim_id"]]))
+    return out
+
+
+async def recoveries(pool: asyncpg.Pool, county: str) -> list[RecoveryView]:
+    rows = await pool.fetch(
+        f"SELECT r.* FROM {S}.recoveries r JOIN {S}.organisations o ON o.credit_code = r.organisation"
+        " WHERE o.county = $1 ORDER BY r.organisation, r.payee", county)
+    return [RecoveryView(organisation=r["organisation"], payee=r["payee"], opened_fen=r["opened_fen"],
+                         settled_fen=r["settled_fen"], outstanding_fen=r["opened_fen"] - r["settled_fen"])
+            for r in rows]
