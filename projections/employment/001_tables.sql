@@ -230,3 +230,15 @@ CREATE TABLE IF NOT EXISTS ledgers (
     ledger_id     uuid PRIMARY KEY,
     organisation  text NOT NULL
 );
+
+-- Integrity flags (DOMAIN §6.4, employment ones), each with its evidence.
+CREATE TABLE IF NOT EXISTS flags (
+    flag_id     text PRIMARY KEY,
+    county      text NOT NULL,
+    kind        text NOT NULL,
+    subject     text NOT NULL,
+    evidence    jsonb NOT NULL,
+    raised_at   timestamptz NOT NULL,
+    open        boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS flags_by_county ON flags (county, kind);

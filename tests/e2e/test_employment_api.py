@@ -34,14 +34,15 @@ def credit_code(county: str, n: int) -> str:
 
 
 async def build_scene(http: httpx.AsyncClient, services: Services, county: str, admin_token: str, *,
-                      workers: int = 1, certified_on: str | None = "2024-01-01", start: str = "2024-01-01") -> Scene:
+                      workers: int = 1, certified_on: str | None = "2024-01-01", start: str = "2024-01-01",
+                      org_n: int = 1) -> Scene:
     official = bearer(official_token(services, county))
     r = await http.post(f"/counties/{county}/policy/adoptions", headers=official, json={"preset": "shangyou-2017"})
     assert r.status_code == 201, r.text
     r = await http.post(f"/counties/{county}/household-imports", headers={**official, "Content-Type": "text/csv"},
                         content=households_csv(county, workers, members=1))
     assert r.status_code == 201, r.text
-    org = credit_code(county, 1)
+    org = credit_code(county, org_n)
     r = await http.post(f"/counties/{county}/organisations", headers=official,
                         json={"credit_code": org, "name": "上犹县某服饰有限公司", "form": "enterprise"})
     assert r.status_code == 201, r.text

@@ -231,3 +231,56 @@ def test_bulk_save_is_atomic(services: Services, county_code: str) -> None:
     with psycopg.connect(services.database.dsn) as conn:
         assert conn.execute("SELECT count(*) FROM xiaofei_events WHERE originator_id = ANY(%s)",
                             ([h.id for h in built[:399]],)).fetchone()[0] == 0
+
+
+EMPLOYMENT_TABLES = ("organisations", "workshops", "employments", "slips", "slip_versions", "statement_lines",
+                     "persons", "household_categories", "parameters", "entitlements", "workshop_months", "claims",
+                     "claim_lines", "claim_payments", "recoveries", "flags")
+
+
+def employment_snapshot(services: Services, schema: str) -> dict[str, list[tuple[object, ...]]]:
+    with services.params.connect() as conn:
+        return {t: sorted(conn.execute(f"SELECT * FROM {schema}.{t}").fetchall(), key=repr)
+                for t in EMPLOYMENT_TABLES}
+
+
+def test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(
+        services: Services, county_code: str) -> None:
+    from xiaofei.application.slips import SlipRow
+    from xiaofei.domain.codes import uscc_check_char
+    from xiaofei.projectors.employment import EmploymentProjection
+
+    import_some(services, county_code, 12)
+    services.policy.adopt_preset(county_code, "shangyou-2017", None, "test")
+    first17 = f"91{county_code}MA00077X0"[:17]
+    org = first17 + uscc_check_char(first17)
+    services.employment.register_organisation(county_code, org, "测试企业", "enterprise", "", "test")
+    workshop, _ = services.employment.register_workshop(org, "车间", "factory", f"{county_code}100001", "", "test")
+    workers = [id_number(county_code, h * 2, born="19700115") for h in range(12)]
+    for w in workers:
+        services.employment.hire(org, workshop, "工人", w, "labour_contract", date(2024, 1, 1), None, "monthly", "t")
+    services.employment.certify(county_code, workshop, "P-1", date(2024, 2, 1), "test")
+    rows = [SlipRow(i, workshop, m, w, 150000 + i, 150000 + i, 22, None, date.fromisoformat(f"{m}-28"), "bank",
+                    f"{m}-{i}", "", "") for m in ("2024-01", "2024-02", "2024-03") for i, w in enumerate(workers)]
+    services.employment.upload_slips(org, "rebuild-test-upload", b"x", rows, "test")
+    statement = "date,amount_yuan,payee_name,reference\n" + "".join(
+        f"{r.pay_date},{r.net_fen / 100:.2f},x,{r.bank_ref}\n" for r in rows[::2])
+    services.employment.upload_statement(org, statement.encode(), "test")
+    services.policy.record_parameter(county_code, "subsidy.worker_wage_rate", "0.25", date(2024, 3, 1), None,
+                                     "test override", "transition", "test")
+    wait_caught_up(services, "employment")
+    schema = "rm_employment_batchtest"
+    with services.params.connect(autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    small = Projector(services.app, EmploymentProjection, services.params, batch_size=7, schema=schema)
+    try:
+        small.setup()
+        small.run_until_idle()
+    finally:
+        small.close()
+    live = employment_snapshot(services, "rm_employment")
+    assert sum(len(v) for v in live.values()) > 100
+    assert employment_snapshot(services, schema) == live
+    applied = rebuild(services.app, EmploymentProjection, services.params, batch_size=500)
+    assert applied > 0
+    assert employment_snapshot(services, "rm_employment") == live

@@ -102,6 +102,13 @@ class CountyEmploymentController(Controller):
         return CommandAccepted(position=await _command(lambda: employment.reject_slip(
             county, workshop_id, month, slip_id, data.reason, request.user.actor)))
 
+    @get("/flags", operation_id="countyFlags", opt=roles(*READERS),
+         summary="Integrity flags of the county, each with its evidence")
+    async def flags(self, request: AnyRequest, county: FromPath[str], kind: FromQuery[str | None] = None,
+                    open_only: FromQuery[bool] = True, min_position: MinPosition = None) -> list[eq.FlagView]:
+        pool = await _fresh(request, min_position, "employment")
+        return await eq.flags(pool, county, kind, open_only)
+
     @get("/entitlements", operation_id="countyEntitlements", opt=roles(*READERS),
          summary="Subsidy entitlement lines of the county, each with its explanation")
     async def entitlements(self, request: AnyRequest, county: FromPath[str], month: FromQuery[Month | None] = None,

@@ -16,6 +16,7 @@ from xiaofei.domain.claims import Claim, ClaimLedger
 from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Workshop, month_bounds
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
+from xiaofei.projectors import flags
 from xiaofei.projectors.base import BatchProjection
 from xiaofei.rules.entitlements import (
     CertificationFacts,
@@ -39,6 +40,9 @@ class EmploymentProjection(BatchProjection):
         dirty_workshops: set[UUID] = set()
         dirty_hashes: set[str] = set()
         dirty_scopes: set[str] = set()
+        dirty_slips: set[UUID] = set()
+        new_claims: set[UUID] = set()
+        ended: set[UUID] = set()
         households: dict[UUID, tuple[str, str]] = {}
         for e in events:
             if isinstance(e, Organisation.Registered):
@@ -46,8 +50,11 @@ class EmploymentProjection(BatchProjection):
                             (e.credit_code, e.name, e.form, e.county, e.address))
             elif isinstance(e, Workshop.Event):
                 self._workshop(cur, e, dirty_workshops)
+                if isinstance(e, Workshop.EmploymentEnded):
+                    ended.add(e.employment_id)
             elif isinstance(e, Payroll.Event):
                 self._payroll(cur, e, dirty)
+                dirty_slips.update(_slip_ids(e))
             elif isinstance(e, BankStatement.Uploaded):
                 cur.executemany(
                     "INSERT INTO statement_lines (statement_id, line, organisation, county, paid_on, amount_fen,"
@@ -62,11 +69,14 @@ class EmploymentProjection(BatchProjection):
                 cur.execute("INSERT INTO ledgers VALUES (%s, %s)", (e.originator_id, e.organisation))
             elif isinstance(e, Claim.Event):
                 self._claim(cur, e)
+                if isinstance(e, Claim.Filed):
+                    new_claims.add(e.originator_id)
             elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
                 self._recovery(cur, e)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         for workshop_id in sorted({w for w, _ in dirty}):
             self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
+        flags.evaluate(cur, dirty_slips, new_claims, ended)
 
     # -- raw facts -------------------------------------------------------------------------------
 
@@ -300,6 +310,16 @@ class EmploymentProjection(BatchProjection):
             cur.executemany("INSERT INTO workshop_months VALUES (%s, %s, %s, %s, %s, %s)",
                             [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r))
                              for r in result])
+
+
+def _slip_ids(e: Any) -> list[UUID]:
+    if isinstance(e, Payroll.SlipsReported):
+        return [s.slip_id for s in e.slips]
+    if isinstance(e, Payroll.SlipCorrected):
+        return [e.slip.slip_id]
+    if isinstance(e, Payroll.SlipVoided):
+        return [e.slip_id]
+    return []
 
 
 def _parameter_versions(cur: psycopg.Cursor[DictRow], county: str) -> list[ParameterVersion]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -179,3 +179,20 @@ async def recoveries(pool: asyncpg.Pool, county: str) -> list[RecoveryView]:
     return [RecoveryView(organisation=r["organisation"], payee=r["payee"], opened_fen=r["opened_fen"],
                          settled_fen=r["settled_fen"], outstanding_fen=r["opened_fen"] - r["settled_fen"])
             for r in rows]
+
+
+class FlagView(msgspec.Struct, kw_only=True):
+    flag_id: str
+    kind: str
+    subject: str
+    evidence: dict[str, Any]
+    raised_at: datetime
+    open: bool
+
+
+async def flags(pool: asyncpg.Pool, county: str, kind: str | None, only_open: bool) -> list[FlagView]:
+    rows = await pool.fetch(
+        f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2) AND (NOT $3 OR open)"
+        " ORDER BY raised_at, flag_id", county, kind, only_open)
+    return [FlagView(flag_id=r["flag_id"], kind=r["kind"], subject=r["subject"], evidence=json.loads(r["evidence"]),
+                     raised_at=r["raised_at"], open=r["open"]) for r in rows]
