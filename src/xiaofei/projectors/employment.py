@@ -40,9 +40,6 @@ class EmploymentProjection(BatchProjection):
         dirty_workshops: set[UUID] = set()
         dirty_hashes: set[str] = set()
         dirty_scopes: set[str] = set()
-        dirty_slips: set[UUID] = set()
-        new_claims: set[UUID] = set()
-        ended: set[UUID] = set()
         households: dict[UUID, tuple[str, str]] = {}
         for e in events:
             if isinstance(e, Organisation.Registered):
@@ -51,10 +48,10 @@ class EmploymentProjection(BatchProjection):
             elif isinstance(e, Workshop.Event):
                 self._workshop(cur, e, dirty_workshops)
                 if isinstance(e, Workshop.EmploymentEnded):
-                    ended.add(e.employment_id)
+                    flags.on_claim_or_employment_end(cur, None, e.employment_id, e.timestamp)
             elif isinstance(e, Payroll.Event):
                 self._payroll(cur, e, dirty)
-                dirty_slips.update(_slip_ids(e))
+                flags.on_slips(cur, _slip_ids(e), e.timestamp)
             elif isinstance(e, BankStatement.Uploaded):
                 cur.executemany(
                     "INSERT INTO statement_lines (statement_id, line, organisation, county, paid_on, amount_fen,"
@@ -70,13 +67,12 @@ class EmploymentProjection(BatchProjection):
             elif isinstance(e, Claim.Event):
                 self._claim(cur, e)
                 if isinstance(e, Claim.Filed):
-                    new_claims.add(e.originator_id)
+                    flags.on_claim_or_employment_end(cur, e.originator_id, None, e.timestamp)
             elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
                 self._recovery(cur, e)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         for workshop_id in sorted({w for w, _ in dirty}):
             self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
-        flags.evaluate(cur, dirty_slips, new_claims, ended)
 
     # -- raw facts -------------------------------------------------------------------------------
 
