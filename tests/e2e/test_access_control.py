@@ -80,6 +80,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/claims/{claim_id:uuid}/payment": f"/counties/{{C}}/claims/{U}/payment",
     "/counties/{county:str}/recoveries": "/counties/{C}/recoveries",
     "/counties/{county:str}/flags": "/counties/{C}/flags",
+    "/counties/{county:str}/what-if": "/counties/{C}/what-if",
     "/counties/{county:str}/recoveries/settlement": "/counties/{C}/recoveries/settlement",
 }
 

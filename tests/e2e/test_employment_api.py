@@ -310,3 +310,29 @@ async def test_a_50_mb_upload_is_refused_before_it_is_read(
     assert r.status_code == 413
     assert r.headers["content-type"].startswith("application/problem+json")
     assert services.app.head_position() == before
+
+
+async def test_what_if_recomputes_the_real_history_under_candidate_parameters_and_writes_nothing(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=2)
+    rows = [slip(scene, w, m, 60000, f"W{m}{i}") for m in ("2024-03", "2024-04") for i, w in enumerate(scene.workers)]
+    await upload(http, scene, rows)
+    r = await statement(http, scene, [(f"{m}-28", "600", "", f"W{m}{i}") for m in ("2024-03", "2024-04")
+                                      for i in range(2)])
+    assert r.json()["matched"] == 4
+    await entitlements(http, scene, r.json()["position"], "2024-03")
+    before = services.app.head_position()
+    r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
+        "period_from": "2024-03", "period_to": "2024-04",
+        "overrides": [{"name": "subsidy.worker_wage_rate", "value": "0.30", "effective_from": "2024-04-01"}]})
+    assert r.status_code == 200, r.text
+    [diff] = r.json()
+    # March stays 4 lines × 120元; April's two workers go to 180元 each, employer matching follows.
+    assert diff["current_fen"] == 8 * 12000
+    assert diff["candidate_fen"] == 4 * 12000 + 4 * 18000
+    assert diff["difference_fen"] == 4 * 6000 and diff["lines_changed"] == 4
+    assert services.app.head_position() == before
+    r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
+        "period_from": "2024-03", "period_to": "2024-04",
+        "overrides": [{"name": "subsidy.worker_wage_rate", "value": "lots", "effective_from": "2024-04-01"}]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "overrides[0].value"

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from xiaofei.application.slips import parse_json, parse_table
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
+from xiaofei.application.whatif import Override, what_if
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
@@ -25,12 +26,14 @@ from xiaofei.http.schemas import (
     CommandAccepted,
     Created,
     Decertification,
+    EmployerDifferenceView,
     EmploymentEnd,
     OrganisationCreate,
     Reason,
     SlipUploadResult,
     StatementUploadResult,
     WorkerHire,
+    WhatIfRequest,
     WorkshopCreate,
 )
 from xiaofei.queries import employment as eq
@@ -101,6 +104,17 @@ class CountyEmploymentController(Controller):
         employment = _services(request).employment
         return CommandAccepted(position=await _command(lambda: employment.reject_slip(
             county, workshop_id, month, slip_id, data.reason, request.user.actor)))
+
+    @post("/what-if", operation_id="whatIf", opt=roles(*READERS), status_code=200,
+          summary="Recompute entitlements over the real history under candidate parameters (writes nothing)")
+    async def what_if(self, request: AnyRequest, county: FromPath[str],
+                      data: JSONBody[WhatIfRequest]) -> list[EmployerDifferenceView]:
+        params = _services(request).params
+        overrides = [Override(o.name, o.value, o.effective_from, o.effective_to) for o in data.overrides]
+        result = await _command(lambda: what_if(params, county, data.period_from, data.period_to, overrides))
+        return [EmployerDifferenceView(organisation=r.organisation, current_fen=r.current_fen,
+                                       candidate_fen=r.candidate_fen, difference_fen=r.difference_fen,
+                                       lines_changed=r.lines_changed) for r in result]
 
     @get("/flags", operation_id="countyFlags", opt=roles(*READERS),
          summary="Integrity flags of the county, each with its evidence")

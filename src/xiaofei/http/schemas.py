@@ -247,3 +247,24 @@ class RecoverySettle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     payee: Text
     amount_fen: Annotated[int, msgspec.Meta(gt=0)]
     reference: Text
+
+
+class OverrideIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
+    value: Annotated[str, msgspec.Meta(max_length=200)]
+    effective_from: date
+    effective_to: date | None = None
+
+
+class WhatIfRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    period_from: Month
+    period_to: Month
+    overrides: Annotated[list[OverrideIn], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class EmployerDifferenceView(msgspec.Struct, kw_only=True):
+    organisation: str
+    current_fen: int
+    candidate_fen: int
+    difference_fen: int
+    lines_changed: int

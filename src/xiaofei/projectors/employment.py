@@ -249,32 +249,15 @@ class EmploymentProjection(BatchProjection):
         cur.execute("SELECT * FROM workshops WHERE workshop_id = %s", (workshop_id,))
         ws = cur.fetchone()
         assert ws is not None
-        county = ws["county"]
-        cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
-        versions = _parameter_versions(cur, county)
-        params_cache: dict[str, dict[str, ParameterVersion]] = {}
-
-        def params_for(month: str) -> dict[str, ParameterVersion]:
-            if month not in params_cache:
-                params_cache[month] = all_in_force(versions, county, month_bounds(month)[1])
-            return params_cache[month]
-
+        versions = parameter_versions(cur, ws["county"])
+        params_for = ParamsByMonth(versions, ws["county"])
         cur.execute("SELECT * FROM slips WHERE workshop_id = %s", (workshop_id,))
         all_slips = cur.fetchall()
-        people = _people(cur, {s["id_hash"] for s in all_slips})
+        people = people_for(cur, {s["id_hash"] for s in all_slips})
         cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND month = ANY(%s)", (workshop_id, months))
-        rows = []
-        for s in all_slips:
-            if s["month"] not in months:
-                continue
-            first, last = month_bounds(s["month"])
-            person = _person_in_month(people.get(s["id_hash"], []), last)
-            slip = SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
-                             s["verified_version"], s["verified_evidence"])
-            for line in wage_subsidy_lines(s["month"], first, last, slip, cert, person, params_for(s["month"])):
-                rows.append((s["slip_id"], line.subsidy, county, ws["organisation"], workshop_id, s["month"],
-                             line.payee, s["id_hash"], s["version"], line.amount_fen, line.eligible,
-                             Jsonb(line.explanation)))
+        rows = [(s["slip_id"], line.subsidy, ws["county"], ws["organisation"], workshop_id, s["month"], line.payee,
+                 s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
+                for s, line in workshop_lines(ws, [s for s in all_slips if s["month"] in months], people, params_for)]
         if rows:
             cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
         self._certification_months(cur, workshop_id, all_slips, people, params_for)
@@ -308,6 +291,35 @@ class EmploymentProjection(BatchProjection):
                              for r in result])
 
 
+class ParamsByMonth:
+    """The parameters in force for a county on each month's last day (the date that matters for a slip)."""
+
+    def __init__(self, versions: list[ParameterVersion], county: str) -> None:
+        self.versions = versions
+        self.county = county
+        self._cache: dict[str, dict[str, ParameterVersion]] = {}
+
+    def __call__(self, month: str) -> dict[str, ParameterVersion]:
+        if month not in self._cache:
+            self._cache[month] = all_in_force(self.versions, self.county, month_bounds(month)[1])
+        return self._cache[month]
+
+
+def workshop_lines(ws: DictRow, slips: list[DictRow], people: dict[str, list[dict[str, Any]]],
+                   params_for: ParamsByMonth) -> list[tuple[DictRow, Any]]:
+    """Entitlement lines of some slips of one workshop (pure, given the facts); shared with what-if."""
+    cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
+    out = []
+    for s in slips:
+        first, last = month_bounds(s["month"])
+        person = _person_in_month(people.get(s["id_hash"], []), last)
+        slip = SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
+                         s["verified_version"], s["verified_evidence"])
+        out.extend((s, line) for line in wage_subsidy_lines(s["month"], first, last, slip, cert, person,
+                                                            params_for(s["month"])))
+    return out
+
+
 def _slip_ids(e: Any) -> list[UUID]:
     if isinstance(e, Payroll.SlipsReported):
         return [s.slip_id for s in e.slips]
@@ -318,13 +330,13 @@ def _slip_ids(e: Any) -> list[UUID]:
     return []
 
 
-def _parameter_versions(cur: psycopg.Cursor[DictRow], county: str) -> list[ParameterVersion]:
+def parameter_versions(cur: psycopg.Cursor[DictRow], county: str) -> list[ParameterVersion]:
     cur.execute("SELECT name, value, scope, effective_from, effective_to, source, era, seq FROM parameters"
                 " WHERE scope = ANY(%s)", (scope_chain(county),))
     return [ParameterVersion(**r) for r in cur.fetchall()]
 
 
-def _people(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> dict[str, list[dict[str, Any]]]:
+def people_for(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> dict[str, list[dict[str, Any]]]:
     """Registry members by ID hash, each with the household's category history."""
     if not hashes:
         return {}
