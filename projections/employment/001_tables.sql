@@ -242,3 +242,32 @@ CREATE TABLE IF NOT EXISTS flags (
     open        boolean NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flags_by_county ON flags (county, kind);
+
+CREATE TABLE IF NOT EXISTS workshop_costs (
+    workshop_id  uuid NOT NULL,
+    month        text NOT NULL,
+    kind         text NOT NULL,
+    amount_fen   bigint NOT NULL,
+    evidence     text NOT NULL,
+    PRIMARY KEY (workshop_id, month, kind)
+);
+
+CREATE TABLE IF NOT EXISTS trainings (
+    training_id   uuid PRIMARY KEY,
+    workshop_id   uuid NOT NULL,
+    organisation  text NOT NULL,
+    county        text NOT NULL,
+    held_on       date NOT NULL,
+    course        text NOT NULL,
+    hours         integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trainings_by_county ON trainings (county);
+
+CREATE TABLE IF NOT EXISTS trainees (
+    training_id  uuid NOT NULL,
+    id_hash      text NOT NULL,
+    id_masked    text NOT NULL,
+    name         text NOT NULL,
+    PRIMARY KEY (training_id, id_hash)
+);
+CREATE INDEX IF NOT EXISTS trainees_by_id_hash ON trainees (id_hash);

@@ -32,6 +32,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     employment.Payroll,
     employment.UploadReceipt,
     employment.BankStatement,
+    employment.Training,
     claims.Claim,
     claims.ClaimLedger,
 )
@@ -89,6 +90,7 @@ def _examples() -> dict[type[Any], Any]:
                                  pay_form="monthly")
     workshop.hire(hire, "token:employer")
     workshop.certify("赣州就业扶贫车间-0427", date(2024, 2, 1), "token:official")
+    workshop.report_cost("2024-03", "rent", 80000, "租赁发票 No.00123456", "token:employer")
     workshop.refuse_certification("fewer than 10 eligible workers", "token:official")
     workshop.end_employment(hire.employment_id, date(2024, 12, 31), "contract ended", "token:employer")
     workshop.decertify(date(2025, 1, 1), "closed for the winter", "token:official")
@@ -129,8 +131,12 @@ def _examples() -> dict[type[Any], Any]:
     ledger.release(UUID(int=21), line.slip_id, line.subsidy, 12000)
     ledger.open_recovery(UUID(int=22), "employer", 2000)
     ledger.settle_recovery("employer", 2000, "退回 2024-06-01 #88", "token:official")
+    training = employment.Training(workshop_id=UUID(int=5), organisation=org.credit_code, county="360724",
+                                   held_on=date(2024, 3, 5), course="缝纫机操作", hours=16,
+                                   trainees=[employment.Trainee(id_hash="9" * 64, id_masked="3607**********8277",
+                                                                name="王芳")], actor="token:employer")
     examples: dict[type[Any], Any] = {}
-    for aggregate in (county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement,
+    for aggregate in (training, county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement,
                       claim, ledger):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)

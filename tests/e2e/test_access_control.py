@@ -65,6 +65,9 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/workers/{employment_id:uuid}/end":
         f"/organisations/{{O}}/workshops/{U}/workers/{U}/end",
     "/organisations/{org:str}/wage-slips": "/organisations/{O}/wage-slips",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/costs": f"/organisations/{{O}}/workshops/{U}/costs",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/trainings":
+        f"/organisations/{{O}}/workshops/{U}/trainings",
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void":
         f"/organisations/{{O}}/workshops/{U}/slips/2024-03/{U}/void",
     "/organisations/{org:str}/bank-statements": "/organisations/{O}/bank-statements",

@@ -235,7 +235,8 @@ def test_bulk_save_is_atomic(services: Services, county_code: str) -> None:
 
 EMPLOYMENT_TABLES = ("organisations", "workshops", "employments", "slips", "slip_versions", "statement_lines",
                      "persons", "household_categories", "parameters", "entitlements", "workshop_months", "claims",
-                     "claim_lines", "claim_payments", "recoveries", "flags")
+                     "claim_lines", "claim_payments", "recoveries", "flags", "workshop_costs", "trainings",
+                     "trainees")
 
 
 def employment_snapshot(services: Services, schema: str) -> dict[str, list[tuple[object, ...]]]:

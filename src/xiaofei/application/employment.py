@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from xiaofei.domain.employment import (
     Payroll,
     Slip,
     StatementLine,
+    Trainee,
+    Training,
     UploadReceipt,
     Workshop,
 )
@@ -153,6 +156,26 @@ class EmploymentService:
                        actor: str) -> int:
         return self._update(lambda: self.workshop(workshop_id, organisation=organisation),
                             lambda w: w.end_employment(employment_id, end, reason, actor))
+
+    def report_cost(self, organisation: str, workshop_id: UUID, month: str, kind: str, amount_fen: int,
+                    evidence: str, actor: str) -> int:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            raise invalid("month", "must be YYYY-MM")
+        return self._update(lambda: self.workshop(workshop_id, organisation=organisation),
+                            lambda w: w.report_cost(month, kind, amount_fen, evidence, actor))
+
+    def record_training(self, organisation: str, workshop_id: UUID, held_on: date, course: str, hours: int,
+                        trainees: list[tuple[str, str]], actor: str) -> tuple[UUID, int]:
+        ws = self.workshop(workshop_id, organisation=organisation)
+        people = []
+        for i, (name, id_number) in enumerate(trainees):
+            number = normalise_id_number(id_number, f"trainees[{i}].id_number")
+            people.append(Trainee(id_hash=self.protector.hash(number), id_masked=self.protector.mask(number),
+                                  name=name.strip()))
+        Training.check(course, hours, people)
+        training = Training(workshop_id=ws.id, organisation=organisation, county=ws.county, held_on=held_on,
+                            course=course.strip(), hours=hours, trainees=people, actor=actor)
+        return training.id, self.app.record(training)
 
     # -- wage slips ------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ CONTRACT_TYPES: dict[str, str] = {
 }
 PAY_FORMS: dict[str, str] = {"monthly": "月薪", "daily": "日薪", "piece_rate": "计件"}
 PAYMENT_METHODS: dict[str, str] = {"bank": "银行代发", "cash": "现金"}
+COST_KINDS: dict[str, str] = {"rent": "场租", "utilities": "水电"}
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -123,6 +124,7 @@ class Workshop(Aggregate):
         self.decertified_on: date | None = None
         self.last_refusal: str | None = None
         self.employments: dict[UUID, Employment] = {}
+        self.costs: dict[tuple[str, str], int] = {}
 
     # -- certification ---------------------------------------------------------------------------
 
@@ -214,6 +216,28 @@ class Workshop(Aggregate):
     @event(EmploymentEnded)
     def _ended(self, employment_id: UUID, end: date, reason: str, actor: str) -> None:
         self.employments[employment_id] = msgspec.structs.replace(self.employments[employment_id], end=end)
+
+    # -- premises costs (场租水电), for the rent & utilities subsidy ---------------------------------
+
+    class CostReported(Aggregate.Event):
+        month: str
+        kind: str
+        amount_fen: int
+        evidence: str
+        actor: str
+
+    def report_cost(self, month: str, kind: str, amount_fen: int, evidence: str, actor: str) -> None:
+        if kind not in COST_KINDS:
+            raise invalid("kind", f"must be one of {', '.join(COST_KINDS)}")
+        if amount_fen <= 0:
+            raise invalid("amount_fen", "must be positive")
+        if not evidence.strip():
+            raise invalid("evidence", "name the invoice or receipt that proves the cost")
+        self._cost_reported(month=month, kind=kind, amount_fen=amount_fen, evidence=evidence.strip(), actor=actor)
+
+    @event(CostReported)
+    def _cost_reported(self, month: str, kind: str, amount_fen: int, evidence: str, actor: str) -> None:
+        self.costs[(month, kind)] = amount_fen
 
     def employment_of(self, id_hash: str, month: str) -> Employment | None:
         first, last = month_bounds(month)
@@ -417,3 +441,43 @@ class BankStatement(Aggregate):
         self.organisation = organisation
         self.county = county
         self.lines = list(lines)
+
+
+class Trainee(msgspec.Struct, frozen=True, kw_only=True):
+    id_hash: str
+    id_masked: str
+    name: str
+
+
+class Training(Aggregate):
+    """A training (培训) an employer ran for its workers, with its trainees."""
+
+    class Recorded(Aggregate.Created):
+        workshop_id: UUID
+        organisation: str
+        county: str
+        held_on: date
+        course: str
+        hours: int
+        trainees: list[Trainee]
+        actor: str
+
+    @event(Recorded)
+    def __init__(self, workshop_id: UUID, organisation: str, county: str, held_on: date, course: str, hours: int,
+                 trainees: list[Trainee], actor: str) -> None:
+        self.workshop_id = workshop_id
+        self.organisation = organisation
+        self.county = county
+        self.held_on = held_on
+        self.trainees = list(trainees)
+
+    @staticmethod
+    def check(course: str, hours: int, trainees: list[Trainee]) -> None:
+        if not course.strip():
+            raise invalid("course", "is required")
+        if not 1 <= hours <= 2000:
+            raise invalid("hours", "must be between 1 and 2000")
+        if not trainees:
+            raise invalid("trainees", "a training has at least one trainee")
+        if len({t.id_hash for t in trainees}) != len(trainees):
+            raise invalid("trainees", "the same person appears twice")

@@ -21,6 +21,7 @@ from xiaofei.http.schemas import (
     ClaimCreate,
     ClaimFiled,
     ClaimPay,
+    CostReport,
     NoticePublish,
     RecoverySettle,
     CommandAccepted,
@@ -32,6 +33,7 @@ from xiaofei.http.schemas import (
     Reason,
     SlipUploadResult,
     StatementUploadResult,
+    TrainingRecord,
     WorkerHire,
     WhatIfRequest,
     WorkshopCreate,
@@ -160,6 +162,24 @@ class OrganisationController(Controller):
         employment = _services(request).employment
         return CommandAccepted(position=await _command(lambda: employment.end_employment(
             org, workshop_id, employment_id, data.end, data.reason, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/costs", operation_id="reportWorkshopCost", opt=roles(*EMPLOYER),
+          summary="Report an evidenced rent or utilities cost of a month (场租水电)")
+    async def report_cost(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
+                          data: JSONBody[CostReport]) -> CommandAccepted:
+        employment = _services(request).employment
+        return CommandAccepted(position=await _command(lambda: employment.report_cost(
+            org, workshop_id, data.month, data.kind, data.amount_fen, data.evidence, request.user.actor)))
+
+    @post("/workshops/{workshop_id:uuid}/trainings", operation_id="recordTraining", opt=roles(*EMPLOYER),
+          summary="Record a training (培训) with its trainees")
+    async def record_training(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
+                              data: JSONBody[TrainingRecord]) -> Created:
+        employment = _services(request).employment
+        training_id, position = await _command(lambda: employment.record_training(
+            org, workshop_id, data.held_on, data.course, data.hours, [(t.name, t.id_number) for t in data.trainees],
+            request.user.actor))
+        return Created(id=training_id, position=position)
 
     @post("/wage-slips", operation_id="uploadWageSlips", opt=roles(*EMPLOYER),
           summary="Upload wage slips: JSON {slips:[…]} (fen), or CSV / XLSX (元); at most 5,000; all or nothing")

@@ -268,3 +268,22 @@ class EmployerDifferenceView(msgspec.Struct, kw_only=True):
     candidate_fen: int
     difference_fen: int
     lines_changed: int
+
+
+class CostReport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    month: Month
+    kind: str
+    amount_fen: int
+    evidence: Text
+
+
+class TraineeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Text
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class TrainingRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    held_on: date
+    course: Text
+    hours: int
+    trainees: Annotated[list[TraineeIn], msgspec.Meta(max_length=2000)]

@@ -6,24 +6,29 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from xiaofei.domain.claims import Claim, ClaimLedger
-from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Workshop, month_bounds
+from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Training, Workshop, month_bounds
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
 from xiaofei.projectors import flags
 from xiaofei.projectors.base import BatchProjection
 from xiaofei.rules.entitlements import (
     CertificationFacts,
+    EligibleMonth,
+    Trainee,
     PersonFacts,
     SlipFacts,
     age_on,
     certification_months,
+    hiring_award_lines,
+    rent_line,
+    training_lines,
     wage_subsidy_lines,
 )
 from xiaofei.rules.parameters import ParameterVersion, all_in_force, scope_chain
@@ -40,6 +45,7 @@ class EmploymentProjection(BatchProjection):
         dirty_workshops: set[UUID] = set()
         dirty_hashes: set[str] = set()
         dirty_scopes: set[str] = set()
+        training_counties: set[str] = set()
         households: dict[UUID, tuple[str, str]] = {}
         for e in events:
             if isinstance(e, Organisation.Registered):
@@ -47,6 +53,8 @@ class EmploymentProjection(BatchProjection):
                             (e.credit_code, e.name, e.form, e.county, e.address))
             elif isinstance(e, Workshop.Event):
                 self._workshop(cur, e, dirty_workshops)
+                if isinstance(e, Workshop.CostReported):
+                    dirty.add((e.originator_id, e.month))
                 if isinstance(e, Workshop.EmploymentEnded):
                     flags.on_claim_or_employment_end(cur, None, e.employment_id, e.timestamp)
             elif isinstance(e, Payroll.Event):
@@ -62,6 +70,12 @@ class EmploymentProjection(BatchProjection):
                 self._household(cur, e, households, dirty_hashes)
             elif isinstance(e, PolicyBook.Event):
                 self._policy(cur, e, dirty_scopes)
+            elif isinstance(e, Training.Recorded):
+                cur.execute("INSERT INTO trainings VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                            (e.originator_id, e.workshop_id, e.organisation, e.county, e.held_on, e.course, e.hours))
+                cur.executemany("INSERT INTO trainees VALUES (%s, %s, %s, %s)",
+                                [(e.originator_id, t.id_hash, t.id_masked, t.name) for t in e.trainees])
+                training_counties.add(e.county)
             elif isinstance(e, ClaimLedger.Opened):
                 cur.execute("INSERT INTO ledgers VALUES (%s, %s)", (e.originator_id, e.organisation))
             elif isinstance(e, Claim.Event):
@@ -73,6 +87,14 @@ class EmploymentProjection(BatchProjection):
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         for workshop_id in sorted({w for w, _ in dirty}):
             self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
+        self._recompute_hiring_awards(cur, {w for w, _ in dirty})
+        if dirty_hashes:
+            cur.execute("SELECT DISTINCT t.county FROM trainings t JOIN trainees USING (training_id)"
+                        " WHERE trainees.id_hash = ANY(%s)", (list(dirty_hashes),))
+            training_counties.update(r["county"] for r in cur.fetchall())
+        training_counties.update(_counties_under(cur, dirty_scopes, "trainings"))
+        for county in sorted(training_counties):
+            self._recompute_training(cur, county)
 
     # -- raw facts -------------------------------------------------------------------------------
 
@@ -99,6 +121,10 @@ class EmploymentProjection(BatchProjection):
                          m.pay_form))
         elif isinstance(e, Workshop.EmploymentEnded):
             cur.execute("UPDATE employments SET end_date = %s WHERE employment_id = %s", (e.end, e.employment_id))
+        elif isinstance(e, Workshop.CostReported):
+            cur.execute("INSERT INTO workshop_costs VALUES (%s, %s, %s, %s, %s) ON CONFLICT (workshop_id, month, kind)"
+                        " DO UPDATE SET amount_fen = EXCLUDED.amount_fen, evidence = EXCLUDED.evidence",
+                        (wid, e.month, e.kind, e.amount_fen, e.evidence))
 
     @staticmethod
     def _payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: set[tuple[UUID, str]]) -> None:
@@ -239,8 +265,7 @@ class EmploymentProjection(BatchProjection):
             cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE id_hash = ANY(%s)", (list(hashes),))
             dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
         for scope in scopes:
-            prefix = "" if scope == "national" else scope.rstrip("0") if scope.endswith("00") else scope
-            cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE county LIKE %s", (prefix + "%",))
+            cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE county LIKE %s", (_scope_prefix(scope),))
             dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
 
     # -- the rules -------------------------------------------------------------------------------
@@ -254,17 +279,86 @@ class EmploymentProjection(BatchProjection):
         cur.execute("SELECT * FROM slips WHERE workshop_id = %s", (workshop_id,))
         all_slips = cur.fetchall()
         people = people_for(cur, {s["id_hash"] for s in all_slips})
-        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND month = ANY(%s)", (workshop_id, months))
+        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND month = ANY(%s)"
+                    " AND subsidy IN ('worker_wage', 'employer_match')", (workshop_id, months))
         rows = [(s["slip_id"], line.subsidy, ws["county"], ws["organisation"], workshop_id, s["month"], line.payee,
                  s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
                 for s, line in workshop_lines(ws, [s for s in all_slips if s["month"] in months], people, params_for)]
         if rows:
             cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
-        self._certification_months(cur, workshop_id, all_slips, people, params_for)
+        eligible, staff = self._certification_months(cur, workshop_id, all_slips, people, params_for)
+        self._rent(cur, ws, eligible, staff, params_for)
+
+    @staticmethod
+    def _rent(cur: psycopg.Cursor[DictRow], ws: DictRow, eligible: dict[str, set[str]], staff: dict[str, int],
+              params_for: ParamsByMonth) -> None:
+        wid = ws["workshop_id"]
+        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND subsidy = 'rent_utilities'", (wid,))
+        cur.execute("SELECT month, sum(amount_fen) AS total, array_agg(kind || ': ' || evidence ORDER BY kind)"
+                    " AS evidence FROM workshop_costs WHERE workshop_id = %s GROUP BY month ORDER BY month", (wid,))
+        cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
+        rows = []
+        for r in cur.fetchall():
+            month = r["month"]
+            line = rent_line(month, month_bounds(month)[1], cert, int(r["total"]), len(eligible.get(month, ())),
+                             staff.get(month, 0), params_for(month), list(r["evidence"]))
+            rows.append((uuid5(wid, f"rent:{month}"), line.subsidy, ws["county"], ws["organisation"], wid, month,
+                         line.payee, "", 1, line.amount_fen, line.eligible, Jsonb(line.explanation)))
+        if rows:
+            cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+    @staticmethod
+    def _recompute_hiring_awards(cur: psycopg.Cursor[DictRow], workshops: set[UUID]) -> None:
+        """Awards of every worker of the changed workshops, and of the workshops those workers also work in."""
+        if not workshops:
+            return
+        cur.execute("SELECT DISTINCT s2.workshop_id FROM slips s1 JOIN slips s2 ON s2.id_hash = s1.id_hash"
+                    " AND s2.county = s1.county WHERE s1.workshop_id = ANY(%s)", (list(workshops),))
+        affected = sorted({r["workshop_id"] for r in cur.fetchall()} | workshops)
+        cur.execute("SELECT DISTINCT county FROM workshops WHERE workshop_id = ANY(%s)", (affected,))
+        for county in sorted(r["county"] for r in cur.fetchall()):
+            cur.execute(
+                "SELECT e.id_hash, e.organisation, e.workshop_id, e.month, e.slip_id, s.gross_fen, s.version"
+                " FROM entitlements e JOIN slips s USING (slip_id) WHERE e.county = %s AND e.subsidy = 'worker_wage'"
+                " AND e.eligible AND e.id_hash IN (SELECT id_hash FROM slips WHERE workshop_id = ANY(%s))",
+                (county, affected))
+            rows = cur.fetchall()
+            versions = {r["slip_id"]: r["version"] for r in rows}
+            months = [EligibleMonth(r["id_hash"], r["organisation"], r["workshop_id"], r["month"], r["slip_id"],
+                                    r["gross_fen"]) for r in rows]
+            awards = hiring_award_lines(months, ParamsByMonth(parameter_versions(cur, county), county))
+            cur.execute("DELETE FROM entitlements WHERE subsidy = 'hiring_award' AND workshop_id = ANY(%s)",
+                        (affected,))
+            keep = [(m, line) for m, line in awards if m.workshop_id in set(affected)]
+            if keep:
+                cur.executemany(
+                    "INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(m.slip_id, line.subsidy, county, m.organisation, m.workshop_id, m.month, line.payee, m.id_hash,
+                      versions[m.slip_id], line.amount_fen, line.eligible, Jsonb(line.explanation))
+                     for m, line in keep])
+
+    @staticmethod
+    def _recompute_training(cur: psycopg.Cursor[DictRow], county: str) -> None:
+        cur.execute("SELECT t.*, p.id_hash FROM trainings t JOIN trainees p USING (training_id) WHERE t.county = %s",
+                    (county,))
+        rows = cur.fetchall()
+        people = people_for(cur, {r["id_hash"] for r in rows})
+        versions = parameter_versions(cur, county)
+        trainees = [Trainee(r["training_id"], r["held_on"], r["workshop_id"], r["organisation"], r["id_hash"],
+                            _person_in_month(people.get(r["id_hash"], []), r["held_on"])) for r in rows]
+        lines = training_lines(trainees, lambda day: all_in_force(versions, county, day))
+        cur.execute("DELETE FROM entitlements WHERE county = %s AND subsidy = 'training'", (county,))
+        if lines:
+            cur.executemany(
+                "INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [(uuid5(t.training_id, t.id_hash), line.subsidy, county, t.organisation, t.workshop_id,
+                  t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1, line.amount_fen, line.eligible,
+                  Jsonb(line.explanation)) for t, line in lines])
 
     @staticmethod
     def _certification_months(cur: psycopg.Cursor[DictRow], workshop_id: UUID, all_slips: list[DictRow],
-                              people: dict[str, list[dict[str, Any]]], params_for: Any) -> None:
+                              people: dict[str, list[dict[str, Any]]], params_for: Any
+                              ) -> tuple[dict[str, set[str]], dict[str, int]]:
         worker_months: dict[str, set[str]] = defaultdict(set)
         eligible: dict[str, set[str]] = defaultdict(set)
         staff: dict[str, int] = defaultdict(int)
@@ -289,6 +383,7 @@ class EmploymentProjection(BatchProjection):
             cur.executemany("INSERT INTO workshop_months VALUES (%s, %s, %s, %s, %s, %s)",
                             [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r))
                              for r in result])
+        return eligible, staff
 
 
 class ParamsByMonth:
@@ -317,6 +412,25 @@ def workshop_lines(ws: DictRow, slips: list[DictRow], people: dict[str, list[dic
                          s["verified_version"], s["verified_evidence"])
         out.extend((s, line) for line in wage_subsidy_lines(s["month"], first, last, slip, cert, person,
                                                             params_for(s["month"])))
+    return out
+
+
+def _scope_prefix(scope: str) -> str:
+    """LIKE pattern of the counties a scope covers: national, province xx0000, city xxxx00, county."""
+    if scope == "national":
+        return "%"
+    if scope.endswith("0000"):
+        return scope[:2] + "%"
+    if scope.endswith("00"):
+        return scope[:4] + "%"
+    return scope
+
+
+def _counties_under(cur: psycopg.Cursor[DictRow], scopes: set[str], table: str) -> set[str]:
+    out: set[str] = set()
+    for scope in scopes:
+        cur.execute(f"SELECT DISTINCT county FROM {table} WHERE county LIKE %s", (_scope_prefix(scope),))
+        out.update(r["county"] for r in cur.fetchall())
     return out
 
 

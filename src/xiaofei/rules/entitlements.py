@@ -171,3 +171,155 @@ def _months_back(month: str, count: int) -> list[str]:
         if mon == 0:
             year, mon = year - 1, 12
     return out
+
+
+def era_of(month: str) -> str:
+    """攻坚期 (campaign) up to 2020, 过渡期 (transition) from 2021."""
+    return "campaign" if month <= "2020-12" else "transition"
+
+
+def _next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + (mon == 12):04d}-{mon % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
+class EligibleMonth:
+    """A worker-month whose wage subsidy checks all passed (verified slip, eligible worker, certified workshop)."""
+
+    id_hash: str
+    organisation: str
+    workshop_id: UUID
+    month: str
+    slip_id: UUID
+    gross_fen: int
+
+
+def hiring_award_lines(months: list[EligibleMonth], params_for: Any) -> list[tuple[EligibleMonth, Line]]:
+    """One-time hiring awards (一次性奖补), to the employer.
+
+    A worker earns one award per county and era, in the first month M that ends ``subsidy.hiring_min_months``
+    consecutive eligible months with one employer whose gross pay totals at least ``subsidy.hiring_min_pay_total_fen``.
+    Awards count against ``subsidy.hiring_cap_per_workshop_fen`` in month order; past the cap they shrink to zero.
+    """
+    by_person: dict[str, dict[str, list[EligibleMonth]]] = {}
+    for m in months:
+        by_person.setdefault(m.id_hash, {}).setdefault(m.organisation, []).append(m)
+    awards: list[tuple[EligibleMonth, list[EligibleMonth], dict[str, ParameterVersion]]] = []
+    for id_hash in sorted(by_person):
+        found: dict[str, tuple[EligibleMonth, list[EligibleMonth], dict[str, ParameterVersion]]] = {}
+        for org in sorted(by_person[id_hash]):
+            run: list[EligibleMonth] = []
+            per_month: dict[str, EligibleMonth] = {}
+            for m in sorted(by_person[id_hash][org], key=lambda x: (x.month, str(x.workshop_id))):
+                per_month.setdefault(m.month, m)
+            for month in sorted(per_month):
+                m = per_month[month]
+                run = run + [m] if run and _next_month(run[-1].month) == month else [m]
+                p = params_for(month)
+                need = p["subsidy.hiring_min_months"].typed()
+                window = run[-need:]
+                enough_pay = sum(x.gross_fen for x in window) >= p["subsidy.hiring_min_pay_total_fen"].typed()
+                era = era_of(month)
+                if len(window) == need and enough_pay and (
+                        era not in found or (month, org) < (found[era][0].month, found[era][0].organisation)):
+                    found[era] = (m, window, p)
+        awards.extend(found.values())
+    awards.sort(key=lambda a: (a[0].month, a[0].id_hash))
+    used: dict[UUID, int] = {}
+    out = []
+    for m, window, p in awards:
+        amount = p["subsidy.hiring_award_fen"].typed()
+        cap = p["subsidy.hiring_cap_per_workshop_fen"].typed()
+        before = used.get(m.workshop_id, 0)
+        granted = max(0, min(amount, cap - before))
+        used[m.workshop_id] = before + granted
+        arithmetic = [f"award {yuan(amount)}元; workshop awards so far {yuan(before)}元 of the {yuan(cap)}元 cap"
+                      f" → {yuan(granted)}元"]
+        out.append((m, Line("hiring_award", "employer", granted, granted > 0, {
+            "month": m.month, "rule": "one-time hiring award: once per worker per county and era, after "
+                                      "consecutive eligible months with one employer",
+            "slips": [{"slip_id": str(x.slip_id), "month": x.month, "gross_fen": x.gross_fen} for x in window],
+            "checks": [{"check": f"{len(window)} consecutive eligible months with {m.organisation}", "passed": True,
+                        "detail": f"{window[0].month} to {window[-1].month}"},
+                       {"check": "pay over those months", "passed": True,
+                        "detail": f"{yuan(sum(x.gross_fen for x in window))}元 ≥ "
+                                  f"{yuan(p['subsidy.hiring_min_pay_total_fen'].typed())}元"}],
+            "parameters": [_param(p[n]) for n in ("subsidy.hiring_award_fen", "subsidy.hiring_min_months",
+                                                  "subsidy.hiring_min_pay_total_fen",
+                                                  "subsidy.hiring_cap_per_workshop_fen")],
+            "inputs": {"award_fen": amount, "cap_fen": cap, "awarded_before_fen": before},
+            "arithmetic": arithmetic, "amount_fen": granted})))
+    return out
+
+
+@dataclass(frozen=True)
+class Trainee:
+    training_id: UUID
+    held_on: date
+    workshop_id: UUID
+    organisation: str
+    id_hash: str
+    person: PersonFacts | None
+
+
+def training_lines(trainees: list[Trainee], params_for_day: Any) -> list[tuple[Trainee, Line]]:
+    """Training subsidy (培训补贴) per eligible trainee, to the employer; at most once per person per year."""
+    out = []
+    paid_years: set[tuple[str, int]] = set()
+    for t in sorted(trainees, key=lambda x: (x.held_on, str(x.training_id), x.id_hash)):
+        p = params_for_day(t.held_on)
+        checks: list[dict[str, Any]] = []
+        checks.append({"check": "trainee found in the registry (by ID hash)", "passed": t.person is not None,
+                       "detail": f"household {t.person.household_number}" if t.person else "not a registry member"})
+        if t.person is not None:
+            allowed = p["worker.eligible_categories"].typed()
+            checks.append({"check": f"household category on {t.held_on.isoformat()} is eligible",
+                           "passed": t.person.category in allowed, "detail": str(t.person.category)})
+            age = age_on(t.person.birth_date, t.held_on)
+            top = p["worker.max_age_male"].typed() if t.person.sex == "M" else p["worker.max_age_female"].typed()
+            checks.append({"check": f"age within {p['worker.min_age'].typed()}–{top}",
+                           "passed": p["worker.min_age"].typed() <= age <= top, "detail": f"age {age}"})
+        first_this_year = (t.id_hash, t.held_on.year) not in paid_years
+        checks.append({"check": f"first subsidised training of {t.held_on.year}", "passed": first_this_year,
+                       "detail": "" if first_this_year else "already subsidised for an earlier training this year"})
+        eligible = all(c["passed"] for c in checks)
+        if eligible:
+            paid_years.add((t.id_hash, t.held_on.year))
+        amount = p["subsidy.training_fen"].typed() if eligible else 0
+        out.append((t, Line("training", "employer", amount, eligible, {
+            "month": t.held_on.strftime("%Y-%m"), "rule": "training subsidy per eligible trainee, once per year",
+            "training_id": str(t.training_id), "held_on": t.held_on.isoformat(), "checks": checks,
+            "parameters": [_param(p["subsidy.training_fen"])], "inputs": {"per_trainee_fen": amount},
+            "arithmetic": [f"{yuan(amount)}元 per eligible trainee"], "amount_fen": amount})))
+    return out
+
+
+def rent_line(month: str, last: date, cert: CertificationFacts, costs_fen: int, eligible_workers: int, staff: int,
+              params: dict[str, ParameterVersion], evidence: list[str]) -> Line:
+    """Rent & utilities subsidy (场租水电): a share of evidenced costs while poor workers are enough of the staff,
+    for the first months after certification."""
+    ratio: Decimal = params["subsidy.rent_ratio"].typed()
+    share_needed: Decimal = params["subsidy.rent_min_poor_share"].typed()
+    months_allowed: int = params["subsidy.rent_months"].typed()
+    checks = []
+    certified = cert.in_force_on(last)
+    checks.append({"check": f"workshop certified on {last.isoformat()}", "passed": certified,
+                   "detail": f"certified {cert.certified_on}" if certified else "not certified"})
+    if certified and cert.certified_on is not None:
+        since = (int(month[:4]) - cert.certified_on.year) * 12 + int(month[5:]) - cert.certified_on.month
+        checks.append({"check": f"within {months_allowed} months of certification", "passed": since < months_allowed,
+                       "detail": f"month {since + 1} since certification"})
+    share = Decimal(eligible_workers) / staff if staff else Decimal(0)
+    checks.append({"check": f"eligible poor workers at least {share_needed} of staff", "passed": share >= share_needed,
+                   "detail": f"{eligible_workers} of {staff}"})
+    checks.append({"check": "costs evidenced", "passed": bool(evidence), "detail": "; ".join(evidence)})
+    eligible = all(c["passed"] for c in checks)
+    amount = apply_rate(ratio, costs_fen) if eligible else 0
+    return Line("rent_utilities", "employer", amount, eligible, {
+        "month": month, "rule": "rent & utilities subsidy = ratio × evidenced costs of the month", "checks": checks,
+        "parameters": [_param(params[n]) for n in ("subsidy.rent_ratio", "subsidy.rent_min_poor_share",
+                                                   "subsidy.rent_months")],
+        "inputs": {"ratio": str(ratio), "costs_fen": costs_fen},
+        "arithmetic": [f"{ratio} × {yuan(costs_fen)}元 = {yuan(amount)}元 (half-up to the fen)" if eligible
+                       else "not eligible"], "amount_fen": amount})
