@@ -238,8 +238,7 @@ CREATE TABLE IF NOT EXISTS flags (
     kind        text NOT NULL,
     subject     text NOT NULL,
     evidence    jsonb NOT NULL,
-    raised_at   timestamptz NOT NULL,
-    open        boolean NOT NULL
+    raised_at   timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flags_by_county ON flags (county, kind);
 
@@ -271,3 +270,5 @@ CREATE TABLE IF NOT EXISTS trainees (
     PRIMARY KEY (training_id, id_hash)
 );
 CREATE INDEX IF NOT EXISTS trainees_by_id_hash ON trainees (id_hash);
+
+CREATE INDEX IF NOT EXISTS slips_by_bank_ref ON slips (bank_ref);

@@ -119,11 +119,11 @@ class CountyEmploymentController(Controller):
                                        lines_changed=r.lines_changed) for r in result]
 
     @get("/flags", operation_id="countyFlags", opt=roles(*READERS),
-         summary="Integrity flags of the county, each with its evidence")
+         summary="Integrity flags standing in the county, each with its evidence")
     async def flags(self, request: AnyRequest, county: FromPath[str], kind: FromQuery[str | None] = None,
-                    open_only: FromQuery[bool] = True, min_position: MinPosition = None) -> list[eq.FlagView]:
+                    min_position: MinPosition = None) -> list[eq.FlagView]:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.flags(pool, county, kind, open_only)
+        return await eq.flags(pool, county, kind)
 
     @get("/entitlements", operation_id="countyEntitlements", opt=roles(*READERS),
          summary="Subsidy entitlement lines of the county, each with its explanation")

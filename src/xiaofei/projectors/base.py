@@ -70,6 +70,19 @@ class SqlView(PostgresTrackingRecorder):
         self._insert_tracking(cur, Tracking(application_name, notification_id))
 
 
+def copy_rows(cur: psycopg.Cursor[DictRow], table: str, rows: Sequence[Sequence[Any]],
+              columns: Sequence[str] | None = None) -> None:
+    """Insert many rows with COPY (several times faster than executemany); no-op without rows."""
+    if not rows:
+        return
+    target = sql.Identifier(table)
+    if columns:
+        target = sql.SQL("{} ({})").format(target, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with cur.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 class BatchProjection(Projection[SqlView]):
     """A projection that applies a whole batch of events with one cursor, inside the batch's transaction."""
 

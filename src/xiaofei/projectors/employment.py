@@ -17,7 +17,7 @@ from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Trai
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
 from xiaofei.projectors import flags
-from xiaofei.projectors.base import BatchProjection
+from xiaofei.projectors.base import BatchProjection, copy_rows
 from xiaofei.rules.entitlements import (
     CertificationFacts,
     EligibleMonth,
@@ -46,6 +46,9 @@ class EmploymentProjection(BatchProjection):
         dirty_hashes: set[str] = set()
         dirty_scopes: set[str] = set()
         training_counties: set[str] = set()
+        flag_slips: set[UUID] = set()
+        flag_claims: set[UUID] = set()
+        flag_employments: set[UUID] = set()
         households: dict[UUID, tuple[str, str]] = {}
         for e in events:
             if isinstance(e, Organisation.Registered):
@@ -56,10 +59,10 @@ class EmploymentProjection(BatchProjection):
                 if isinstance(e, Workshop.CostReported):
                     dirty.add((e.originator_id, e.month))
                 if isinstance(e, Workshop.EmploymentEnded):
-                    flags.on_claim_or_employment_end(cur, None, e.employment_id, e.timestamp)
+                    flag_employments.add(e.employment_id)
             elif isinstance(e, Payroll.Event):
                 self._payroll(cur, e, dirty)
-                flags.on_slips(cur, _slip_ids(e), e.timestamp)
+                flag_slips.update(_slip_ids(e))
             elif isinstance(e, BankStatement.Uploaded):
                 cur.executemany(
                     "INSERT INTO statement_lines (statement_id, line, organisation, county, paid_on, amount_fen,"
@@ -81,9 +84,10 @@ class EmploymentProjection(BatchProjection):
             elif isinstance(e, Claim.Event):
                 self._claim(cur, e)
                 if isinstance(e, Claim.Filed):
-                    flags.on_claim_or_employment_end(cur, e.originator_id, None, e.timestamp)
+                    flag_claims.add(e.originator_id)
             elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
                 self._recovery(cur, e)
+        flags.evaluate(cur, flag_slips, flag_claims, flag_employments, dirty_hashes)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         for workshop_id in sorted({w for w, _ in dirty}):
             self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
@@ -137,10 +141,16 @@ class EmploymentProjection(BatchProjection):
         p = cur.fetchone()
         assert p is not None, "payroll events arrive after the payroll is opened"
         dirty.add((p["workshop_id"], p["month"]))
-        if isinstance(e, Payroll.SlipsReported | Payroll.SlipCorrected):
-            slips = e.slips if isinstance(e, Payroll.SlipsReported) else [e.slip]
-            version = 1 if isinstance(e, Payroll.SlipsReported) else e.version
-            reason = "" if isinstance(e, Payroll.SlipsReported) else e.reason
+        if isinstance(e, Payroll.SlipsReported):
+            # The payroll only reports slips it has not seen: these rows are new.
+            copy_rows(cur, "slips", [
+                (s.slip_id, p["workshop_id"], p["organisation"], p["county"], p["month"], s.employment_id, s.id_hash,
+                 1, s.gross_fen, s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method, s.bank_ref,
+                 s.payee_account) for s in e.slips], _SLIP_COLUMNS.split(", "))
+            copy_rows(cur, "slip_versions", [(s.slip_id, 1, s.gross_fen, s.net_fen, s.days_worked, "", e.upload_id,
+                                              e.timestamp) for s in e.slips])
+        elif isinstance(e, Payroll.SlipCorrected):
+            slips, version, reason = [e.slip], e.version, e.reason
             cur.executemany(
                 f"INSERT INTO slips ({_SLIP_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})"
                 " ON CONFLICT (slip_id) DO UPDATE SET version = EXCLUDED.version, gross_fen = EXCLUDED.gross_fen,"
@@ -172,9 +182,8 @@ class EmploymentProjection(BatchProjection):
             households[e.originator_id] = (e.county, e.household_number)
             cur.execute("INSERT INTO household_keys VALUES (%s, %s, %s)",
                         (e.originator_id, e.county, e.household_number))
-            cur.executemany("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL)",
-                            [(m.id_hash, e.county, e.household_number, m.person_number, m.birth_date, m.sex)
-                             for m in e.members])
+            copy_rows(cur, "persons", [(m.id_hash, e.county, e.household_number, m.person_number, m.birth_date,
+                                        m.sex, None) for m in e.members])
             cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
                         (e.county, e.household_number, e.originator_version, e.effective_date, e.category))
             dirty_hashes.update(m.id_hash for m in e.members)
@@ -285,7 +294,7 @@ class EmploymentProjection(BatchProjection):
                  s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
                 for s, line in workshop_lines(ws, [s for s in all_slips if s["month"] in months], people, params_for)]
         if rows:
-            cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+            copy_rows(cur, "entitlements", rows)
         eligible, staff = self._certification_months(cur, workshop_id, all_slips, people, params_for)
         self._rent(cur, ws, eligible, staff, params_for)
 
@@ -305,7 +314,7 @@ class EmploymentProjection(BatchProjection):
             rows.append((uuid5(wid, f"rent:{month}"), line.subsidy, ws["county"], ws["organisation"], wid, month,
                          line.payee, "", 1, line.amount_fen, line.eligible, Jsonb(line.explanation)))
         if rows:
-            cur.executemany("INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+            copy_rows(cur, "entitlements", rows)
 
     @staticmethod
     def _recompute_hiring_awards(cur: psycopg.Cursor[DictRow], workshops: set[UUID]) -> None:
@@ -329,13 +338,10 @@ class EmploymentProjection(BatchProjection):
             awards = hiring_award_lines(months, ParamsByMonth(parameter_versions(cur, county), county))
             cur.execute("DELETE FROM entitlements WHERE subsidy = 'hiring_award' AND workshop_id = ANY(%s)",
                         (affected,))
-            keep = [(m, line) for m, line in awards if m.workshop_id in set(affected)]
-            if keep:
-                cur.executemany(
-                    "INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(m.slip_id, line.subsidy, county, m.organisation, m.workshop_id, m.month, line.payee, m.id_hash,
-                      versions[m.slip_id], line.amount_fen, line.eligible, Jsonb(line.explanation))
-                     for m, line in keep])
+            copy_rows(cur, "entitlements", [
+                (m.slip_id, line.subsidy, county, m.organisation, m.workshop_id, m.month, line.payee, m.id_hash,
+                 versions[m.slip_id], line.amount_fen, line.eligible, Jsonb(line.explanation))
+                for m, line in awards if m.workshop_id in set(affected)])
 
     @staticmethod
     def _recompute_training(cur: psycopg.Cursor[DictRow], county: str) -> None:
@@ -348,10 +354,7 @@ class EmploymentProjection(BatchProjection):
                             _person_in_month(people.get(r["id_hash"], []), r["held_on"])) for r in rows]
         lines = training_lines(trainees, lambda day: all_in_force(versions, county, day))
         cur.execute("DELETE FROM entitlements WHERE county = %s AND subsidy = 'training'", (county,))
-        if lines:
-            cur.executemany(
-                "INSERT INTO entitlements VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(uuid5(t.training_id, t.id_hash), line.subsidy, county, t.organisation, t.workshop_id,
+        copy_rows(cur, "entitlements", [(uuid5(t.training_id, t.id_hash), line.subsidy, county, t.organisation, t.workshop_id,
                   t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1, line.amount_fen, line.eligible,
                   Jsonb(line.explanation)) for t, line in lines])
 
@@ -379,10 +382,8 @@ class EmploymentProjection(BatchProjection):
                 eligible[month].add(h)
         result = certification_months(sorted(staff), worker_months, eligible, staff, params_for)
         cur.execute("DELETE FROM workshop_months WHERE workshop_id = %s", (workshop_id,))
-        if result:
-            cur.executemany("INSERT INTO workshop_months VALUES (%s, %s, %s, %s, %s, %s)",
-                            [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r))
-                             for r in result])
+        copy_rows(cur, "workshop_months", [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]),
+                                            r["meets"], Jsonb(r)) for r in result])
         return eligible, staff
 
 

@@ -187,12 +187,11 @@ class FlagView(msgspec.Struct, kw_only=True):
     subject: str
     evidence: dict[str, Any]
     raised_at: datetime
-    open: bool
 
 
-async def flags(pool: asyncpg.Pool, county: str, kind: str | None, only_open: bool) -> list[FlagView]:
+async def flags(pool: asyncpg.Pool, county: str, kind: str | None) -> list[FlagView]:
     rows = await pool.fetch(
-        f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2) AND (NOT $3 OR open)"
-        " ORDER BY raised_at, flag_id", county, kind, only_open)
+        f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY raised_at, flag_id",
+        county, kind)
     return [FlagView(flag_id=r["flag_id"], kind=r["kind"], subject=r["subject"], evidence=json.loads(r["evidence"]),
-                     raised_at=r["raised_at"], open=r["open"]) for r in rows]
+                     raised_at=r["raised_at"]) for r in rows]
