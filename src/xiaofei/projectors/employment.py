@@ -89,8 +89,7 @@ class EmploymentProjection(BatchProjection):
                 self._recovery(cur, e)
         flags.evaluate(cur, flag_slips, flag_claims, flag_employments, dirty_hashes)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
-        for workshop_id in sorted({w for w, _ in dirty}):
-            self._recompute_workshop(cur, workshop_id, sorted(m for w, m in dirty if w == workshop_id))
+        self._recompute_workshops(cur, dirty)
         self._recompute_hiring_awards(cur, {w for w, _ in dirty})
         if dirty_hashes:
             cur.execute("SELECT DISTINCT t.county FROM trainings t JOIN trainees USING (training_id)"
@@ -279,24 +278,38 @@ class EmploymentProjection(BatchProjection):
 
     # -- the rules -------------------------------------------------------------------------------
 
-    def _recompute_workshop(self, cur: psycopg.Cursor[DictRow], workshop_id: UUID, months: list[str]) -> None:
-        cur.execute("SELECT * FROM workshops WHERE workshop_id = %s", (workshop_id,))
-        ws = cur.fetchone()
-        assert ws is not None
-        versions = parameter_versions(cur, ws["county"])
-        params_for = ParamsByMonth(versions, ws["county"])
-        cur.execute("SELECT * FROM slips WHERE workshop_id = %s", (workshop_id,))
-        all_slips = cur.fetchall()
-        people = people_for(cur, {s["id_hash"] for s in all_slips})
-        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND month = ANY(%s)"
-                    " AND subsidy IN ('worker_wage', 'employer_match')", (workshop_id, months))
-        rows = [(s["slip_id"], line.subsidy, ws["county"], ws["organisation"], workshop_id, s["month"], line.payee,
-                 s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
-                for s, line in workshop_lines(ws, [s for s in all_slips if s["month"] in months], people, params_for)]
-        if rows:
-            copy_rows(cur, "entitlements", rows)
-        eligible, staff = self._certification_months(cur, workshop_id, all_slips, people, params_for)
-        self._rent(cur, ws, eligible, staff, params_for)
+    def _recompute_workshops(self, cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]]) -> None:
+        """Wage-subsidy lines of the dirty workshop-months; certification months and rent of their workshops."""
+        if not dirty:
+            return
+        ids = sorted({w for w, _ in dirty}, key=str)
+        cur.execute("SELECT * FROM workshops WHERE workshop_id = ANY(%s)", (ids,))
+        workshops = {r["workshop_id"]: r for r in cur.fetchall()}
+        cur.execute("SELECT * FROM slips WHERE workshop_id = ANY(%s)", (ids,))
+        slips_of: dict[UUID, list[DictRow]] = defaultdict(list)
+        for row in cur.fetchall():
+            slips_of[row["workshop_id"]].append(row)
+        people = people_for(cur, {r["id_hash"] for rows in slips_of.values() for r in rows})
+        cur.execute("DELETE FROM entitlements e USING unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
+                    " WHERE e.workshop_id = d.workshop_id AND e.month = d.month"
+                    " AND e.subsidy IN ('worker_wage', 'employer_match')",
+                    ([w for w, _ in sorted(dirty, key=str)], [m for _, m in sorted(dirty, key=str)]))
+        params_by_county: dict[str, ParamsByMonth] = {}
+        rows = []
+        for workshop_id in ids:
+            ws = workshops[workshop_id]
+            county = ws["county"]
+            if county not in params_by_county:
+                params_by_county[county] = ParamsByMonth(parameter_versions(cur, county), county)
+            params_for = params_by_county[county]
+            months = {m for w, m in dirty if w == workshop_id}
+            rows.extend((s["slip_id"], line.subsidy, county, ws["organisation"], workshop_id, s["month"], line.payee,
+                         s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
+                        for s, line in workshop_lines(ws, [s for s in slips_of[workshop_id] if s["month"] in months],
+                                                      people, params_for))
+            eligible, staff = self._certification_months(cur, workshop_id, slips_of[workshop_id], people, params_for)
+            self._rent(cur, ws, eligible, staff, params_for)
+        copy_rows(cur, "entitlements", rows)
 
     @staticmethod
     def _rent(cur: psycopg.Cursor[DictRow], ws: DictRow, eligible: dict[str, set[str]], staff: dict[str, int],

@@ -8,6 +8,7 @@ arithmetic from the explanation's numbers gives the amount.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -64,7 +65,9 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+@lru_cache(maxsize=4096)
 def _param(p: ParameterVersion) -> dict[str, Any]:
+    # Cached: the same versions explain thousands of lines; callers must not mutate the dict.
     return {"name": p.name, "value": p.value, "scope": p.scope, "effective_from": p.effective_from.isoformat(),
             "effective_to": p.effective_to.isoformat() if p.effective_to else None, "source": p.source, "era": p.era}
 

@@ -9,6 +9,7 @@ specific scope that covers the date; within one scope, the one recorded last win
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -72,6 +73,7 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
 )}
 
 
+@lru_cache(maxsize=4096)
 def parse_value(name: str, text: str) -> Any:
     """The typed value of a parameter version, or ``InvalidInput`` naming what is wrong."""
     definition = CATALOGUE.get(name)
