@@ -43,6 +43,9 @@ class Database:
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "CREATE_TABLE": "y" if create_table else "n",
+            # Keep recently used aggregates in memory; each get still fast-forwards from the store and hands out a
+            # deep copy, so a refused command never leaves a half-changed aggregate behind.
+            "AGGREGATE_CACHE_MAXSIZE": "2000",
         }
 
     def stop(self) -> None:

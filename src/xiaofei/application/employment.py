@@ -70,14 +70,16 @@ class EmploymentService:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _get(self, aggregate_id: UUID, missing: str) -> Aggregate:
+    def _get(self, aggregate_id: UUID, missing: str, *, read_only: bool = False) -> Aggregate:
+        """``read_only``: the caller will not change it, so the cached aggregate is handed out without a copy."""
         try:
-            return self.app.repository.get(aggregate_id)
+            return self.app.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
 
-    def organisation(self, credit_code: str) -> Organisation:
-        return self._get(ids.organisation_id(credit_code), f"no organisation {credit_code}")  # type: ignore[return-value]
+    def organisation(self, credit_code: str, *, read_only: bool = False) -> Organisation:
+        return self._get(ids.organisation_id(credit_code), f"no organisation {credit_code}",  # type: ignore[return-value]
+                         read_only=read_only)
 
     def workshop(self, workshop_id: UUID, *, organisation: str | None = None, county: str | None = None) -> Workshop:
         ws: Workshop = self._get(workshop_id, f"no workshop {workshop_id}")  # type: ignore[assignment]
@@ -190,7 +192,7 @@ class EmploymentService:
             replay = self._replay(receipt_id, digest)
             if replay is not None:
                 return replay
-            org = self.organisation(organisation)
+            org = self.organisation(organisation, read_only=True)
             workshops: dict[UUID, Workshop] = {}
             problems: list[FieldProblem] = []
             slips: dict[UUID, list[tuple[SlipRow, Slip]]] = defaultdict(list)
@@ -199,7 +201,7 @@ class EmploymentService:
                     if r.workshop_id not in org.workshops:
                         problems.append(FieldProblem("workshop_id", "is not a workshop of this organisation", r.row))
                         continue
-                    workshops[r.workshop_id] = self.app.repository.get(r.workshop_id)
+                    workshops[r.workshop_id] = self.app.repository.get(r.workshop_id, deepcopy_from_cache=False)
                 ws = workshops[r.workshop_id]
                 id_hash = self.protector.hash(r.id_number)
                 employment = ws.employment_of(id_hash, r.month)
