@@ -262,6 +262,7 @@ async def test_matching_by_payee_and_amount_within_three_days_and_listing_leftov
     ("车间编号,月份,身份证号,应发工资,出勤天数,发放日期,发放方式,银行流水号\n{w},2024-01,{id},600,22,2024-01-28,银行,R\n"
      "{w},2024-01,{id},600,22,2024-01-28,银行,R2\n", "text/csv", "id_number"),  # duplicate worker row
     ("not a workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "file"),
+    ("\udcff\udcfe\x00garbage\udc81", "text/csv", "file"),  # neither UTF-8 nor GB18030
 ])
 async def test_bad_uploads_are_refused_with_row_and_field_and_write_nothing(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str,
@@ -269,7 +270,7 @@ async def test_bad_uploads_are_refused_with_row_and_field_and_write_nothing(
     scene = await build_scene(http, services, county_code, admin_token)
     before = services.app.head_position()
     r = await http.post(f"/organisations/{scene.org}/wage-slips",
-                        content=body.format(w=scene.workshop, id=scene.workers[0]).encode("gb18030"),
+                        content=body.format(w=scene.workshop, id=scene.workers[0]).encode("gb18030", "surrogateescape"),
                         headers={**scene.employer, "Content-Type": content_type, "Idempotency-Key": uuid.uuid4().hex})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -253,7 +253,7 @@ def test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(
 
     import_some(services, county_code, 12)
     services.policy.adopt_preset(county_code, "shangyou-2017", None, "test")
-    first17 = f"91{county_code}MA00077X0"[:17]
+    first17 = f"91{county_code}MA{int(county_code) % 100000:05d}X0"[:17]
     org = first17 + uscc_check_char(first17)
     services.employment.register_organisation(county_code, org, "测试企业", "enterprise", "", "test")
     workshop, _ = services.employment.register_workshop(org, "车间", "factory", f"{county_code}100001", "", "test")
@@ -285,3 +285,39 @@ def test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(
     applied = rebuild(services.app, EmploymentProjection, services.params, batch_size=500)
     assert applied > 0
     assert employment_snapshot(services, "rm_employment") == live
+
+
+def _reproduce(subsidy: str, eligible: bool, inputs: dict[str, object]) -> int:
+    """An entitlement amount from the numbers its explanation gives, by the rule it names."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    def rate(r: object, amount: object) -> int:
+        return int((Decimal(str(r)) * int(str(amount))).quantize(Decimal(1), ROUND_HALF_UP))
+
+    if subsidy == "worker_wage":
+        if not eligible:
+            return 0
+        amount = rate(inputs["rate"], inputs["gross_fen"])
+        return amount if inputs["cap_fen"] is None else min(amount, int(str(inputs["cap_fen"])))
+    if subsidy == "employer_match":
+        return rate(inputs["ratio"], inputs["worker_subsidy_fen"])
+    if subsidy == "hiring_award":
+        room = int(str(inputs["cap_fen"])) - int(str(inputs["awarded_before_fen"]))
+        return max(0, min(int(str(inputs["award_fen"])), room))
+    if subsidy == "training":
+        return int(str(inputs["per_trainee_fen"]))
+    if subsidy == "rent_utilities":
+        return rate(inputs["ratio"], inputs["costs_fen"]) if eligible else 0
+    raise AssertionError(subsidy)
+
+
+def test_every_entitlement_line_is_reproduced_by_its_explanation(services: Services, county_code: str) -> None:
+    test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(services, county_code)
+    with services.params.connect() as conn:
+        rows = conn.execute("SELECT subsidy, eligible, amount_fen, explanation FROM rm_employment.entitlements"
+                            ).fetchall()
+    assert len(rows) > 50
+    for subsidy, eligible, amount, explanation in rows:
+        assert explanation["amount_fen"] == amount
+        assert _reproduce(subsidy, eligible, explanation["inputs"]) == amount, (subsidy, explanation)
+        assert explanation["parameters"] and explanation["arithmetic"]
