@@ -22,7 +22,8 @@ from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine
 from xiaofei.domain.errors import Conflict, NotFound, invalid
 from xiaofei.domain.ids import organisation_id
 from xiaofei.projectors.base import ConnectionParams
-from xiaofei.rules.parameters import in_force
+from xiaofei.rules.entitlements import expand_parameters
+from xiaofei.rules.parameters import ParameterVersion, in_force, scope_chain
 
 A = TypeVar("A", bound=Aggregate)
 MAX_ATTEMPTS = 8
@@ -71,11 +72,21 @@ class ClaimService:
                 conn.rollback()
                 time.sleep(0.02)
             cur = conn.execute(
-                "SELECT slip_id, subsidy, payee, id_hash, workshop_id, month, slip_version, amount_fen,"
+                "SELECT slip_id, subsidy, payee, id_hash, workshop_id, month, slip_version, amount_fen, county,"
                 " explanation FROM rm_employment.entitlements WHERE organisation = %s ORDER BY month, slip_id, subsidy",
                 (organisation,))
             names = [c.name for c in cur.description or []]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            versions: dict[str, list[ParameterVersion]] = {}
+            for county in sorted({str(r["county"]) for r in rows}):
+                found = conn.execute("SELECT name, value, scope, effective_from, effective_to, source, era, seq"
+                                     " FROM rm_employment.parameters WHERE scope = ANY(%s)", (scope_chain(county),))
+                versions[county] = [ParameterVersion(*v) for v in found.fetchall()]
+            for r in rows:
+                # The claim keeps a complete explanation: the parameter values as they were when it was filed.
+                r["explanation"] = expand_parameters(r["explanation"], versions[str(r["county"])],  # type: ignore[arg-type]
+                                                     str(r["county"]))
+            return rows
 
     def _save(self, load: Callable[[], tuple[A, ...]], decide: Callable[..., None]) -> int:
         for _ in range(MAX_ATTEMPTS):

@@ -10,6 +10,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from xiaofei.rules.entitlements import expand_parameters
+from xiaofei.rules.parameters import ParameterVersion, scope_chain
+
 S = "rm_employment"
 
 
@@ -54,11 +57,18 @@ class UnmatchedLine(msgspec.Struct, kw_only=True):
     reference: str
 
 
-def _line(r: asyncpg.Record) -> EntitlementLine:
+async def _versions(pool: asyncpg.Pool, county: str) -> list[ParameterVersion]:
+    rows = await pool.fetch(f"SELECT name, value, scope, effective_from, effective_to, source, era, seq FROM"
+                            f" {S}.parameters WHERE scope = ANY($1)", scope_chain(county))
+    return [ParameterVersion(**dict(r)) for r in rows]
+
+
+def _line(r: asyncpg.Record, versions: dict[str, list[ParameterVersion]]) -> EntitlementLine:
     return EntitlementLine(slip_id=r["slip_id"], subsidy=r["subsidy"], payee=r["payee"],
                            organisation=r["organisation"], workshop_id=r["workshop_id"], month=r["month"],
                            slip_version=r["slip_version"], amount_fen=r["amount_fen"], eligible=r["eligible"],
-                           explanation=json.loads(r["explanation"]))
+                           explanation=expand_parameters(json.loads(r["explanation"]), versions[r["county"]],
+                                                         r["county"]))
 
 
 async def entitlements(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
@@ -67,7 +77,8 @@ async def entitlements(pool: asyncpg.Pool, *, county: str | None = None, organis
         f"SELECT * FROM {S}.entitlements WHERE ($1::text IS NULL OR county = $1)"
         " AND ($2::text IS NULL OR organisation = $2) AND ($3::text IS NULL OR month = $3)"
         " ORDER BY month, workshop_id, slip_id, subsidy", county, organisation, month)
-    return [_line(r) for r in rows]
+    versions = {c: await _versions(pool, c) for c in sorted({r["county"] for r in rows})}
+    return [_line(r, versions) for r in rows]
 
 
 async def certification_months(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> list[CertificationMonth] | None:
@@ -76,8 +87,10 @@ async def certification_months(pool: asyncpg.Pool, county: str, workshop_id: UUI
     if found is None:
         return None
     rows = await pool.fetch(f"SELECT * FROM {S}.workshop_months WHERE workshop_id = $1 ORDER BY month", workshop_id)
+    versions = await _versions(pool, county)
     return [CertificationMonth(month=r["month"], staff=r["staff"], qualifying_workers=r["qualifying_workers"],
-                               meets_criteria=r["meets_criteria"], explanation=json.loads(r["explanation"]))
+                               meets_criteria=r["meets_criteria"],
+                               explanation=expand_parameters(json.loads(r["explanation"]), versions, county))
             for r in rows]
 
 

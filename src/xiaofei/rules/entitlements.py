@@ -7,15 +7,16 @@ arithmetic from the explanation's numbers gives the amount.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from xiaofei.domain.employment import month_bounds
 from xiaofei.rules.money import apply_rate, yuan
-from xiaofei.rules.parameters import ParameterVersion
+from xiaofei.rules.parameters import ParameterVersion, in_force
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,24 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-@lru_cache(maxsize=4096)
-def _param(p: ParameterVersion) -> dict[str, Any]:
-    # Cached: the same versions explain thousands of lines; callers must not mutate the dict.
+def parameter_view(p: ParameterVersion) -> dict[str, Any]:
     return {"name": p.name, "value": p.value, "scope": p.scope, "effective_from": p.effective_from.isoformat(),
             "effective_to": p.effective_to.isoformat() if p.effective_to else None, "source": p.source, "era": p.era}
+
+
+def _params(names: Sequence[str], on: date) -> dict[str, Any]:
+    """Stored explanations name the parameters and the date they were looked up on; ``expand_parameters``
+    turns that into values, scopes, dates and sources when the explanation is read (a line is recomputed
+    whenever one of its parameters changes, so the expansion always matches the amount)."""
+    return {"parameters": list(names), "parameters_on": on.isoformat()}
+
+
+def expand_parameters(explanation: dict[str, Any], versions: list[ParameterVersion], county: str) -> dict[str, Any]:
+    names = explanation.get("parameters")
+    if not names or not isinstance(names[0], str):
+        return explanation
+    on = date.fromisoformat(explanation["parameters_on"])
+    return {**explanation, "parameters": [parameter_view(in_force(versions, n, county, on)) for n in names]}
 
 
 def wage_subsidy_lines(month: str, first: date, last: date, slip: SlipFacts, cert: CertificationFacts,
@@ -123,7 +137,7 @@ def wage_subsidy_lines(month: str, first: date, last: date, slip: SlipFacts, cer
     employer = apply_rate(ratio, worker)
     base = {"month": month, "slip": {"slip_id": str(slip.slip_id), "version": slip.version,
                                      "gross_fen": slip.gross_fen, "days_worked": slip.days_worked},
-            "checks": checks, "parameters": [_param(params[n]) for n in used]}
+            "checks": checks, **_params(used, last)}
     worker_line = Line("worker_wage", "worker", worker, eligible, {
         **base, "rule": "worker wage subsidy = rate × gross pay of the verified slip",
         "inputs": {"rate": str(rate), "gross_fen": slip.gross_fen, "cap_fen": cap},
@@ -159,9 +173,8 @@ def certification_months(months: list[str], worker_months: dict[str, set[str]], 
         out.append({"month": m, "qualifying_workers": qualifying, "staff": staff.get(m, 0), "meets": meets,
                     "rule": f"≥{need_workers} eligible workers each with slips in {need_months} consecutive months"
                             + (f", or ≥{share} of staff" if share is not None else ""),
-                    "parameters": [_param(params[n]) for n in ("workshop.min_poor_workers",
-                                                               "workshop.min_employment_months",
-                                                               "workshop.min_poor_share")]})
+                    **_params(("workshop.min_poor_workers", "workshop.min_employment_months",
+                               "workshop.min_poor_share"), month_last_day(m))})
     return out
 
 
@@ -174,6 +187,10 @@ def _months_back(month: str, count: int) -> list[str]:
         if mon == 0:
             year, mon = year - 1, 12
     return out
+
+
+def month_last_day(month: str) -> date:
+    return month_bounds(month)[1]
 
 
 def era_of(month: str) -> str:
@@ -248,9 +265,8 @@ def hiring_award_lines(months: list[EligibleMonth], params_for: Any) -> list[tup
                        {"check": "pay over those months", "passed": True,
                         "detail": f"{yuan(sum(x.gross_fen for x in window))}元 ≥ "
                                   f"{yuan(p['subsidy.hiring_min_pay_total_fen'].typed())}元"}],
-            "parameters": [_param(p[n]) for n in ("subsidy.hiring_award_fen", "subsidy.hiring_min_months",
-                                                  "subsidy.hiring_min_pay_total_fen",
-                                                  "subsidy.hiring_cap_per_workshop_fen")],
+            **_params(("subsidy.hiring_award_fen", "subsidy.hiring_min_months", "subsidy.hiring_min_pay_total_fen",
+                       "subsidy.hiring_cap_per_workshop_fen"), month_last_day(m.month)),
             "inputs": {"award_fen": amount, "cap_fen": cap, "awarded_before_fen": before},
             "arithmetic": arithmetic, "amount_fen": granted})))
     return out
@@ -293,7 +309,7 @@ def training_lines(trainees: list[Trainee], params_for_day: Any) -> list[tuple[T
         out.append((t, Line("training", "employer", amount, eligible, {
             "month": t.held_on.strftime("%Y-%m"), "rule": "training subsidy per eligible trainee, once per year",
             "training_id": str(t.training_id), "held_on": t.held_on.isoformat(), "checks": checks,
-            "parameters": [_param(p["subsidy.training_fen"])], "inputs": {"per_trainee_fen": amount},
+            **_params(("subsidy.training_fen",), t.held_on), "inputs": {"per_trainee_fen": amount},
             "arithmetic": [f"{yuan(amount)}元 per eligible trainee"], "amount_fen": amount})))
     return out
 
@@ -321,8 +337,7 @@ def rent_line(month: str, last: date, cert: CertificationFacts, costs_fen: int, 
     amount = apply_rate(ratio, costs_fen) if eligible else 0
     return Line("rent_utilities", "employer", amount, eligible, {
         "month": month, "rule": "rent & utilities subsidy = ratio × evidenced costs of the month", "checks": checks,
-        "parameters": [_param(params[n]) for n in ("subsidy.rent_ratio", "subsidy.rent_min_poor_share",
-                                                   "subsidy.rent_months")],
+        **_params(("subsidy.rent_ratio", "subsidy.rent_min_poor_share", "subsidy.rent_months"), last),
         "inputs": {"ratio": str(ratio), "costs_fen": costs_fen},
         "arithmetic": [f"{ratio} × {yuan(costs_fen)}元 = {yuan(amount)}元 (half-up to the fen)" if eligible
                        else "not eligible"], "amount_fen": amount})
