@@ -26,12 +26,16 @@ from xiaofei.rules.entitlements import (
     SlipFacts,
     age_on,
     certification_months,
+    months_before,
     hiring_award_lines,
     rent_line,
     training_lines,
     wage_subsidy_lines,
 )
 from xiaofei.rules.parameters import ParameterVersion, all_in_force, scope_chain
+
+CERTIFICATION_LOOKBACK = 12
+"""Months of history a change can reach (``workshop.min_employment_months`` is at most this)."""
 
 _SLIP_COLUMNS = ("slip_id, workshop_id, organisation, county, month, employment_id, id_hash, version, gross_fen,"
                  " net_fen, days_worked, pieces, pay_date, method, bank_ref, payee_account")
@@ -283,9 +287,13 @@ class EmploymentProjection(BatchProjection):
         if not dirty:
             return
         ids = sorted({w for w, _ in dirty}, key=str)
+        first_dirty = {w: min(m for x, m in dirty if x == w) for w in ids}
         cur.execute("SELECT * FROM workshops WHERE workshop_id = ANY(%s)", (ids,))
         workshops = {r["workshop_id"]: r for r in cur.fetchall()}
-        cur.execute("SELECT * FROM slips WHERE workshop_id = ANY(%s)", (ids,))
+        # Only the months a change can reach: from CERTIFICATION_LOOKBACK months before the first dirty month.
+        cur.execute("SELECT s.* FROM slips s JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
+                    " ON s.workshop_id = d.workshop_id AND s.month >= d.since",
+                    (ids, [months_before(first_dirty[w], CERTIFICATION_LOOKBACK - 1) for w in ids]))
         slips_of: dict[UUID, list[DictRow]] = defaultdict(list)
         for row in cur.fetchall():
             slips_of[row["workshop_id"]].append(row)
@@ -307,17 +315,21 @@ class EmploymentProjection(BatchProjection):
                          s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
                         for s, line in workshop_lines(ws, [s for s in slips_of[workshop_id] if s["month"] in months],
                                                       people, params_for))
-            eligible, staff = self._certification_months(cur, workshop_id, slips_of[workshop_id], people, params_for)
-            self._rent(cur, ws, eligible, staff, params_for)
+            since = first_dirty[workshop_id]
+            eligible, staff = self._certification_months(cur, workshop_id, slips_of[workshop_id], people, params_for,
+                                                         since)
+            self._rent(cur, ws, eligible, staff, params_for, since)
         copy_rows(cur, "entitlements", rows)
 
     @staticmethod
     def _rent(cur: psycopg.Cursor[DictRow], ws: DictRow, eligible: dict[str, set[str]], staff: dict[str, int],
-              params_for: ParamsByMonth) -> None:
+              params_for: ParamsByMonth, since: str) -> None:
         wid = ws["workshop_id"]
-        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND subsidy = 'rent_utilities'", (wid,))
+        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND subsidy = 'rent_utilities' AND month >= %s",
+                    (wid, since))
         cur.execute("SELECT month, sum(amount_fen) AS total, array_agg(kind || ': ' || evidence ORDER BY kind)"
-                    " AS evidence FROM workshop_costs WHERE workshop_id = %s GROUP BY month ORDER BY month", (wid,))
+                    " AS evidence FROM workshop_costs WHERE workshop_id = %s AND month >= %s GROUP BY month"
+                    " ORDER BY month", (wid, since))
         cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
         rows = []
         for r in cur.fetchall():
@@ -373,8 +385,9 @@ class EmploymentProjection(BatchProjection):
 
     @staticmethod
     def _certification_months(cur: psycopg.Cursor[DictRow], workshop_id: UUID, all_slips: list[DictRow],
-                              people: dict[str, list[dict[str, Any]]], params_for: Any
+                              people: dict[str, list[dict[str, Any]]], params_for: Any, since: str
                               ) -> tuple[dict[str, set[str]], dict[str, int]]:
+        """Criteria met month by month from ``since`` on (``all_slips`` reach back far enough for the window)."""
         worker_months: dict[str, set[str]] = defaultdict(set)
         eligible: dict[str, set[str]] = defaultdict(set)
         staff: dict[str, int] = defaultdict(int)
@@ -393,8 +406,9 @@ class EmploymentProjection(BatchProjection):
             if (person.category in p["worker.eligible_categories"].typed()
                     and p["worker.min_age"].typed() <= age_on(person.birth_date, first) <= top):
                 eligible[month].add(h)
-        result = certification_months(sorted(staff), worker_months, eligible, staff, params_for)
-        cur.execute("DELETE FROM workshop_months WHERE workshop_id = %s", (workshop_id,))
+        result = certification_months(sorted(m for m in staff if m >= since), worker_months, eligible, staff,
+                                      params_for)
+        cur.execute("DELETE FROM workshop_months WHERE workshop_id = %s AND month >= %s", (workshop_id, since))
         copy_rows(cur, "workshop_months", [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]),
                                             r["meets"], Jsonb(r)) for r in result])
         return eligible, staff

@@ -178,6 +178,11 @@ def certification_months(months: list[str], worker_months: dict[str, set[str]], 
     return out
 
 
+def months_before(month: str, count: int) -> str:
+    """The month ``count`` months before ``month``."""
+    return _months_back(month, count + 1)[-1]
+
+
 def _months_back(month: str, count: int) -> list[str]:
     year, mon = int(month[:4]), int(month[5:7])
     out = []

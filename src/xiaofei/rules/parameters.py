@@ -73,6 +73,10 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
 )}
 
 
+UPPER_BOUNDS = {"workshop.min_employment_months": 12, "subsidy.hiring_min_months": 36}
+"""Limits the read side relies on (e.g. how far back a change can reach certification windows)."""
+
+
 @lru_cache(maxsize=4096)
 def parse_value(name: str, text: str) -> Any:
     """The typed value of a parameter version, or ``InvalidInput`` naming what is wrong."""
@@ -88,7 +92,7 @@ def parse_value(name: str, text: str) -> Any:
     try:
         if kind in ("int", "fen"):
             value = int(text)
-            if value < 0:
+            if value < 0 or value > UPPER_BOUNDS.get(name, value):
                 raise ValueError
             return value
         if kind == "decimal":
