@@ -96,14 +96,27 @@ def test_a_crash_in_the_middle_of_a_batch_double_counts_nothing(services: Servic
     with services.params.connect(autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     import_some(services, county_code, 200)
-    crashing = Projector(services.app, RegistryProjection, services.params, batch_size=500, schema=schema)
+
+    class CrashingMidBatch(RegistryProjection):
+        """Writes the rows of the first 120 events of a batch, then dies."""
+
+        name = "registry"
+        crash = False
+
+        def apply(self, cur, events):  # type: ignore[no-untyped-def]
+            if type(self).crash:
+                super().apply(cur, events[:120])
+                raise RuntimeError("simulated projector crash in the middle of a batch")
+            super().apply(cur, events)
+
+    crashing = Projector(services.app, CrashingMidBatch, services.params, batch_size=500, schema=schema)
     try:
         crashing.setup()
         crashing.run_batch()  # one good batch first
-        crashing.fail_after_rows = 120
+        CrashingMidBatch.crash = True
         with pytest.raises(RuntimeError, match="simulated"):
             crashing.run_batch()
-        crashing.fail_after_rows = None
+        CrashingMidBatch.crash = False
         crashing.run_until_idle()
     finally:
         crashing.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +13,11 @@ from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
+from xiaofei.domain.errors import Conflict
 from xiaofei.persistence import MsgspecMapper, MsgspecTranscoder
+
+MAX_ATTEMPTS = 8
+"""How often a command is decided again after losing a race with a concurrent writer."""
 
 # eventsourcing saves in one psycopg pipeline; very large statements hang (ARCHITECTURE §5),
 # so anything bigger than this goes through COPY in one transaction instead.
@@ -56,6 +60,18 @@ class XiaofeiApplication(Application[UUID]):
             recordings = self._record(processing)
             return max(r.notification.id for r in recordings)
         return self._copy_events(pending)
+
+    def update(self, load: Callable[[], Sequence[Aggregate]], decide: Callable[..., None]) -> int:
+        """Optimistic concurrency for one command: load the aggregates, let ``decide`` change them, record them
+        together. If another writer got there first, load and decide again, so no update is ever lost."""
+        for _ in range(MAX_ATTEMPTS):
+            aggregates = load()
+            decide(*aggregates)
+            try:
+                return self.record(*aggregates)
+            except IntegrityError:
+                continue
+        raise Conflict("the record kept changing while we tried to update it; try again")
 
     def _copy_events(self, events: Sequence[Any]) -> int:
         recorder = self.recorder

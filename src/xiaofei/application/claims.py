@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from xiaofei.application.app import XiaofeiApplication
+from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.policy import PolicyService
 from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine
 from xiaofei.domain.errors import Conflict, NotFound, invalid
@@ -26,7 +26,6 @@ from xiaofei.rules.entitlements import expand_parameters
 from xiaofei.rules.parameters import ParameterVersion, in_force, scope_chain
 
 A = TypeVar("A", bound=Aggregate)
-MAX_ATTEMPTS = 8
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -89,14 +88,7 @@ class ClaimService:
             return rows
 
     def _save(self, load: Callable[[], tuple[A, ...]], decide: Callable[..., None]) -> int:
-        for _ in range(MAX_ATTEMPTS):
-            aggregates = load()
-            decide(*aggregates)
-            try:
-                return self.app.record(*aggregates)
-            except IntegrityError:
-                continue
-        raise Conflict("the claim kept changing while we tried to update it; try again")
+        return self.app.update(load, decide)
 
     # -- commands --------------------------------------------------------------------------------
 

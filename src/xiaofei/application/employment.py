@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from xiaofei.application.app import XiaofeiApplication
+from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.slips import SlipRow
@@ -39,7 +39,6 @@ from xiaofei.domain.errors import AlreadyExists, Conflict, FieldProblem, Invalid
 from xiaofei.rules.parameters import in_force
 
 A = TypeVar("A", bound=Aggregate)
-MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -88,14 +87,7 @@ class EmploymentService:
         return ws
 
     def _update(self, load: Callable[[], A], decide: Callable[[A], None]) -> int:
-        for _ in range(MAX_ATTEMPTS):
-            aggregate = load()
-            decide(aggregate)
-            try:
-                return self.app.record(aggregate)
-            except IntegrityError:
-                continue
-        raise Conflict("the record kept changing while we tried to update it; try again")
+        return self.app.update(lambda: (load(),), decide)
 
     # -- organisations and workshops -------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
+from xiaofei.application.tables import decode_text
 from xiaofei.domain import ids
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
@@ -88,14 +89,7 @@ class _Group:
     members: list[tuple[int, MemberInput]] = field(default_factory=list)
 
 
-def decode_csv(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (what Excel in a Chinese locale writes)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(FieldProblem("file", "is neither UTF-8 nor GB18030 text"))
+decode_csv = decode_text
 
 
 def _map_header(header: list[str]) -> dict[str, int]:

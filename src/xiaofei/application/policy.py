@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import XiaofeiApplication
-from xiaofei.domain.errors import Conflict, invalid
+from xiaofei.domain.errors import invalid
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.rules.parameters import ERAS, PRESETS, ParameterVersion, parse_value, scope_chain
-
-MAX_ATTEMPTS = 8
-
 
 def check_scope(scope: str) -> str:
     if scope != "national" and not re.fullmatch(r"\d{6}", scope):
@@ -32,15 +29,8 @@ class PolicyService:
         except AggregateNotFoundError:
             return PolicyBook(scope=scope)
 
-    def _save(self, scope: str, change: object) -> int:
-        for _ in range(MAX_ATTEMPTS):
-            book = self._book(scope)
-            change(book)  # type: ignore[operator]
-            try:
-                return self.app.record(book)
-            except IntegrityError:
-                continue
-        raise Conflict("the policy book kept changing; try again")
+    def _save(self, scope: str, change: Callable[[PolicyBook], None]) -> int:
+        return self.app.update(lambda: (self._book(scope),), change)
 
     def versions_for(self, county: str) -> list[ParameterVersion]:
         """Every parameter version recorded for the scopes that apply to ``county`` (write-side lookups)."""

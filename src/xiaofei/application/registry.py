@@ -23,13 +23,10 @@ from xiaofei.domain.codes import (
     normalise_id_number,
     sex_from_id,
 )
-from xiaofei.domain.errors import AlreadyExists, Conflict, NotFound, invalid
+from xiaofei.domain.errors import AlreadyExists, NotFound, invalid
 from xiaofei.domain.registry import County, Household, Member
 
 A = TypeVar("A", bound=Aggregate)
-
-MAX_ATTEMPTS = 8
-
 
 @dataclass(frozen=True)
 class MemberInput:
@@ -82,18 +79,13 @@ class RegistryService:
             raise NotFound(f"county {county} is not registered on this platform") from None
 
     def _update(self, aggregate_id: UUID, not_found: str, decide: Callable[[A], None]) -> int:
-        """Optimistic concurrency: on a concurrent write, reload and decide again (no update is lost)."""
-        for _ in range(MAX_ATTEMPTS):
+        def load() -> tuple[Aggregate]:
             try:
-                aggregate: A = self.app.repository.get(aggregate_id)
+                return (self.app.repository.get(aggregate_id),)
             except AggregateNotFoundError:
                 raise NotFound(not_found) from None
-            decide(aggregate)
-            try:
-                return self.app.record(aggregate)
-            except IntegrityError:
-                continue
-        raise Conflict("the record kept changing while we tried to update it; try again")
+
+        return self.app.update(load, decide)
 
     def _household(self, county: str, household_number: str) -> tuple[UUID, str]:
         return ids.household_id(county, household_number), f"no household {household_number} in county {county}"

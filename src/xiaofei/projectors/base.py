@@ -155,7 +155,6 @@ class Projector:
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
             "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(app.events_table)
-        self.fail_after_rows: int | None = None  # test hook: simulate a crash in the middle of a batch
 
     def setup(self) -> None:
         self.view.create_table()
@@ -180,9 +179,6 @@ class Projector:
             for r in rows
         ]
         self.view.use_schema(cur)
-        if self.fail_after_rows is not None:
-            self.projection.apply(cur, events[: self.fail_after_rows])
-            raise RuntimeError("simulated projector crash in the middle of a batch")
         self.projection.apply(cur, events)
         self.view.advance(cur, self.app.name, rows[-1]["notification_id"])
         return len(rows)
