@@ -80,15 +80,22 @@ def _json_dumps(obj: Any) -> str:
 set_json_dumps(_json_dumps)
 
 
+def _column_types(cur: psycopg.Cursor[DictRow], table: str) -> dict[str, str]:
+    cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
+    return {r["attname"]: r["type"] for r in cur.fetchall()}
+
+
 def copy_rows(cur: psycopg.Cursor[DictRow], table: str, rows: Sequence[Sequence[Any]],
               columns: Sequence[str] | None = None) -> None:
-    """Insert many rows with COPY (several times faster than executemany); no-op without rows."""
+    """Insert many rows with binary COPY (several times faster than executemany); no-op without rows."""
     if not rows:
         return
-    target = sql.Identifier(table)
-    if columns:
-        target = sql.SQL("{} ({})").format(target, sql.SQL(", ").join(map(sql.Identifier, columns)))
-    with cur.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+    types = _column_types(cur, table)
+    names = list(columns) if columns else list(types)
+    target = sql.SQL("{} ({})").format(sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names)))
+    with cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(target)) as copy:
+        copy.set_types([types[n] for n in names])
         for row in rows:
             copy.write_row(row)
 

@@ -11,7 +11,7 @@ from psycopg.rows import DictRow
 
 from xiaofei.domain.imports import HouseholdImport
 from xiaofei.domain.registry import County, Household
-from xiaofei.projectors.base import BatchProjection
+from xiaofei.projectors.base import BatchProjection, copy_rows
 
 _COPY_COLUMNS: dict[str, tuple[str, ...]] = {
     "households": ("county", "household_number", "household_id", "township_code", "village_code", "category",
@@ -62,11 +62,8 @@ class RegistryProjection(BatchProjection):
 
         def flush() -> None:
             for table, rows in buffered.items():
-                if rows:
-                    with cur.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS[table])}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                    rows.clear()
+                copy_rows(cur, table, rows, _COPY_COLUMNS[table])
+                rows.clear()
 
         for e in events:
             if isinstance(e, Household.Registered):
