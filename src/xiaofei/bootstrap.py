@@ -54,7 +54,8 @@ class Services:
             self._threads.append(thread)
 
     def projectors_alive(self) -> bool:
-        return all(t.is_alive() for t in self._threads)
+        """Every projector thread runs and its last batch succeeded."""
+        return all(t.is_alive() for t in self._threads) and not any(p.last_error for p in self._projectors)
 
     def catch_up(self) -> None:
         """Bring every projection up to the head of the log (used by CLI commands and tests)."""

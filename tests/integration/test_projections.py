@@ -334,3 +334,41 @@ def test_every_entitlement_line_is_reproduced_by_its_explanation(services: Servi
         assert explanation["amount_fen"] == amount
         assert _reproduce(subsidy, eligible, explanation["inputs"]) == amount, (subsidy, explanation)
         assert explanation["parameters"] and explanation["arithmetic"]
+
+
+def test_a_failing_projector_reports_the_error_retries_and_recovers(services: Services, county_code: str) -> None:
+    schema = "rm_flaky"
+    with services.params.connect(autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    import_some(services, county_code, 5)
+
+    class Flaky(RegistryProjection):
+        name = "registry"
+        broken = True
+
+        def apply(self, cur, events):  # type: ignore[no-untyped-def]
+            if type(self).broken:
+                raise RuntimeError("database hiccup")
+            super().apply(cur, events)
+
+    projector = Projector(services.app, Flaky, services.params, batch_size=1000, schema=schema)
+    projector.setup()
+    stop = threading.Event()
+    thread = threading.Thread(target=projector.run_forever, args=(stop, 0.1))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while projector.last_error is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert projector.last_error == "RuntimeError: database hiccup"
+        assert projector.position() == 0  # nothing half-applied
+        Flaky.broken = False
+        deadline = time.monotonic() + 10
+        while projector.position() < services.app.head_position() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert projector.position() == services.app.head_position()
+        assert projector.last_error is None and thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(10)
+        projector.close()

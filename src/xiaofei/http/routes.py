@@ -95,7 +95,8 @@ class SystemController(Controller):
         except Exception:
             return Response(Health(status="database unreachable"), status_code=503)
         if services.settings.run_projectors and not services.projectors_alive():
-            return Response(Health(status="projectors stopped", projectors="down"), status_code=503)
+            return Response(Health(status="projectors stopped or failing (see the logs)", projectors="down"),
+                            status_code=503)
         return Response(Health(status="ready", projectors="running" if services.settings.run_projectors else "external"))
 
     @get("/projections", operation_id="listProjections", opt=roles("admin", *READERS),

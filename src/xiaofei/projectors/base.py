@@ -162,6 +162,7 @@ class Projector:
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
             "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(app.events_table)
+        self.last_error: str | None = None
 
     def setup(self) -> None:
         self.view.create_table()
@@ -208,19 +209,27 @@ class Projector:
             return self.view.position(cur, self.app.name)
 
     def run_forever(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
-        """Catch up, then follow the log: woken by the store's NOTIFY, or every ``idle_wait`` seconds."""
-        with self.params.connect(autocommit=True) as listener:
-            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-            while not stop.is_set():
-                try:
-                    n = self.run_batch()
-                except Exception:
-                    log.exception("projection batch failed; retrying", extra={"projection": self.name})
-                    stop.wait(1.0)
-                    continue
-                if n < self.batch_size:
-                    for _ in listener.notifies(timeout=idle_wait, stop_after=1):
-                        pass
+        """Catch up, then follow the log: woken by the store's NOTIFY, or every ``idle_wait`` seconds.
+
+        A failed batch (database restarted, a bug meeting an event) is rolled back, logged, remembered in
+        ``last_error`` (``/ready`` reports it) and retried with a growing pause; nothing is skipped.
+        """
+        pause = 0.5
+        while not stop.is_set():
+            try:
+                with self.params.connect(autocommit=True) as listener:
+                    listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    while not stop.is_set():
+                        n = self.run_batch()
+                        self.last_error, pause = None, 0.5
+                        if n < self.batch_size:
+                            for _ in listener.notifies(timeout=idle_wait, stop_after=1):
+                                pass
+            except Exception as e:  # noqa: BLE001 - a projector must outlive any one failure
+                self.last_error = f"{type(e).__name__}: {e}"
+                log.exception("projection batch failed; retrying", extra={"projection": self.name})
+                stop.wait(pause)
+                pause = min(pause * 2, 30.0)
 
 
 def rebuild(
