@@ -36,7 +36,7 @@ def _print_first_admin(services) -> None:  # noqa: ANN001
 
 def load_demo(services) -> None:  # noqa: ANN001
     """Register the demo county, import its households, and issue a demo official token."""
-    from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv
+    from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv, load_employment_demo
     from xiaofei.domain.errors import AlreadyExists
 
     try:
@@ -49,6 +49,10 @@ def load_demo(services) -> None:  # noqa: ANN001
     if not result.already_imported:
         issued = services.access.issue("county_official", [COUNTY], None, "demo official", "system:demo")
         print(f"demo county_official token for {COUNTY} (shown once): {issued.secret}", flush=True)
+        employer = load_employment_demo(services)
+        issued = services.access.issue("employer", [], employer, "demo employer", "system:demo")
+        print(f"demo employer {employer}: 8 workshops, 6 months of wage slips; token (shown once): {issued.secret}",
+              flush=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -170,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the HTTP API (and the projectors, unless XIAOFEI_RUN_PROJECTORS=false)")
-    s.add_argument("--demo", action="store_true", help="load the demo county (上犹县, 3,000 households) first")
+    s.add_argument("--demo", action="store_true", help="load the demo county (上犹县: households, workshops, wage slips) first")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.set_defaults(func=cmd_serve)

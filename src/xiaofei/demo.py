@@ -76,3 +76,66 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
                         rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,
                         subtype, identified.isoformat()])
     return out.getvalue().encode("utf-8")
+
+
+DEMO_EMPLOYER = "91360724MA35DEM0"  # + check character, see demo_employer_code()
+WORKSHOP_NAMES = ["东山服饰扶贫车间", "营前电子扶贫车间", "梅水竹编扶贫车间", "社溪茶叶扶贫车间", "油石鞋帽扶贫车间",
+                  "双溪玩具扶贫车间", "平富家居扶贫车间", "紫阳灯饰扶贫车间"]
+DEMO_MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+
+
+def demo_employer_code() -> str:
+    from xiaofei.domain.codes import uscc_check_char
+
+    first17 = (DEMO_EMPLOYER + "0")[:17]
+    return first17 + uscc_check_char(first17)
+
+
+def demo_workers(per_workshop: int = 14) -> list[list[tuple[str, str]]]:
+    """(name, ID number) of working-age registry members of the demo county, grouped by workshop."""
+    rows = list(csv.reader(io.StringIO(demo_csv().decode("utf-8"))))[1:]
+    able = [(r[4], r[5]) for r in rows if r[7] == "普通劳动力" and 1965 <= int(r[5][6:10]) <= 2000]
+    return [able[i * per_workshop:(i + 1) * per_workshop] for i in range(len(WORKSHOP_NAMES))]
+
+
+def load_employment_demo(services, actor: str = "system:demo") -> str:  # noqa: ANN001
+    """An enterprise with eight workshops, six of them certified, six months of slips, most proven by the bank.
+
+    Returns the employer's credit code. Does nothing when the demo employer exists already.
+    """
+    from datetime import date
+    from uuid import UUID
+
+    from xiaofei.application.slips import SlipRow
+    from xiaofei.domain.errors import AlreadyExists
+
+    code = demo_employer_code()
+    try:
+        services.employment.register_organisation(COUNTY, code, "上犹县振兴实业有限公司", "enterprise",
+                                                  "上犹县东山镇工业园", actor)
+    except AlreadyExists:
+        return code
+    services.policy.adopt_preset(COUNTY, "shangyou-2017", None, actor)
+    slips: list[SlipRow] = []
+    statement = ["date,amount_yuan,payee_name,payee_account,reference"]
+    rng = random.Random(7)
+    for w, (name, workers) in enumerate(zip(WORKSHOP_NAMES, demo_workers(), strict=True)):
+        village = f"{COUNTY}{100 + w % 14:03d}{w % 18 + 1:03d}"
+        workshop, _ = services.employment.register_workshop(code, name, "factory", village, "村集体闲置厂房", actor)
+        for person, id_number in workers:
+            services.employment.hire(code, workshop, person, id_number, "labour_contract", date(2024, 12, 1), None,
+                                     "monthly", actor)
+        if w < 6:
+            services.employment.certify(COUNTY, workshop, f"赣州就业帮扶车间-{w + 101}", date(2025, 1, 1), actor)
+        for month in DEMO_MONTHS:
+            for i, (_, id_number) in enumerate(workers):
+                gross = rng.randrange(1500, 3200) * 100
+                ref = f"ZX{month.replace('-', '')}{w:02d}{i:03d}"
+                pay_day = date.fromisoformat(f"{month}-28")
+                slips.append(SlipRow(len(slips) + 2, UUID(str(workshop)), month, id_number, gross, gross,
+                                     rng.randrange(18, 27), None, pay_day, "bank", ref, "", ""))
+                if rng.random() < 0.93:  # a few payments are missing from the statement: unmatched slips
+                    statement.append(f"{pay_day.isoformat()},{gross / 100:.2f},{id_number[-4:]},,{ref}")
+    services.employment.upload_slips(code, "demo-upload-1", b"demo-upload-1", slips, actor)
+    services.employment.upload_statement(code, ("\n".join(statement) + "\n").encode(), actor)
+    return code

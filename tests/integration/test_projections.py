@@ -372,3 +372,22 @@ def test_a_failing_projector_reports_the_error_retries_and_recovers(services: Se
         stop.set()
         thread.join(10)
         projector.close()
+
+
+def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    from xiaofei.cli import load_demo
+
+    load_demo(services)
+    first = capsys.readouterr().out
+    assert "3000 registered" in first and "demo employer" in first
+    before = services.app.head_position()
+    load_demo(services)
+    assert "already loaded" in capsys.readouterr().out
+    assert services.app.head_position() == before
+    wait_caught_up(services, "employment")
+    with services.params.connect() as conn:
+        eligible, unverified = conn.execute(
+            "SELECT count(*) FILTER (WHERE eligible), count(*) FILTER (WHERE NOT eligible AND explanation::text LIKE"
+            " '%%not verified by bank statement%%') FROM rm_employment.entitlements WHERE county = '360724'"
+            " AND subsidy = 'worker_wage'").fetchone()
+    assert eligible > 300 and unverified > 0
