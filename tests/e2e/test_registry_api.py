@@ -245,3 +245,19 @@ async def test_framework_errors_are_problem_json_too(http: httpx.AsyncClient, co
                         content=b"{not json")
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     assert "x-request-id" in r.headers
+
+
+async def test_projection_status_shows_position_and_lag(http: httpx.AsyncClient, services: Services,
+                                                        admin_token: str) -> None:
+    r = await http.get("/projections", headers=bearer(admin_token))
+    assert r.status_code == 200
+    status = {p["name"]: p for p in r.json()}
+    assert set(status) == {"access", "registry", "policy", "employment"}
+    for p in status.values():
+        assert 0 <= p["position"] <= p["head"] and p["lag"] == p["head"] - p["position"]
+
+
+def test_the_first_admin_token_is_made_once(services: Services) -> None:
+    services.access.issue_first_admin()  # may or may not be the first call in this database
+    assert services.access.issue_first_admin() is None
+    assert services.access.first_admin_exists()

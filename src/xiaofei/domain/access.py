@@ -26,9 +26,9 @@ def check_scope(role: str, counties: list[str], organisation_id: str | None) -> 
     if role not in ROLES:
         raise invalid("role", f"must be one of {', '.join(ROLES)}")
     if role in COUNTY_SCOPED_ROLES and not counties:
-        raise invalid("counties", f"a {role} token needs at least one county")
+        raise invalid("counties", f"{role} tokens need at least one county")
     if role in ORGANISATION_SCOPED_ROLES and not organisation_id:
-        raise invalid("organisation_id", f"a {role} token is scoped to one organisation")
+        raise invalid("organisation_id", f"{role} tokens are scoped to one organisation")
     if role == "admin" and (counties or organisation_id):
         raise invalid("counties", "an admin token is not scoped")
     for code in counties:
