@@ -80,10 +80,16 @@ def _json_dumps(obj: Any) -> str:
 set_json_dumps(_json_dumps)
 
 
+_COLUMN_TYPES: dict[str, dict[str, str]] = {}
+
+
 def _column_types(cur: psycopg.Cursor[DictRow], table: str) -> dict[str, str]:
-    cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
-                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
-    return {r["attname"]: r["type"] for r in cur.fetchall()}
+    """Column types of a read-model table (the same in every schema that holds it, so cached by name)."""
+    if table not in _COLUMN_TYPES:
+        cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
+                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
+        _COLUMN_TYPES[table] = {r["attname"]: r["type"] for r in cur.fetchall()}
+    return _COLUMN_TYPES[table]
 
 
 def copy_rows(cur: psycopg.Cursor[DictRow], table: str, rows: Sequence[Sequence[Any]],

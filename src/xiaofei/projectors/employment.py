@@ -54,6 +54,7 @@ class EmploymentProjection(BatchProjection):
         flag_claims: set[UUID] = set()
         flag_employments: set[UUID] = set()
         households: dict[UUID, tuple[str, str]] = {}
+        payrolls = _PayrollRows()
         for e in events:
             if isinstance(e, Organisation.Registered):
                 cur.execute("INSERT INTO organisations VALUES (%s, %s, %s, %s, %s)",
@@ -65,7 +66,9 @@ class EmploymentProjection(BatchProjection):
                 if isinstance(e, Workshop.EmploymentEnded):
                     flag_employments.add(e.employment_id)
             elif isinstance(e, Payroll.Event):
-                self._payroll(cur, e, dirty)
+                if not isinstance(e, Payroll.Opened | Payroll.SlipsReported):
+                    payrolls.flush(cur)  # corrections, voids and verifications update rows reported before
+                self._payroll(cur, e, dirty, payrolls)
                 flag_slips.update(_slip_ids(e))
             elif isinstance(e, BankStatement.Uploaded):
                 cur.executemany(
@@ -91,6 +94,7 @@ class EmploymentProjection(BatchProjection):
                     flag_claims.add(e.originator_id)
             elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
                 self._recovery(cur, e)
+        payrolls.flush(cur)
         flags.evaluate(cur, flag_slips, flag_claims, flag_employments, dirty_hashes)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
         self._recompute_workshops(cur, dirty)
@@ -134,24 +138,14 @@ class EmploymentProjection(BatchProjection):
                         (wid, e.month, e.kind, e.amount_fen, e.evidence))
 
     @staticmethod
-    def _payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: set[tuple[UUID, str]]) -> None:
+    def _payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: set[tuple[UUID, str]], rows: _PayrollRows) -> None:
         if isinstance(e, Payroll.Opened):
-            cur.execute("INSERT INTO payrolls VALUES (%s, %s, %s, %s, %s)",
-                        (e.originator_id, e.workshop_id, e.organisation, e.county, e.month))
+            rows.open(e)
             return
-        cur.execute("SELECT workshop_id, organisation, county, month FROM payrolls WHERE payroll_id = %s",
-                    (e.originator_id,))
-        p = cur.fetchone()
-        assert p is not None, "payroll events arrive after the payroll is opened"
+        p = rows.payroll(cur, e.originator_id)
         dirty.add((p["workshop_id"], p["month"]))
         if isinstance(e, Payroll.SlipsReported):
-            # The payroll only reports slips it has not seen: these rows are new.
-            copy_rows(cur, "slips", [
-                (s.slip_id, p["workshop_id"], p["organisation"], p["county"], p["month"], s.employment_id, s.id_hash,
-                 1, s.gross_fen, s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method, s.bank_ref,
-                 s.payee_account) for s in e.slips], _SLIP_COLUMNS.split(", "))
-            copy_rows(cur, "slip_versions", [(s.slip_id, 1, s.gross_fen, s.net_fen, s.days_worked, "", e.upload_id,
-                                              e.timestamp) for s in e.slips])
+            rows.report(p, e)
         elif isinstance(e, Payroll.SlipCorrected):
             slips, version, reason = [e.slip], e.version, e.reason
             cur.executemany(
@@ -302,8 +296,23 @@ class EmploymentProjection(BatchProjection):
                     " WHERE e.workshop_id = d.workshop_id AND e.month = d.month"
                     " AND e.subsidy IN ('worker_wage', 'employer_match')",
                     ([w for w, _ in sorted(dirty, key=str)], [m for _, m in sorted(dirty, key=str)]))
+        since_list = [first_dirty[w] for w in ids]
+        cur.execute("DELETE FROM workshop_months m USING unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
+                    " WHERE m.workshop_id = d.workshop_id AND m.month >= d.since", (ids, since_list))
+        cur.execute("DELETE FROM entitlements e USING unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
+                    " WHERE e.workshop_id = d.workshop_id AND e.month >= d.since AND e.subsidy = 'rent_utilities'",
+                    (ids, since_list))
+        cur.execute("SELECT c.workshop_id, c.month, sum(c.amount_fen) AS total,"
+                    " array_agg(c.kind || ': ' || c.evidence ORDER BY c.kind) AS evidence FROM workshop_costs c"
+                    " JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
+                    " ON c.workshop_id = d.workshop_id AND c.month >= d.since GROUP BY c.workshop_id, c.month"
+                    " ORDER BY c.workshop_id, c.month", (ids, since_list))
+        costs_of: dict[UUID, list[DictRow]] = defaultdict(list)
+        for row in cur.fetchall():
+            costs_of[row["workshop_id"]].append(row)
         params_by_county: dict[str, ParamsByMonth] = {}
-        rows = []
+        rows: list[tuple[Any, ...]] = []
+        month_rows: list[tuple[Any, ...]] = []
         for workshop_id in ids:
             ws = workshops[workshop_id]
             county = ws["county"]
@@ -315,31 +324,12 @@ class EmploymentProjection(BatchProjection):
                          s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
                         for s, line in workshop_lines(ws, [s for s in slips_of[workshop_id] if s["month"] in months],
                                                       people, params_for))
-            since = first_dirty[workshop_id]
-            eligible, staff = self._certification_months(cur, workshop_id, slips_of[workshop_id], people, params_for,
-                                                         since)
-            self._rent(cur, ws, eligible, staff, params_for, since)
+            eligible, staff, months_rows = _certification_months(workshop_id, slips_of[workshop_id], people,
+                                                                 params_for, first_dirty[workshop_id])
+            month_rows.extend(months_rows)
+            rows.extend(_rent_rows(ws, costs_of[workshop_id], eligible, staff, params_for))
         copy_rows(cur, "entitlements", rows)
-
-    @staticmethod
-    def _rent(cur: psycopg.Cursor[DictRow], ws: DictRow, eligible: dict[str, set[str]], staff: dict[str, int],
-              params_for: ParamsByMonth, since: str) -> None:
-        wid = ws["workshop_id"]
-        cur.execute("DELETE FROM entitlements WHERE workshop_id = %s AND subsidy = 'rent_utilities' AND month >= %s",
-                    (wid, since))
-        cur.execute("SELECT month, sum(amount_fen) AS total, array_agg(kind || ': ' || evidence ORDER BY kind)"
-                    " AS evidence FROM workshop_costs WHERE workshop_id = %s AND month >= %s GROUP BY month"
-                    " ORDER BY month", (wid, since))
-        cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
-        rows = []
-        for r in cur.fetchall():
-            month = r["month"]
-            line = rent_line(month, month_bounds(month)[1], cert, int(r["total"]), len(eligible.get(month, ())),
-                             staff.get(month, 0), params_for(month), list(r["evidence"]))
-            rows.append((uuid5(wid, f"rent:{month}"), line.subsidy, ws["county"], ws["organisation"], wid, month,
-                         line.payee, "", 1, line.amount_fen, line.eligible, Jsonb(line.explanation)))
-        if rows:
-            copy_rows(cur, "entitlements", rows)
+        copy_rows(cur, "workshop_months", month_rows)
 
     @staticmethod
     def _recompute_hiring_awards(cur: psycopg.Cursor[DictRow], workshops: set[UUID]) -> None:
@@ -383,35 +373,86 @@ class EmploymentProjection(BatchProjection):
                   t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1, line.amount_fen, line.eligible,
                   Jsonb(line.explanation)) for t, line in lines])
 
-    @staticmethod
-    def _certification_months(cur: psycopg.Cursor[DictRow], workshop_id: UUID, all_slips: list[DictRow],
-                              people: dict[str, list[dict[str, Any]]], params_for: Any, since: str
-                              ) -> tuple[dict[str, set[str]], dict[str, int]]:
-        """Criteria met month by month from ``since`` on (``all_slips`` reach back far enough for the window)."""
-        worker_months: dict[str, set[str]] = defaultdict(set)
-        eligible: dict[str, set[str]] = defaultdict(set)
-        staff: dict[str, int] = defaultdict(int)
-        for s in all_slips:
-            if s["voided"]:
-                continue
-            month, h = s["month"], s["id_hash"]
-            worker_months[h].add(month)
-            staff[month] += 1
-            first, last = month_bounds(month)
-            person = _person_in_month(people.get(h, []), last)
-            if person is None:
-                continue
-            p = params_for(month)
-            top = p["worker.max_age_male"].typed() if person.sex == "M" else p["worker.max_age_female"].typed()
-            if (person.category in p["worker.eligible_categories"].typed()
-                    and p["worker.min_age"].typed() <= age_on(person.birth_date, first) <= top):
-                eligible[month].add(h)
-        result = certification_months(sorted(m for m in staff if m >= since), worker_months, eligible, staff,
-                                      params_for)
-        cur.execute("DELETE FROM workshop_months WHERE workshop_id = %s AND month >= %s", (workshop_id, since))
-        copy_rows(cur, "workshop_months", [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]),
-                                            r["meets"], Jsonb(r)) for r in result])
-        return eligible, staff
+def _rent_rows(ws: DictRow, costs: list[DictRow], eligible: dict[str, set[str]], staff: dict[str, int],
+               params_for: ParamsByMonth) -> list[tuple[Any, ...]]:
+    wid = ws["workshop_id"]
+    cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
+    out = []
+    for r in costs:
+        month = r["month"]
+        line = rent_line(month, month_bounds(month)[1], cert, int(r["total"]), len(eligible.get(month, ())),
+                         staff.get(month, 0), params_for(month), list(r["evidence"]))
+        out.append((uuid5(wid, f"rent:{month}"), line.subsidy, ws["county"], ws["organisation"], wid, month,
+                    line.payee, "", 1, line.amount_fen, line.eligible, Jsonb(line.explanation)))
+    return out
+
+
+def _certification_months(workshop_id: UUID, all_slips: list[DictRow], people: dict[str, list[dict[str, Any]]],
+                          params_for: Any, since: str
+                          ) -> tuple[dict[str, set[str]], dict[str, int], list[tuple[Any, ...]]]:
+    """Criteria met month by month from ``since`` on (``all_slips`` reach back far enough for the window)."""
+    worker_months: dict[str, set[str]] = defaultdict(set)
+    eligible: dict[str, set[str]] = defaultdict(set)
+    staff: dict[str, int] = defaultdict(int)
+    for s in all_slips:
+        if s["voided"]:
+            continue
+        month, h = s["month"], s["id_hash"]
+        worker_months[h].add(month)
+        staff[month] += 1
+        first, last = month_bounds(month)
+        person = _person_in_month(people.get(h, []), last)
+        if person is None:
+            continue
+        p = params_for(month)
+        top = p["worker.max_age_male"].typed() if person.sex == "M" else p["worker.max_age_female"].typed()
+        if (person.category in p["worker.eligible_categories"].typed()
+                and p["worker.min_age"].typed() <= age_on(person.birth_date, first) <= top):
+            eligible[month].add(h)
+    result = certification_months(sorted(m for m in staff if m >= since), worker_months, eligible, staff, params_for)
+    rows = [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r)) for r in result]
+    return eligible, staff, rows
+
+
+class _PayrollRows:
+    """Within one batch: payrolls by id, and the rows of newly reported slips, written with one COPY each.
+
+    Reported slips are new by the payroll's own invariant, so buffering them is safe; anything that updates
+    slips flushes the buffer first, which keeps every statement in log order.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[UUID, dict[str, Any]] = {}
+        self.opened: list[tuple[Any, ...]] = []
+        self.slips: list[tuple[Any, ...]] = []
+        self.versions: list[tuple[Any, ...]] = []
+
+    def open(self, e: Any) -> None:
+        self.known[e.originator_id] = {"workshop_id": e.workshop_id, "organisation": e.organisation,
+                                       "county": e.county, "month": e.month}
+        self.opened.append((e.originator_id, e.workshop_id, e.organisation, e.county, e.month))
+
+    def payroll(self, cur: psycopg.Cursor[DictRow], payroll_id: UUID) -> dict[str, Any]:
+        if payroll_id not in self.known:
+            cur.execute("SELECT workshop_id, organisation, county, month FROM payrolls WHERE payroll_id = %s",
+                        (payroll_id,))
+            row = cur.fetchone()
+            assert row is not None, "payroll events arrive after the payroll is opened"
+            self.known[payroll_id] = dict(row)
+        return self.known[payroll_id]
+
+    def report(self, p: dict[str, Any], e: Any) -> None:
+        self.slips.extend((s.slip_id, p["workshop_id"], p["organisation"], p["county"], p["month"], s.employment_id,
+                           s.id_hash, 1, s.gross_fen, s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method,
+                           s.bank_ref, s.payee_account) for s in e.slips)
+        self.versions.extend((s.slip_id, 1, s.gross_fen, s.net_fen, s.days_worked, "", e.upload_id, e.timestamp)
+                             for s in e.slips)
+
+    def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
+        copy_rows(cur, "payrolls", self.opened)
+        copy_rows(cur, "slips", self.slips, _SLIP_COLUMNS.split(", "))
+        copy_rows(cur, "slip_versions", self.versions)
+        self.opened, self.slips, self.versions = [], [], []
 
 
 class ParamsByMonth:
