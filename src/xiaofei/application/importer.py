@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
-from xiaofei.application.tables import decode_text
+from xiaofei.application.tables import decode_text, header_map
 from xiaofei.domain import ids
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
@@ -92,26 +92,6 @@ class _Group:
 decode_csv = decode_text
 
 
-def _map_header(header: list[str]) -> dict[str, int]:
-    lookup = {alias: col for col, aliases in COLUMNS.items() for alias in aliases}
-    positions: dict[str, int] = {}
-    problems: list[FieldProblem] = []
-    for i, name in enumerate(header):
-        col = lookup.get(name.strip())
-        if col is None:
-            problems.append(FieldProblem(name.strip() or f"column {i + 1}", "unknown column", 1))
-        elif col in positions:
-            problems.append(FieldProblem(name.strip(), "column appears twice", 1))
-        else:
-            positions[col] = i
-    for col in REQUIRED:
-        if col not in positions:
-            problems.append(FieldProblem(col, f"required column missing (header {' or '.join(COLUMNS[col])})", 1))
-    if problems:
-        raise InvalidInput(problems)
-    return positions
-
-
 def _code(table: dict[str, str], raw: str, col: str, row: int, problems: list[FieldProblem]) -> str:
     value = table.get(raw.strip())
     if value is None:
@@ -137,7 +117,7 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
         raise InvalidInput(FieldProblem("file", "is empty")) from None
     except csv.Error as e:
         raise InvalidInput(FieldProblem("file", f"is not valid CSV: {e}", 1)) from None
-    cols = _map_header(header)
+    cols = header_map([h.strip() for h in header], COLUMNS, REQUIRED)
     problems: list[FieldProblem] = []
     groups: OrderedDict[str, _Group] = OrderedDict()
     rows = 0
