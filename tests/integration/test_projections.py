@@ -391,3 +391,22 @@ def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys:
             " '%%not verified by bank statement%%') FROM rm_employment.entitlements WHERE county = '360724'"
             " AND subsidy = 'worker_wage'").fetchone()
     assert eligible > 300 and unverified > 0
+
+
+def test_a_huge_event_is_recorded_without_hanging(services: Services) -> None:
+    """One 5,000-slip report is ~1.3 MB: the library's pipelined insert would hang; COPY takes it."""
+    from uuid import uuid4
+
+    from xiaofei.domain.employment import Payroll, Slip
+
+    payroll = Payroll(workshop_id=uuid4(), organisation="91360000MA0000000X", county="360000", month="2024-01")
+    payroll.report([Slip(slip_id=uuid4(), employment_id=uuid4(), id_hash=f"{i:064d}", gross_fen=150000,
+                         net_fen=150000, days_worked=22, pieces=None, pay_date=date(2024, 1, 28), method="bank",
+                         bank_ref=f"REF-{i:06d}", payee_account="6217000000000000") for i in range(5000)],
+                   uuid4(), "test")
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(services.app.record(payroll)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "recording a large event hung"
+    assert len(services.app.repository.get(payroll.id).slips) == 5000

@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
@@ -19,9 +19,10 @@ from xiaofei.persistence import MsgspecMapper, MsgspecTranscoder
 MAX_ATTEMPTS = 8
 """How often a command is decided again after losing a race with a concurrent writer."""
 
-# eventsourcing saves in one psycopg pipeline; very large statements hang (ARCHITECTURE §5),
-# so anything bigger than this goes through COPY in one transaction instead.
+# eventsourcing inserts in one psycopg pipeline, and a statement above ~0.9 MB hangs there (ARCHITECTURE §5):
+# anything with more events or bytes than this goes through COPY in one transaction instead.
 LIBRARY_SAVE_MAX_EVENTS = 200
+LIBRARY_SAVE_MAX_BYTES = 300_000
 
 
 class XiaofeiApplication(Application[UUID]):
@@ -52,14 +53,14 @@ class XiaofeiApplication(Application[UUID]):
         pending: list[Any] = [e for a in aggregates if a is not None for e in a.collect_events()]
         if not pending:
             return self.head_position()
-        if len(pending) <= LIBRARY_SAVE_MAX_EVENTS:
-            # Hand the events to the library's recording step directly: ``save()`` would first re-check each
-            # one against runtime protocols, which on Python 3.11 costs more than the insert itself.
-            processing = ProcessingEvent[UUID]()
-            processing.events.extend(pending)
-            recordings = self._record(processing)
-            return max(r.notification.id for r in recordings)
-        return self._copy_events(pending)
+        stored = [self.mapper.to_stored_event(e) for e in pending]
+        if len(stored) <= LIBRARY_SAVE_MAX_EVENTS and sum(len(s.state) for s in stored) <= LIBRARY_SAVE_MAX_BYTES:
+            # The library's own insert (what ``save()`` ends in), without ``save()``'s per-event runtime protocol
+            # checks, which on Python 3.11 cost more than the insert itself.
+            ids = self.recorder.insert_events(stored)
+            assert ids, "the PostgreSQL application recorder returns notification ids"
+            return max(ids)
+        return self._copy_events(stored)
 
     def update(self, load: Callable[[], Sequence[Aggregate]], decide: Callable[..., None]) -> int:
         """Optimistic concurrency for one command: load the aggregates, let ``decide`` change them, record them
@@ -73,10 +74,9 @@ class XiaofeiApplication(Application[UUID]):
                 continue
         raise Conflict("the record kept changing while we tried to update it; try again")
 
-    def _copy_events(self, events: Sequence[Any]) -> int:
+    def _copy_events(self, stored: Sequence[StoredEvent]) -> int:
         recorder = self.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
-        stored = [self.mapper.to_stored_event(e) for e in events]
         table = self.events_table
         try:
             with recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cur:
