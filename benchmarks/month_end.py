@@ -17,7 +17,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -29,11 +28,11 @@ import msgspec
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.registry_import import fresh_database, rss_mb  # noqa: E402
+from benchmarks.registry_import import bench_database, rss_mb  # noqa: E402
 from tests.helpers import households_csv, id_number  # noqa: E402
 from xiaofei.bootstrap import build  # noqa: E402
 from xiaofei.config import load_settings  # noqa: E402
-from xiaofei.database import Database, start_embedded  # noqa: E402
+from xiaofei.database import Database  # noqa: E402
 from xiaofei.domain.codes import uscc_check_char  # noqa: E402
 from xiaofei.domain.employment import Employment, Organisation, Workshop  # noqa: E402
 from xiaofei.projectors.base import Projector  # noqa: E402
@@ -136,12 +135,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print where catch-up spends its time (cProfile)")
     args = parser.parse_args()
 
-    server_url = os.environ.get("XIAOFEI_BENCH_DATABASE_URL")
-    embedded = None
-    if not server_url:
-        embedded = start_embedded(Path(tempfile.mkdtemp(prefix="xiaofei-bench-")))
-        server_url = embedded.dsn
-    name, dsn = fresh_database(server_url)
+    with bench_database() as (dsn, _label):
+        run(dsn, args)
+
+
+def run(dsn: str, args: argparse.Namespace) -> None:
     proc = None
     try:
         t = time.perf_counter()
@@ -202,10 +200,6 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if embedded:
-            embedded.stop()
 
 
 if __name__ == "__main__":

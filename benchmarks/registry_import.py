@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -39,6 +41,24 @@ def fresh_database(server: str) -> tuple[str, str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = server.partition("?")
     return name, f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@contextmanager
+def bench_database() -> Iterator[tuple[str, str]]:
+    """A fresh database (dsn, label) on XIAOFEI_BENCH_DATABASE_URL's server or an embedded one; dropped after."""
+    server_url = os.environ.get("XIAOFEI_BENCH_DATABASE_URL")
+    embedded = None
+    if not server_url:
+        embedded = start_embedded(Path(tempfile.mkdtemp(prefix="xiaofei-bench-")))
+        server_url = embedded.dsn
+    name, dsn = fresh_database(server_url)
+    try:
+        yield dsn, "embedded" if embedded else server_url.split("@")[-1]
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if embedded:
+            embedded.stop()
 
 
 def start_server(dsn: str, port: int) -> tuple[subprocess.Popen[str], str]:
@@ -89,20 +109,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
 
-    server_url = os.environ.get("XIAOFEI_BENCH_DATABASE_URL")
-    embedded = None
-    if not server_url:
-        embedded = start_embedded(Path(tempfile.mkdtemp(prefix="xiaofei-bench-")))
-        server_url = embedded.dsn
-    name, dsn = fresh_database(server_url)
+    with bench_database() as (dsn, label):
+        run(dsn, label, args.sizes)
+
+
+def run(dsn: str, label: str, sizes: list[int]) -> None:
     port = 8765
     proc, admin = start_server(dsn, port)
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600)
-        print(f"database: {'embedded' if embedded else server_url.split('@')[-1]}; cores: {os.cpu_count()}")
+        print(f"database: {label}; cores: {os.cpu_count()}")
         print(f"{'households':>10} {'rows':>8} {'MB':>6} {'seconds':>8} {'households/s':>13} {'events/s':>9}")
         import_rates: list[float] = []
-        for i, size in enumerate(args.sizes):
+        for i, size in enumerate(sizes):
             county = f"9{i:02d}001"
             admin_h = {"Authorization": f"Bearer {admin}"}
             client.post("/counties", headers=admin_h, json={"code": county, "name": f"bench{i}", "province": "x"}
@@ -147,10 +166,6 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if embedded:
-            embedded.stop()
 
 
 if __name__ == "__main__":
