@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=100)
     parser.add_argument("--months", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--api-workers", type=int, default=1, help="XIAOFEI_WORKERS for the API process")
     parser.add_argument("--profile", action="store_true", help="print where catch-up spends its time (cProfile)")
     args = parser.parse_args()
 
@@ -150,7 +151,8 @@ def run(dsn: str, args: argparse.Namespace) -> None:
               f"({total} slips) prepared in {time.perf_counter() - t:.1f}s; cores: {os.cpu_count()}")
         port = 8766
         env = {**os.environ, "XIAOFEI_DATABASE_URL": dsn, "XIAOFEI_PORT": str(port), "XIAOFEI_SECRET_KEY": SECRET,
-               "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_LOG_LEVEL": "WARNING"}
+               "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_LOG_LEVEL": "WARNING",
+               "XIAOFEI_WORKERS": str(args.api_workers)}
         proc = subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.DEVNULL)
         for _ in range(400):
             try:

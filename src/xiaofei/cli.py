@@ -69,8 +69,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             services.start_projectors()
         settings = services.settings
         print(f"xiaofei on http://{settings.host}:{settings.port}  (API docs: /schema)", flush=True)
-        uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
-                    access_log=False, lifespan="on")
+        if settings.workers > 1:
+            # Worker processes build their own services from the same settings (and join the same database).
+            uvicorn.run("xiaofei.http.app:worker_app", factory=True, workers=settings.workers, host=settings.host,
+                        port=settings.port, log_config=None, access_log=False, lifespan="on")
+        else:
+            uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
+                        access_log=False, lifespan="on")
     finally:
         services.close()
     return 0

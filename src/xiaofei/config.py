@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     secret_key: str | None = None
     """64 hex chars: keys the ID-number hash and encryption. Unset: generated once into ``data_dir``."""
+    workers: int = 1
+    """HTTP worker processes. With more than one, ``serve`` runs the projectors in its own process only."""
     run_projectors: bool = True
     """``xiaofei serve`` also runs the projectors in-process (set false when a separate projector runs)."""
     read_wait_seconds: float = 5.0
@@ -90,6 +92,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
                 raise ValueError
         except ValueError:
             raise SettingsError(f"{ENV_PREFIX}SECRET_KEY: expected 64 hex characters") from None
+    if not 1 <= settings.workers <= 32:
+        raise SettingsError(f"{ENV_PREFIX}WORKERS: expected 1..32")
     if settings.projection_batch_size < 1 or settings.projection_batch_size > 2000:
         raise SettingsError(f"{ENV_PREFIX}PROJECTION_BATCH_SIZE: expected 1..2000")
     return settings

@@ -55,4 +55,18 @@ def create_app(services: Services) -> Litestar:
     return app
 
 
-__all__ = ["AppConfig", "create_app"]
+def worker_app() -> Litestar:
+    """Factory for each HTTP worker process when ``XIAOFEI_WORKERS`` > 1 (projectors run in the parent)."""
+    from xiaofei import logs
+    from xiaofei.bootstrap import build
+    from xiaofei.config import load_settings
+
+    settings = load_settings(run_projectors=False)
+    logs.configure(settings.log_level)
+    services = build(settings)
+    app = create_app(services)
+    app.on_shutdown.append(lambda: services.close())
+    return app
+
+
+__all__ = ["AppConfig", "create_app", "worker_app"]
