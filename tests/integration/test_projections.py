@@ -23,13 +23,17 @@ TABLES = ("households", "members", "category_history", "other_income", "village_
           "household_imports")
 
 
-def snapshot(services: Services, schema: str = "rm_registry") -> dict[str, list[tuple[object, ...]]]:
+def snapshot(services: Services, schema: str = "rm_registry",
+             tables: tuple[str, ...] = TABLES) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of a projection's tables, in a stable order, for comparing two builds."""
     with services.params.connect() as conn:
-        out = {}
-        for table in TABLES:
-            rows = conn.execute(f"SELECT * FROM {schema}.{table} ORDER BY 1, 2, 3").fetchall()
-            out[table] = sorted(rows, key=repr)
-        return out
+        return {t: sorted(conn.execute(f"SELECT * FROM {schema}.{t}").fetchall(), key=repr) for t in tables}
+
+
+def fresh_schema(services: Services, schema: str) -> str:
+    with services.params.connect(autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    return schema
 
 
 def wait_caught_up(services: Services, name: str = "registry", timeout: float = 30) -> None:
@@ -92,9 +96,7 @@ def test_a_rebuild_produces_identical_rows_and_swaps_while_readers_read(services
 
 
 def test_a_crash_in_the_middle_of_a_batch_double_counts_nothing(services: Services, county_code: str) -> None:
-    schema = "rm_crashtest"
-    with services.params.connect(autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schema = fresh_schema(services, "rm_crashtest")
     import_some(services, county_code, 200)
 
     class CrashingMidBatch(RegistryProjection):
@@ -126,9 +128,7 @@ def test_a_crash_in_the_middle_of_a_batch_double_counts_nothing(services: Servic
 
 def test_killing_the_projector_process_and_restarting_double_counts_nothing(
         services: Services, county_code: str, database_dsn: str) -> None:
-    schema = "rm_killtest"
-    with services.params.connect(autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schema = fresh_schema(services, "rm_killtest")
     import_some(services, county_code, 3000)
     script = (
         "import sys\n"
@@ -163,9 +163,7 @@ def test_killing_the_projector_process_and_restarting_double_counts_nothing(
 
 
 def test_catch_up_uses_one_transaction_per_batch(services: Services, county_code: str) -> None:
-    schema = "rm_batchtest"
-    with services.params.connect(autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schema = fresh_schema(services, "rm_batchtest")
     import_some(services, county_code, 100)
     projector = Projector(services.app, RegistryProjection, services.params, batch_size=1000, schema=schema)
     try:
@@ -252,9 +250,7 @@ EMPLOYMENT_TABLES = ("organisations", "workshops", "employments", "slips", "slip
 
 
 def employment_snapshot(services: Services, schema: str) -> dict[str, list[tuple[object, ...]]]:
-    with services.params.connect() as conn:
-        return {t: sorted(conn.execute(f"SELECT * FROM {schema}.{t}").fetchall(), key=repr)
-                for t in EMPLOYMENT_TABLES}
+    return snapshot(services, schema, EMPLOYMENT_TABLES)
 
 
 def test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(
@@ -282,9 +278,7 @@ def test_the_employment_projection_rebuilds_identically_whatever_the_batch_size(
     services.policy.record_parameter(county_code, "subsidy.worker_wage_rate", "0.25", date(2024, 3, 1), None,
                                      "test override", "transition", "test")
     wait_caught_up(services, "employment")
-    schema = "rm_employment_batchtest"
-    with services.params.connect(autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schema = fresh_schema(services, "rm_employment_batchtest")
     small = Projector(services.app, EmploymentProjection, services.params, batch_size=7, schema=schema)
     try:
         small.setup()
@@ -336,9 +330,7 @@ def test_every_entitlement_line_is_reproduced_by_its_explanation(services: Servi
 
 
 def test_a_failing_projector_reports_the_error_retries_and_recovers(services: Services, county_code: str) -> None:
-    schema = "rm_flaky"
-    with services.params.connect(autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schema = fresh_schema(services, "rm_flaky")
     import_some(services, county_code, 5)
 
     class Flaky(RegistryProjection):
