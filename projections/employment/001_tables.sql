@@ -100,6 +100,7 @@ CREATE TABLE IF NOT EXISTS persons (
     birth_date        date NOT NULL,
     sex               text NOT NULL,
     left_on           date,
+    joined_on         date,
     PRIMARY KEY (county, household_number, person_number)
 );
 CREATE INDEX IF NOT EXISTS persons_by_id_hash ON persons (id_hash);

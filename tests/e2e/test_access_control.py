@@ -55,6 +55,8 @@ SAMPLE_PATHS: dict[str, str] = {
         f"/counties/{{C}}/workshops/{U}/decertification",
     "/counties/{county:str}/workshops/{workshop_id:uuid}/certification-months":
         f"/counties/{{C}}/workshops/{U}/certification-months",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/certifications":
+        f"/counties/{{C}}/workshops/{U}/certifications",
     "/counties/{county:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/verification":
         f"/counties/{{C}}/workshops/{U}/slips/2024-03/{U}/verification",
     "/counties/{county:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/rejection":

@@ -149,13 +149,18 @@ async def test_ten_workers_for_three_months_makes_a_workshop_eligible_in_the_thi
     rows = [slip(scene, w, m, 150000, f"R{m}{i}") for m in months for i, w in enumerate(scene.workers)]
     r = await upload(http, scene, rows)
     assert r.status_code == 201, r.text
+    # the bank proves every slip but one worker's April slip: an unverified month does not count
+    r = await statement(http, scene, [(f"{m}-28", "1500", "", f"R{m}{i}") for m in months for i in range(10)
+                                      if (m, i) != ("2024-04", 9)])
+    assert r.json()["matched"] == 39
     r = await http.get(f"/counties/{county_code}/workshops/{scene.workshop}/certification-months",
                        headers=scene.official, params={"min_position": r.json()["position"]})
     assert r.status_code == 200, r.text
     by_month = {m["month"]: m for m in r.json()}
-    assert [by_month[m]["meets_criteria"] for m in months] == [False, False, True, True]
+    assert [by_month[m]["meets_criteria"] for m in months] == [False, False, True, False]
     assert by_month["2024-03"]["qualifying_workers"] == 10
-    assert "≥10 eligible workers" in by_month["2024-03"]["explanation"]["rule"]
+    assert by_month["2024-04"]["qualifying_workers"] == 9
+    assert "≥10 eligible workers each with bank-verified slips" in by_month["2024-03"]["explanation"]["rule"]
 
 
 async def test_nine_workers_never_make_a_workshop_eligible(
@@ -164,6 +169,7 @@ async def test_nine_workers_never_make_a_workshop_eligible(
     months = [f"2024-{m:02d}" for m in range(1, 7)]
     r = await upload(http, scene, [slip(scene, w, m, 150000, f"N{m}{i}") for m in months
                                    for i, w in enumerate(scene.workers)])
+    r = await statement(http, scene, [(f"{m}-28", "1500", "", f"N{m}{i}") for m in months for i in range(9)])
     r = await http.get(f"/counties/{county_code}/workshops/{scene.workshop}/certification-months",
                        headers=scene.official, params={"min_position": r.json()["position"]})
     assert [m["meets_criteria"] for m in r.json()] == [False] * 6
@@ -327,12 +333,54 @@ async def test_what_if_recomputes_the_real_history_under_candidate_parameters_an
         "period_from": "2024-03", "period_to": "2024-04",
         "overrides": [{"name": "subsidy.worker_wage_rate", "value": "0.30", "effective_from": "2024-04-01"}]})
     assert r.status_code == 200, r.text
-    [diff] = r.json()
+    result = r.json()
+    [diff] = result["employers"]
     # March stays 4 lines × 120元; April's two workers go to 180元 each, employer matching follows.
     assert diff["current_fen"] == 8 * 12000
     assert diff["candidate_fen"] == 4 * 12000 + 4 * 18000
     assert diff["difference_fen"] == 4 * 6000 and diff["lines_changed"] == 4
+    assert (result["current_fen"], result["candidate_fen"], result["difference_fen"]) == (
+        8 * 12000, 4 * 12000 + 4 * 18000, 4 * 6000)
     assert services.app.head_position() == before
+
+
+async def test_what_if_covers_hiring_training_and_rent_and_leaves_the_live_rows_alone(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    worker = scene.workers[0]
+    months = [f"2024-{m:02d}" for m in range(1, 7)]
+    await upload(http, scene, [slip(scene, worker, m, 150000, f"A{m}") for m in months])
+    await statement(http, scene, [(f"{m}-28", "1500", "", f"A{m}") for m in months])
+    await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/trainings", headers=scene.employer,
+                    json={"held_on": "2024-03-05", "course": "缝纫", "hours": 8,
+                          "trainees": [{"name": "工人0", "id_number": worker}]})
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/costs", headers=scene.employer,
+                        json={"month": "2024-03", "kind": "rent", "amount_fen": 80000, "evidence": "租赁发票 No.1"})
+    live = {(ln["subsidy"], ln["month"]): ln["amount_fen"] for ln in (await http.get(
+        f"/organisations/{scene.org}/entitlements", headers=scene.employer,
+        params={"min_position": r.json()["position"]})).json()}
+    assert (live[("hiring_award", "2024-06")], live[("training", "2024-03")],
+            live[("rent_utilities", "2024-03")]) == (100000, 30000, 40000)
+    r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
+        "period_from": "2024-01", "period_to": "2024-06", "overrides": [
+            {"name": "subsidy.hiring_award_fen", "value": "200000", "effective_from": "2023-01-01"},
+            {"name": "subsidy.training_fen", "value": "50000", "effective_from": "2024-01-01"},
+            {"name": "subsidy.rent_ratio", "value": "0.25", "effective_from": "2024-01-01"}]})
+    assert r.status_code == 200, r.text
+    by_subsidy = {s["subsidy"]: s for s in r.json()["by_subsidy"]}
+    assert by_subsidy["hiring_award"]["difference_fen"] == 100000
+    assert by_subsidy["training"]["difference_fen"] == 20000
+    assert by_subsidy["rent_utilities"]["difference_fen"] == -20000
+    assert by_subsidy["worker_wage"]["difference_fen"] == 0
+    assert r.json()["difference_fen"] == 100000
+    after = {(ln["subsidy"], ln["month"]): ln["amount_fen"] for ln in (await http.get(
+        f"/organisations/{scene.org}/entitlements", headers=scene.employer)).json()}
+    assert after == live
+
+
+async def test_what_if_refuses_a_bad_candidate(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
     r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
         "period_from": "2024-03", "period_to": "2024-04",
         "overrides": [{"name": "subsidy.worker_wage_rate", "value": "lots", "effective_from": "2024-04-01"}]})

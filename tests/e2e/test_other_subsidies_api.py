@@ -78,6 +78,7 @@ async def test_rent_and_utilities_subsidy_is_half_of_evidenced_costs(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
     await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "RENT-1")])
+    await statement(http, scene, [("2024-03-28", "600", "", "RENT-1")])  # a poor worker counts once proven paid
     url = f"/organisations/{scene.org}/workshops/{scene.workshop}/costs"
     await http.post(url, headers=scene.employer, json={"month": "2024-03", "kind": "rent", "amount_fen": 80000,
                                                         "evidence": "租赁发票 No.001"})

@@ -138,6 +138,10 @@ class Workshop(Aggregate):
             raise Conflict(f"workshop is already certified (plaque {self.plaque_number})")
         if not plaque_number.strip():
             raise invalid("plaque_number", "is required")
+        if self.decertified_on is not None and certified_on < self.decertified_on:
+            # certification is a history of periods that never overlap: a new period starts after the last ended
+            raise invalid("certified_on", f"must not be before the end of the previous certification period "
+                                          f"({self.decertified_on.isoformat()})")
         self._certified(plaque_number=plaque_number.strip(), certified_on=certified_on, actor=actor)
 
     @event(Certified)

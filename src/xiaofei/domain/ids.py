@@ -49,3 +49,9 @@ def bank_statement_id(organisation: str, file_sha256: str) -> UUID:
 
 def claim_ledger_id(organisation: str) -> UUID:
     return uuid5(NAMESPACE, f"claim-ledger:{organisation}")
+
+
+def hiring_award_key(county: str, era: str, id_hash: str) -> UUID:
+    """The one hiring award a person can earn in a county and era: the same key wherever and whenever it lands,
+    so a claim ledger knows it was claimed even when a late change moves it to another month or workshop."""
+    return uuid5(NAMESPACE, f"hiring-award:{county}:{era}:{id_hash}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
+
 from litestar import Controller, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -27,7 +29,6 @@ from xiaofei.http.schemas import (
     CommandAccepted,
     Created,
     Decertification,
-    EmployerDifferenceView,
     EmploymentEnd,
     OrganisationCreate,
     Reason,
@@ -36,6 +37,7 @@ from xiaofei.http.schemas import (
     TrainingRecord,
     WorkerHire,
     WhatIfRequest,
+    WhatIfView,
     WorkshopCreate,
 )
 from xiaofei.queries import employment as eq
@@ -91,6 +93,16 @@ class CountyEmploymentController(Controller):
             raise NotFoundException(f"no workshop {workshop_id} in county {county}")
         return months
 
+    @get("/workshops/{workshop_id:uuid}/certifications", operation_id="workshopCertifications",
+         opt=roles(*READERS), summary="Every certification period of the workshop (plaque, from, to, reason)")
+    async def certifications(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
+                             min_position: MinPosition = None) -> list[eq.CertificationPeriodView]:
+        pool = await _fresh(request, min_position, "employment")
+        periods = await eq.certification_periods(pool, county, workshop_id)
+        if periods is None:
+            raise NotFoundException(f"no workshop {workshop_id} in county {county}")
+        return periods
+
     @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/verification", operation_id="verifySlip",
           opt=roles(*OFFICIAL), summary="Verify a slip by hand (say what evidence was checked)")
     async def verify(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
@@ -110,13 +122,11 @@ class CountyEmploymentController(Controller):
     @post("/what-if", operation_id="whatIf", opt=roles(*READERS), status_code=200,
           summary="Recompute entitlements over the real history under candidate parameters (writes nothing)")
     async def what_if(self, request: AnyRequest, county: FromPath[str],
-                      data: JSONBody[WhatIfRequest]) -> list[EmployerDifferenceView]:
+                      data: JSONBody[WhatIfRequest]) -> WhatIfView:
         params = _services(request).params
         overrides = [Override(o.name, o.value, o.effective_from, o.effective_to) for o in data.overrides]
         result = await _command(lambda: what_if(params, county, data.period_from, data.period_to, overrides))
-        return [EmployerDifferenceView(organisation=r.organisation, current_fen=r.current_fen,
-                                       candidate_fen=r.candidate_fen, difference_fen=r.difference_fen,
-                                       lines_changed=r.lines_changed) for r in result]
+        return msgspec.convert(result, WhatIfView, from_attributes=True)
 
     @get("/flags", operation_id="countyFlags", opt=roles(*READERS),
          summary="Integrity flags standing in the county, each with its evidence")

@@ -270,6 +270,28 @@ class EmployerDifferenceView(msgspec.Struct, kw_only=True):
     lines_changed: int
 
 
+class SubsidyDifferenceView(msgspec.Struct, kw_only=True):
+    subsidy: str
+    current_fen: int
+    candidate_fen: int
+    difference_fen: int
+
+
+class WhatIfView(msgspec.Struct, kw_only=True):
+    """Entitlements of the county's months in the period, now and under the candidate parameters: the county
+    total, by subsidy (worker wage, employer match, hiring award, training, rent & utilities) and by employer."""
+
+    county: str
+    period_from: str
+    period_to: str
+    current_fen: int
+    candidate_fen: int
+    difference_fen: int
+    lines_changed: int
+    by_subsidy: list[SubsidyDifferenceView]
+    employers: list[EmployerDifferenceView]
+
+
 class CostReport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     month: Month
     kind: str

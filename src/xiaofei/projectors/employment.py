@@ -20,17 +20,19 @@ from xiaofei.projectors import flags
 from xiaofei.projectors.base import BatchProjection, copy_rows
 from xiaofei.rules.entitlements import (
     CertificationFacts,
+    CertificationPeriod,
     EligibleMonth,
-    Trainee,
     PersonFacts,
     SlipFacts,
-    age_on,
+    Trainee,
+    WorkerMonthSlip,
     certification_months,
-    months_before,
+    counts_for_certification,
     hiring_award_lines,
+    months_before,
     rent_line,
     training_lines,
-    wage_subsidy_lines,
+    worker_month_lines,
 )
 from xiaofei.rules.parameters import ParameterVersion, all_in_force, scope_chain
 
@@ -49,10 +51,11 @@ class EmploymentProjection(BatchProjection):
         dirty_workshops: set[UUID] = set()
         dirty_hashes: set[str] = set()
         dirty_scopes: set[str] = set()
-        training_counties: set[str] = set()
+        trainees: set[str] = set()
         flag_slips: set[UUID] = set()
         flag_claims: set[UUID] = set()
         flag_employments: set[UUID] = set()
+        former_refs: set[tuple[str, str]] = set()
         households: dict[UUID, tuple[str, str]] = {}
         payrolls = _PayrollRows()
         for e in events:
@@ -68,6 +71,10 @@ class EmploymentProjection(BatchProjection):
             elif isinstance(e, Payroll.Event):
                 if not isinstance(e, Payroll.Opened | Payroll.SlipsReported):
                     payrolls.flush(cur)  # corrections, voids and verifications update rows reported before
+                if isinstance(e, Payroll.SlipCorrected):
+                    # the reference the slip carried until now may leave a "reused" flag that no longer holds
+                    cur.execute("SELECT county, bank_ref FROM slips WHERE slip_id = %s", (e.slip.slip_id,))
+                    former_refs.update((r["county"], r["bank_ref"]) for r in cur.fetchall())
                 self._payroll(cur, e, dirty, payrolls)
                 flag_slips.update(_slip_ids(e))
             elif isinstance(e, BankStatement.Uploaded):
@@ -85,7 +92,7 @@ class EmploymentProjection(BatchProjection):
                             (e.originator_id, e.workshop_id, e.organisation, e.county, e.held_on, e.course, e.hours))
                 cur.executemany("INSERT INTO trainees VALUES (%s, %s, %s, %s)",
                                 [(e.originator_id, t.id_hash, t.id_masked, t.name) for t in e.trainees])
-                training_counties.add(e.county)
+                trainees.update(t.id_hash for t in e.trainees)
             elif isinstance(e, ClaimLedger.Opened):
                 cur.execute("INSERT INTO ledgers VALUES (%s, %s)", (e.originator_id, e.organisation))
             elif isinstance(e, Claim.Event):
@@ -95,17 +102,14 @@ class EmploymentProjection(BatchProjection):
             elif isinstance(e, ClaimLedger.RecoveryOpened | ClaimLedger.RecoverySettled):
                 self._recovery(cur, e)
         payrolls.flush(cur)
-        flags.evaluate(cur, flag_slips, flag_claims, flag_employments, dirty_hashes)
+        flags.evaluate(cur, flag_slips, flag_claims, flag_employments, dirty_hashes, former_refs)
         self._expand_dirty(cur, dirty, dirty_workshops, dirty_hashes, dirty_scopes)
-        self._recompute_workshops(cur, dirty)
-        self._recompute_hiring_awards(cur, {w for w, _ in dirty})
-        if dirty_hashes:
-            cur.execute("SELECT DISTINCT t.county FROM trainings t JOIN trainees USING (training_id)"
-                        " WHERE trainees.id_hash = ANY(%s)", (list(dirty_hashes),))
-            training_counties.update(r["county"] for r in cur.fetchall())
-        training_counties.update(_counties_under(cur, dirty_scopes, "trainings"))
-        for county in sorted(training_counties):
-            self._recompute_training(cur, county)
+        trainees.update(dirty_hashes)
+        for scope in sorted(dirty_scopes):
+            cur.execute("SELECT DISTINCT p.id_hash FROM trainings t JOIN trainees p USING (training_id)"
+                        " WHERE t.county LIKE %s", (_scope_prefix(scope),))
+            trainees.update(r["id_hash"] for r in cur.fetchall())
+        recompute_entitlements(cur, dirty, trainees)
 
     # -- raw facts -------------------------------------------------------------------------------
 
@@ -117,13 +121,18 @@ class EmploymentProjection(BatchProjection):
                         " premises) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         (wid, e.organisation, e.county, e.name, e.workshop_type, e.village_code, e.premises))
         elif isinstance(e, Workshop.Certified):
+            # Every period is kept: a new certification never erases an earlier one (see workshop_certifications).
             cur.execute("UPDATE workshops SET certified_on = %s, plaque_number = %s, decertified_on = NULL"
                         " WHERE workshop_id = %s", (e.certified_on, e.plaque_number, wid))
+            cur.execute("INSERT INTO workshop_certifications (workshop_id, seq, plaque_number, certified_on)"
+                        " VALUES (%s, %s, %s, %s)", (wid, e.originator_version, e.plaque_number, e.certified_on))
             dirty_workshops.add(wid)
         elif isinstance(e, Workshop.CertificationRefused):
             cur.execute("UPDATE workshops SET last_refusal = %s WHERE workshop_id = %s", (e.reason, wid))
         elif isinstance(e, Workshop.Decertified):
             cur.execute("UPDATE workshops SET decertified_on = %s WHERE workshop_id = %s", (e.effective_date, wid))
+            cur.execute("UPDATE workshop_certifications SET ends_on = %s, end_reason = %s"
+                        " WHERE workshop_id = %s AND ends_on IS NULL", (e.effective_date, e.reason, wid))
             dirty_workshops.add(wid)
         elif isinstance(e, Workshop.WorkerHired):
             m = e.employment
@@ -179,8 +188,9 @@ class EmploymentProjection(BatchProjection):
             households[e.originator_id] = (e.county, e.household_number)
             cur.execute("INSERT INTO household_keys VALUES (%s, %s, %s)",
                         (e.originator_id, e.county, e.household_number))
+            # Founding members carry no joining date: the household's category history starts with the registration.
             copy_rows(cur, "persons", [(m.id_hash, e.county, e.household_number, m.person_number, m.birth_date,
-                                        m.sex, None) for m in e.members])
+                                        m.sex, None, None) for m in e.members])
             cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
                         (e.county, e.household_number, e.originator_version, e.effective_date, e.category))
             dirty_hashes.update(m.id_hash for m in e.members)
@@ -198,8 +208,8 @@ class EmploymentProjection(BatchProjection):
         county, number = key
         if isinstance(e, Household.MemberAdded):
             m = e.member
-            cur.execute("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL)",
-                        (m.id_hash, county, number, m.person_number, m.birth_date, m.sex))
+            cur.execute("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
+                        (m.id_hash, county, number, m.person_number, m.birth_date, m.sex, e.joined_on))
             dirty_hashes.add(m.id_hash)
         elif isinstance(e, Household.MemberRemoved):
             cur.execute("UPDATE persons SET left_on = %s WHERE county = %s AND household_number = %s AND"
@@ -276,14 +286,17 @@ class EmploymentProjection(BatchProjection):
 
     # -- the rules -------------------------------------------------------------------------------
 
-    def _recompute_workshops(self, cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]]) -> None:
-        """Wage-subsidy lines of the dirty workshop-months; certification months and rent of their workshops."""
+    @staticmethod
+    def _recompute_workshops(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]]) -> set[UUID]:
+        """Wage-subsidy lines of every worker-month the dirty workshop-months touch; certification months and rent
+        of the dirty workshops. Returns the workshops whose wage lines were recomputed."""
         if not dirty:
-            return
+            return set()
+        pairs = sorted(dirty, key=str)
+        touched = wage_lines(cur, [w for w, _ in pairs], [m for _, m in pairs])
         ids = sorted({w for w, _ in dirty}, key=str)
         first_dirty = {w: min(m for x, m in dirty if x == w) for w in ids}
-        cur.execute("SELECT * FROM workshops WHERE workshop_id = ANY(%s)", (ids,))
-        workshops = {r["workshop_id"]: r for r in cur.fetchall()}
+        workshops = workshop_rows(cur, ids)
         # Only the months a change can reach: from CERTIFICATION_LOOKBACK months before the first dirty month.
         cur.execute("SELECT s.* FROM slips s JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
                     " ON s.workshop_id = d.workshop_id AND s.month >= d.since",
@@ -292,10 +305,6 @@ class EmploymentProjection(BatchProjection):
         for row in cur.fetchall():
             slips_of[row["workshop_id"]].append(row)
         people = people_for(cur, {r["id_hash"] for rows in slips_of.values() for r in rows})
-        cur.execute("DELETE FROM entitlements e USING unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
-                    " WHERE e.workshop_id = d.workshop_id AND e.month = d.month"
-                    " AND e.subsidy IN ('worker_wage', 'employer_match')",
-                    ([w for w, _ in sorted(dirty, key=str)], [m for _, m in sorted(dirty, key=str)]))
         since_list = [first_dirty[w] for w in ids]
         cur.execute("DELETE FROM workshop_months m USING unnest(%s::uuid[], %s::text[]) AS d(workshop_id, since)"
                     " WHERE m.workshop_id = d.workshop_id AND m.month >= d.since", (ids, since_list))
@@ -310,73 +319,150 @@ class EmploymentProjection(BatchProjection):
         costs_of: dict[UUID, list[DictRow]] = defaultdict(list)
         for row in cur.fetchall():
             costs_of[row["workshop_id"]].append(row)
-        params_by_county: dict[str, ParamsByMonth] = {}
+        params = ParamsByCounty(cur)
+        certs = certifications_for(cur, set(ids))
         rows: list[tuple[Any, ...]] = []
         month_rows: list[tuple[Any, ...]] = []
         for workshop_id in ids:
             ws = workshops[workshop_id]
-            county = ws["county"]
-            if county not in params_by_county:
-                params_by_county[county] = ParamsByMonth(parameter_versions(cur, county), county)
-            params_for = params_by_county[county]
-            months = {m for w, m in dirty if w == workshop_id}
-            rows.extend((s["slip_id"], line.subsidy, county, ws["organisation"], workshop_id, s["month"], line.payee,
-                         s["id_hash"], s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
-                        for s, line in workshop_lines(ws, [s for s in slips_of[workshop_id] if s["month"] in months],
-                                                      people, params_for))
+            params_for = params.monthly(ws["county"])
             eligible, staff, months_rows = _certification_months(workshop_id, slips_of[workshop_id], people,
                                                                  params_for, first_dirty[workshop_id])
             month_rows.extend(months_rows)
-            rows.extend(_rent_rows(ws, costs_of[workshop_id], eligible, staff, params_for))
+            rows.extend(_rent_rows(ws, certs.get(workshop_id, CertificationFacts()), costs_of[workshop_id], eligible,
+                                   staff, params_for))
         copy_rows(cur, "entitlements", rows)
         copy_rows(cur, "workshop_months", month_rows)
+        return touched
 
     @staticmethod
     def _recompute_hiring_awards(cur: psycopg.Cursor[DictRow], workshops: set[UUID]) -> None:
-        """Awards of every worker of the changed workshops, and of the workshops those workers also work in."""
+        """Awards of every worker of the changed workshops, in the workshops those workers work in.
+
+        A person's award depends on all their months in the county; a workshop's awards depend on every award
+        that lands in it (the cap). So the awards of the workshops where the changed workers work are recomputed
+        from all months of everyone who works there, county by county, and only those workshops' rows are
+        replaced (an award that lands elsewhere belongs to a workshop whose awards did not change).
+        """
         if not workshops:
             return
-        cur.execute("SELECT DISTINCT s2.workshop_id FROM slips s1 JOIN slips s2 ON s2.id_hash = s1.id_hash"
-                    " AND s2.county = s1.county WHERE s1.workshop_id = ANY(%s)", (list(workshops),))
-        affected = sorted({r["workshop_id"] for r in cur.fetchall()} | workshops)
-        cur.execute("SELECT DISTINCT county FROM workshops WHERE workshop_id = ANY(%s)", (affected,))
-        for county in sorted(r["county"] for r in cur.fetchall()):
+        cur.execute("SELECT DISTINCT s2.workshop_id, s2.county FROM slips s1 JOIN slips s2 ON s2.id_hash = s1.id_hash"
+                    " AND s2.county = s1.county WHERE s1.workshop_id = ANY(%s)", (sorted(workshops, key=str),))
+        by_county: dict[str, set[UUID]] = defaultdict(set)
+        for r in cur.fetchall():
+            by_county[r["county"]].add(r["workshop_id"])
+        params = ParamsByCounty(cur)
+        for county in sorted(by_county):
+            affected = sorted(by_county[county], key=str)
             cur.execute(
-                "SELECT e.id_hash, e.organisation, e.workshop_id, e.month, e.slip_id, s.gross_fen, s.version"
-                " FROM entitlements e JOIN slips s USING (slip_id) WHERE e.county = %s AND e.subsidy = 'worker_wage'"
-                " AND e.eligible AND e.id_hash IN (SELECT id_hash FROM slips WHERE workshop_id = ANY(%s))",
-                (county, affected))
+                "SELECT e.id_hash, e.organisation, e.workshop_id, e.month, e.slip_id, s.gross_fen, s.version,"
+                " m.start_date FROM entitlements e JOIN slips s USING (slip_id)"
+                " JOIN employments m ON m.employment_id = s.employment_id"
+                " WHERE e.county = %s AND e.subsidy = 'worker_wage' AND e.eligible"
+                " AND e.id_hash IN (SELECT id_hash FROM slips WHERE workshop_id = ANY(%s))", (county, affected))
             rows = cur.fetchall()
             versions = {r["slip_id"]: r["version"] for r in rows}
-            months = [EligibleMonth(r["id_hash"], r["organisation"], r["workshop_id"], r["month"], r["slip_id"],
-                                    r["gross_fen"]) for r in rows]
-            awards = hiring_award_lines(months, ParamsByMonth(parameter_versions(cur, county), county))
-            cur.execute("DELETE FROM entitlements WHERE subsidy = 'hiring_award' AND workshop_id = ANY(%s)",
-                        (affected,))
+            months = [EligibleMonth(r["id_hash"], county, r["organisation"], r["workshop_id"], r["month"],
+                                    r["slip_id"], r["gross_fen"], r["start_date"]) for r in rows]
+            here = set(affected)
+            awards = [a for a in hiring_award_lines(months, params.on) if a.month.workshop_id in here]
+            cur.execute("DELETE FROM entitlements WHERE subsidy = 'hiring_award' AND county = %s"
+                        " AND (workshop_id = ANY(%s) OR slip_id = ANY(%s))",
+                        (county, affected, [a.key for a in awards]))
             copy_rows(cur, "entitlements", [
-                (m.slip_id, line.subsidy, county, m.organisation, m.workshop_id, m.month, line.payee, m.id_hash,
-                 versions[m.slip_id], line.amount_fen, line.eligible, Jsonb(line.explanation))
-                for m, line in awards if m.workshop_id in set(affected)])
+                (a.key, a.line.subsidy, county, a.month.organisation, a.month.workshop_id, a.month.month,
+                 a.line.payee, a.month.id_hash, versions[a.month.slip_id], a.line.amount_fen, a.line.eligible,
+                 Jsonb(a.line.explanation)) for a in awards])
 
     @staticmethod
-    def _recompute_training(cur: psycopg.Cursor[DictRow], county: str) -> None:
-        cur.execute("SELECT t.*, p.id_hash FROM trainings t JOIN trainees p USING (training_id) WHERE t.county = %s",
-                    (county,))
+    def _recompute_training(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> None:
+        """Training lines of these people, from every training they attended in any county (the subsidy is once
+        per person per year, wherever the training was held)."""
+        if not hashes:
+            return
+        cur.execute("SELECT t.*, p.id_hash FROM trainings t JOIN trainees p USING (training_id)"
+                    " WHERE p.id_hash = ANY(%s)", (sorted(hashes),))
         rows = cur.fetchall()
-        people = people_for(cur, {r["id_hash"] for r in rows})
-        versions = parameter_versions(cur, county)
-        trainees = [Trainee(r["training_id"], r["held_on"], r["workshop_id"], r["organisation"], r["id_hash"],
-                            _person_in_month(people.get(r["id_hash"], []), r["held_on"])) for r in rows]
-        lines = training_lines(trainees, lambda day: all_in_force(versions, county, day))
-        cur.execute("DELETE FROM entitlements WHERE county = %s AND subsidy = 'training'", (county,))
-        copy_rows(cur, "entitlements", [(uuid5(t.training_id, t.id_hash), line.subsidy, county, t.organisation, t.workshop_id,
-                  t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1, line.amount_fen, line.eligible,
-                  Jsonb(line.explanation)) for t, line in lines])
+        if not rows:
+            return  # nobody here was ever trained: no training lines to replace
+        hashes = {r["id_hash"] for r in rows}
+        people = people_for(cur, hashes)
+        params = ParamsByCounty(cur)
+        trainees = [Trainee(r["training_id"], r["county"], r["held_on"], r["workshop_id"], r["organisation"],
+                            r["id_hash"], _person_in_month(people.get(r["id_hash"], []), r["held_on"]))
+                    for r in rows]
+        lines = training_lines(trainees, params.on)
+        cur.execute("DELETE FROM entitlements WHERE subsidy = 'training' AND id_hash = ANY(%s)", (sorted(hashes),))
+        copy_rows(cur, "entitlements", [(uuid5(t.training_id, t.id_hash), line.subsidy, t.county, t.organisation,
+                                         t.workshop_id, t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1,
+                                         line.amount_fen, line.eligible, Jsonb(line.explanation))
+                                        for t, line in lines])
 
-def _rent_rows(ws: DictRow, costs: list[DictRow], eligible: dict[str, set[str]], staff: dict[str, int],
-               params_for: ParamsByMonth) -> list[tuple[Any, ...]]:
+
+def recompute_entitlements(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]], trainees: set[str]) -> None:
+    """Every entitlement the changed workshop-months and people can reach, from the facts now in the tables
+    (a function of the facts, whatever the batch). Also what what-if runs, over temporary copies of the rows."""
+    touched = EmploymentProjection._recompute_workshops(cur, dirty)
+    EmploymentProjection._recompute_hiring_awards(cur, touched | {w for w, _ in dirty})
+    EmploymentProjection._recompute_training(cur, trainees)
+
+
+def wage_lines(cur: psycopg.Cursor[DictRow], workshop_ids: list[UUID], months: list[str]) -> set[UUID]:
+    """Replace the wage-subsidy and matching lines of every worker-month (county, worker, month) that has a slip
+    in one of the given workshop-months: caps, minimum days and wage floors apply to the worker's month across
+    all their slips in the county, so a change to one slip can change the worker's lines in other workshops.
+    Returns the workshops whose lines were replaced."""
+    cur.execute(
+        "SELECT s.* FROM slips s WHERE (s.county, s.id_hash, s.month) IN (SELECT DISTINCT t.county, t.id_hash,"
+        " t.month FROM slips t JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
+        " ON t.workshop_id = d.workshop_id AND t.month = d.month)", (workshop_ids, months))
+    slips = cur.fetchall()
+    if not slips:
+        return set()
+    cur.execute("DELETE FROM entitlements WHERE slip_id = ANY(%s) AND subsidy IN ('worker_wage', 'employer_match')",
+                ([s["slip_id"] for s in slips],))
+    certs = certifications_for(cur, {s["workshop_id"] for s in slips})
+    people = people_for(cur, {s["id_hash"] for s in slips})
+    params = ParamsByCounty(cur)
+    groups: dict[tuple[str, str, str], list[DictRow]] = defaultdict(list)
+    for s in slips:
+        groups[(s["county"], s["id_hash"], s["month"])].append(s)
+    rows: list[tuple[Any, ...]] = []
+    for (county, id_hash, month), group in sorted(groups.items()):
+        by_id = {s["slip_id"]: s for s in group}
+        first, last = month_bounds(month)
+        person = _person_in_month(people.get(id_hash, []), last)
+        facts = [WorkerMonthSlip(SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
+                                           s["verified_version"], s["verified_evidence"]),
+                                 certs.get(s["workshop_id"], CertificationFacts())) for s in group]
+        for slip_id, lines in worker_month_lines(month, first, last, facts, person, params.monthly(county)(month)):
+            s = by_id[slip_id]
+            rows.extend((slip_id, line.subsidy, county, s["organisation"], s["workshop_id"], month, line.payee,
+                         id_hash, s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
+                        for line in lines)
+    copy_rows(cur, "entitlements", rows)
+    return {s["workshop_id"] for s in slips}
+
+
+def workshop_rows(cur: psycopg.Cursor[DictRow], ids: list[UUID]) -> dict[UUID, DictRow]:
+    cur.execute("SELECT * FROM workshops WHERE workshop_id = ANY(%s)", (ids,))
+    return {r["workshop_id"]: r for r in cur.fetchall()}
+
+
+def certifications_for(cur: psycopg.Cursor[DictRow], workshop_ids: set[UUID]) -> dict[UUID, CertificationFacts]:
+    """Each workshop's certification history (every period, oldest first)."""
+    cur.execute("SELECT * FROM workshop_certifications WHERE workshop_id = ANY(%s) ORDER BY workshop_id, seq",
+                (sorted(workshop_ids, key=str),))
+    periods: dict[UUID, list[CertificationPeriod]] = defaultdict(list)
+    for r in cur.fetchall():
+        periods[r["workshop_id"]].append(CertificationPeriod(r["plaque_number"], r["certified_on"], r["ends_on"],
+                                                             r["end_reason"]))
+    return {w: CertificationFacts(tuple(p)) for w, p in periods.items()}
+
+
+def _rent_rows(ws: DictRow, cert: CertificationFacts, costs: list[DictRow], eligible: dict[str, set[str]],
+               staff: dict[str, int], params_for: ParamsByMonth) -> list[tuple[Any, ...]]:
     wid = ws["workshop_id"]
-    cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
     out = []
     for r in costs:
         month = r["month"]
@@ -391,25 +477,19 @@ def _certification_months(workshop_id: UUID, all_slips: list[DictRow], people: d
                           params_for: Any, since: str
                           ) -> tuple[dict[str, set[str]], dict[str, int], list[tuple[Any, ...]]]:
     """Criteria met month by month from ``since`` on (``all_slips`` reach back far enough for the window)."""
-    worker_months: dict[str, set[str]] = defaultdict(set)
     eligible: dict[str, set[str]] = defaultdict(set)
     staff: dict[str, int] = defaultdict(int)
     for s in all_slips:
         if s["voided"]:
             continue
         month, h = s["month"], s["id_hash"]
-        worker_months[h].add(month)
         staff[month] += 1
         first, last = month_bounds(month)
-        person = _person_in_month(people.get(h, []), last)
-        if person is None:
-            continue
-        p = params_for(month)
-        top = p["worker.max_age_male"].typed() if person.sex == "M" else p["worker.max_age_female"].typed()
-        if (person.category in p["worker.eligible_categories"].typed()
-                and p["worker.min_age"].typed() <= age_on(person.birth_date, first) <= top):
+        slip = SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
+                         s["verified_version"], s["verified_evidence"])
+        if counts_for_certification(slip, _person_in_month(people.get(h, []), last), first, params_for(month)):
             eligible[month].add(h)
-    result = certification_months(sorted(m for m in staff if m >= since), worker_months, eligible, staff, params_for)
+    result = certification_months(sorted(m for m in staff if m >= since), eligible, staff, params_for)
     rows = [(workshop_id, r["month"], r["staff"], len(r["qualifying_workers"]), r["meets"], Jsonb(r)) for r in result]
     return eligible, staff, rows
 
@@ -455,6 +535,28 @@ class _PayrollRows:
         self.opened, self.slips, self.versions = [], [], []
 
 
+class ParamsByCounty:
+    """Parameter lookups for any county, by month (its last day) or by day, each county's versions read once."""
+
+    def __init__(self, cur: psycopg.Cursor[DictRow], extra: list[ParameterVersion] | None = None) -> None:
+        self.cur = cur
+        self.extra = extra or []
+        self._months: dict[str, ParamsByMonth] = {}
+        self._days: dict[tuple[str, date], dict[str, ParameterVersion]] = {}
+
+    def monthly(self, county: str) -> ParamsByMonth:
+        if county not in self._months:
+            chain = set(scope_chain(county))
+            self._months[county] = ParamsByMonth(
+                parameter_versions(self.cur, county) + [v for v in self.extra if v.scope in chain], county)
+        return self._months[county]
+
+    def on(self, county: str, day: date) -> dict[str, ParameterVersion]:
+        if (county, day) not in self._days:
+            self._days[(county, day)] = all_in_force(self.monthly(county).versions, county, day)
+        return self._days[(county, day)]
+
+
 class ParamsByMonth:
     """The parameters in force for a county on each month's last day (the date that matters for a slip)."""
 
@@ -469,21 +571,6 @@ class ParamsByMonth:
         return self._cache[month]
 
 
-def workshop_lines(ws: DictRow, slips: list[DictRow], people: dict[str, list[dict[str, Any]]],
-                   params_for: ParamsByMonth) -> list[tuple[DictRow, Any]]:
-    """Entitlement lines of some slips of one workshop (pure, given the facts); shared with what-if."""
-    cert = CertificationFacts(ws["certified_on"], ws["plaque_number"], ws["decertified_on"])
-    out = []
-    for s in slips:
-        first, last = month_bounds(s["month"])
-        person = _person_in_month(people.get(s["id_hash"], []), last)
-        slip = SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
-                         s["verified_version"], s["verified_evidence"])
-        out.extend((s, line) for line in wage_subsidy_lines(s["month"], first, last, slip, cert, person,
-                                                            params_for(s["month"])))
-    return out
-
-
 def _scope_prefix(scope: str) -> str:
     """LIKE pattern of the counties a scope covers: national, province xx0000, city xxxx00, county."""
     if scope == "national":
@@ -493,14 +580,6 @@ def _scope_prefix(scope: str) -> str:
     if scope.endswith("00"):
         return scope[:4] + "%"
     return scope
-
-
-def _counties_under(cur: psycopg.Cursor[DictRow], scopes: set[str], table: str) -> set[str]:
-    out: set[str] = set()
-    for scope in scopes:
-        cur.execute(f"SELECT DISTINCT county FROM {table} WHERE county LIKE %s", (_scope_prefix(scope),))
-        out.update(r["county"] for r in cur.fetchall())
-    return out
 
 
 def _slip_ids(e: Any) -> list[UUID]:
@@ -538,9 +617,12 @@ def people_for(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> dict[str, list
 
 
 def _person_in_month(candidates: list[dict[str, Any]], last: date) -> PersonFacts | None:
-    """The registry membership in force on ``last`` (someone who left by the month's last day counts no more)."""
+    """The registry membership in force on ``last``: joined on or before it and not yet left (someone who left
+    by the month's last day counts no more)."""
     for r in candidates:
         if r["left_on"] is not None and r["left_on"] <= last:
+            continue
+        if r["joined_on"] is not None and r["joined_on"] > last:
             continue
         category, since = None, None
         for effective, cat in zip(r["dates"], r["categories"], strict=True):

@@ -2,8 +2,11 @@
 
 * ``worker_days_over_31``: one worker on slips of two or more employers in one month, more than 31 days together.
 * ``bank_ref_reused``: one bank reference on two or more current slips in a county.
-* ``hire_and_leave_around_claim``: a claimed worker whose employment started and ended within 3 months.
-* ``unregistered_worker_claimed``: a claim line for a worker who is not (or no longer) a registry member.
+* ``hire_and_leave_around_claim``: a claimed worker whose employment lasted less than 3 months, started at most
+  3 months before the first month of the claim's period and ended at most 3 months after the claim was filed
+  (filing date in Asia/Shanghai).
+* ``unregistered_worker_claimed``: a claim line paying a worker who was not a registry member (joined on or
+  before, not yet left) on the last day of the line's month.
 
 A flag stands while its condition holds and disappears when it no longer does (a void, a correction); its
 ``raised_at`` is when the newest evidence was recorded.
@@ -33,13 +36,16 @@ def _replace(cur: psycopg.Cursor[DictRow], kind: str, flag_ids: list[str], raise
 # them independent of batch boundaries (a rebuild gives the same rows) and cheap at month end.
 
 def evaluate(cur: psycopg.Cursor[DictRow], slip_ids: set[UUID], claims: set[UUID], employments: set[UUID],
-             hashes: set[str]) -> None:
+             hashes: set[str], former_refs: set[tuple[str, str]] | None = None) -> None:
+    """``former_refs``: (county, bank reference) pairs that corrected slips carried before the correction, whose
+    flags must be looked at again."""
     if slip_ids:
         cur.execute("SELECT DISTINCT id_hash, month, county, bank_ref FROM slips WHERE slip_id = ANY(%s)",
                     (list(slip_ids),))
         touched = cur.fetchall()
         _days_over_31(cur, {(r["id_hash"], r["month"]) for r in touched})
-        _bank_refs(cur, {(r["county"], r["bank_ref"]) for r in touched if r["bank_ref"]})
+        _bank_refs(cur, {(r["county"], r["bank_ref"]) for r in touched if r["bank_ref"]}
+                   | {k for k in former_refs or set() if k[1]})
         cur.execute("SELECT DISTINCT employment_id FROM slips WHERE slip_id = ANY(%s)", (list(slip_ids),))
         employments = employments | {r["employment_id"] for r in cur.fetchall()}
     if claims or employments:
@@ -91,15 +97,23 @@ def _hire_and_leave(cur: psycopg.Cursor[DictRow], claims: set[UUID], employments
         return
     cur.execute(
         "SELECT DISTINCT ON (e.employment_id) e.employment_id, e.start_date, e.end_date, e.id_masked, c.claim_id,"
-        " c.county, c.filed_at FROM employments e JOIN slips s ON s.employment_id = e.employment_id"
+        " c.county, c.filed_at, c.period_from, c.period_to, (c.filed_at AT TIME ZONE 'Asia/Shanghai')::date AS filed_on"
+        " FROM employments e JOIN slips s ON s.employment_id = e.employment_id"
         " JOIN claim_lines l ON l.slip_id = s.slip_id JOIN claims c ON c.claim_id = l.claim_id"
         " WHERE e.employment_id = ANY(%s) AND e.end_date IS NOT NULL"
         " AND e.end_date < (e.start_date + make_interval(months => %s))::date"
-        " ORDER BY e.employment_id, c.filed_at, c.claim_id", (list(employments), HIRE_AND_LEAVE_MONTHS))
+        " AND e.start_date >= (to_date(c.period_from || '-01', 'YYYY-MM-DD') - make_interval(months => %s))::date"
+        " AND e.end_date <= ((c.filed_at AT TIME ZONE 'Asia/Shanghai')::date + make_interval(months => %s))::date"
+        " ORDER BY e.employment_id, c.filed_at, c.claim_id",
+        (list(employments), HIRE_AND_LEAVE_MONTHS, HIRE_AND_LEAVE_MONTHS, HIRE_AND_LEAVE_MONTHS))
     raised = [(f"hire_and_leave_around_claim:{r['employment_id']}", r["county"], "hire_and_leave_around_claim",
                r["id_masked"], Jsonb({"employment_id": str(r["employment_id"]), "start": r["start_date"].isoformat(),
                                       "end": r["end_date"].isoformat(), "claim_id": str(r["claim_id"]),
-                                      "rule": f"employment shorter than {HIRE_AND_LEAVE_MONTHS} months, and claimed"}),
+                                      "claim_period": f"{r['period_from']} to {r['period_to']}",
+                                      "claim_filed_on": r["filed_on"].isoformat(),
+                                      "rule": f"employment shorter than {HIRE_AND_LEAVE_MONTHS} months, started at most"
+                                              f" {HIRE_AND_LEAVE_MONTHS} months before the claim period and ended at"
+                                              f" most {HIRE_AND_LEAVE_MONTHS} months after the claim was filed"}),
                r["filed_at"]) for r in cur.fetchall()]
     _replace(cur, "hire_and_leave_around_claim",
              [f"hire_and_leave_around_claim:{e}" for e in sorted(employments, key=str)], raised)
@@ -108,8 +122,12 @@ def _hire_and_leave(cur: psycopg.Cursor[DictRow], claims: set[UUID], employments
 def _unregistered(cur: psycopg.Cursor[DictRow], claims: set[UUID], hashes: set[str]) -> None:
     cur.execute(
         "SELECT l.claim_id, l.line_no, l.slip_id, l.month, s.id_hash, c.county, c.filed_at,"
-        " EXISTS (SELECT 1 FROM persons p WHERE p.id_hash = s.id_hash AND p.left_on IS NULL) AS registered"
+        " EXISTS (SELECT 1 FROM persons p WHERE p.id_hash = s.id_hash"
+        " AND (p.joined_on IS NULL OR p.joined_on <= d.last) AND (p.left_on IS NULL OR p.left_on > d.last))"
+        " AS registered"
         " FROM claim_lines l JOIN claims c USING (claim_id) JOIN slips s ON s.slip_id = l.slip_id"
+        " CROSS JOIN LATERAL (SELECT (to_date(l.month || '-01', 'YYYY-MM-DD') + interval '1 month - 1 day')::date"
+        " AS last) d"
         " WHERE (l.claim_id = ANY(%s) OR s.id_hash = ANY(%s)) AND l.payee LIKE 'worker:%%' AND l.amount_fen > 0",
         (list(claims), list(hashes)))
     rows = cur.fetchall()

@@ -208,3 +208,24 @@ async def flags(pool: asyncpg.Pool, county: str, kind: str | None) -> list[FlagV
         county, kind)
     return [FlagView(flag_id=r["flag_id"], kind=r["kind"], subject=r["subject"], evidence=json.loads(r["evidence"]),
                      raised_at=r["raised_at"]) for r in rows]
+
+
+class CertificationPeriodView(msgspec.Struct, kw_only=True):
+    """One certification period (认定) of a workshop: in force from ``certified_on`` up to ``ends_on``."""
+
+    plaque_number: str
+    certified_on: date
+    ends_on: date | None
+    end_reason: str | None
+
+
+async def certification_periods(pool: asyncpg.Pool, county: str, workshop_id: UUID
+                                ) -> list[CertificationPeriodView] | None:
+    found = await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND county = $2",
+                                workshop_id, county)
+    if found is None:
+        return None
+    rows = await pool.fetch(f"SELECT * FROM {S}.workshop_certifications WHERE workshop_id = $1 ORDER BY seq",
+                            workshop_id)
+    return [CertificationPeriodView(plaque_number=r["plaque_number"], certified_on=r["certified_on"],
+                                    ends_on=r["ends_on"], end_reason=r["end_reason"]) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -13,3 +14,17 @@ def apply_rate(rate: Decimal, amount_fen: int) -> int:
 def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def largest_remainder(total: int, weights: Sequence[tuple[str, int]]) -> list[int]:
+    """Split ``total`` fen in proportion to ``weights`` (key, weight): floor each share, then one fen each to
+    the largest remainders, ties by key ascending. The parts sum to ``total`` (all zero if no weight)."""
+    whole = sum(w for _, w in weights)
+    if whole <= 0:
+        return [0 for _ in weights]
+    floors = [total * w // whole for _, w in weights]
+    left = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i][1] % whole), weights[i][0]))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors

@@ -1,0 +1,237 @@
+"""Employment money that an auditor can trust, through real HTTP: the reproductions of issue 6 (certification
+history, membership dates, caps per worker-month, hiring parameters on the hire date, training once a year across
+counties, flags that follow the current facts)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import bearer, official_token
+from tests.e2e.test_employment_api import Scene, build_scene, entitlements, slip, statement, upload
+from tests.helpers import id_number
+from xiaofei.bootstrap import Services
+
+
+async def _lines(http: httpx.AsyncClient, scene: Scene, position: int, subsidy: str) -> list[dict]:  # type: ignore[type-arg]
+    r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
+                       params={"min_position": position})
+    assert r.status_code == 200, r.text
+    return [line for line in r.json() if line["subsidy"] == subsidy]
+
+
+async def _paid(http: httpx.AsyncClient, scene: Scene, worker: str, months: list[str], gross_fen: int = 60000,
+                prefix: str = "P") -> int:
+    """Slips for ``months``, each proven by the bank; returns the log position."""
+    r = await upload(http, scene, [slip(scene, worker, m, gross_fen, f"{prefix}{worker[-4:]}{m}") for m in months])
+    assert r.status_code == 201, r.text
+    r = await statement(http, scene, [(f"{m}-28", f"{gross_fen / 100:.2f}", "", f"{prefix}{worker[-4:]}{m}")
+                                      for m in months])
+    assert r.json()["matched"] == len(months), r.text
+    return int(r.json()["position"])
+
+
+async def test_a_second_certification_keeps_the_first_period(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    # given a workshop certified 2023-01-01, decertified 2023-06-01, with paid slips for March and April 2023
+    scene = await build_scene(http, services, county_code, admin_token, certified_on="2023-01-01", start="2023-01-01")
+    worker = scene.workers[0]
+    base = f"/counties/{county_code}/workshops/{scene.workshop}"
+    r = await http.post(f"{base}/decertification", headers=scene.official,
+                        json={"effective_date": "2023-06-01", "reason": "fewer than 10 poor workers"})
+    assert r.status_code == 201, r.text
+    position = await _paid(http, scene, worker, ["2023-03", "2023-04", "2023-07"])
+    # a new period cannot start inside the old one
+    r = await http.post(f"{base}/certification", headers=scene.official,
+                        json={"plaque_number": "P-2", "certified_on": "2023-05-01"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "certified_on"
+    # when it is certified again from 2024-01-01
+    r = await http.post(f"{base}/certification", headers=scene.official,
+                        json={"plaque_number": "赣州扶贫车间-0999", "certified_on": "2024-01-01"})
+    assert r.status_code == 201, r.text
+    position = int(r.json()["position"])
+    # then March and April 2023 are still entitled (the first period), July 2023 (the gap) is not
+    for month, amount in (("2023-03", 12000), ("2023-04", 12000), ("2023-07", 0)):
+        lines = await entitlements(http, scene, position, month)
+        assert lines["worker_wage"]["amount_fen"] == amount, (month, lines["worker_wage"]["explanation"]["checks"])
+    gap = (await entitlements(http, scene, position, "2023-07"))["worker_wage"]["explanation"]["checks"]
+    assert any("decertified from 2023-06-01" in c["detail"] for c in gap)
+    # and both periods can be read back, with plaque, dates and reason
+    r = await http.get(f"{base}/certifications", headers=scene.official, params={"min_position": position})
+    assert r.status_code == 200, r.text
+    assert [(p["plaque_number"], p["certified_on"], p["ends_on"], p["end_reason"]) for p in r.json()] == [
+        ("赣州扶贫车间-0427", "2023-01-01", "2023-06-01", "fewer than 10 poor workers"),
+        ("赣州扶贫车间-0999", "2024-01-01", None, None)]
+
+
+async def test_the_rent_clock_counts_from_the_first_certification(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, certified_on="2022-01-01", start="2022-01-01")
+    base = f"/counties/{county_code}/workshops/{scene.workshop}"
+    await http.post(f"{base}/decertification", headers=scene.official, json={"effective_date": "2022-06-01",
+                                                                           "reason": "closed for repairs"})
+    await http.post(f"{base}/certification", headers=scene.official, json={"plaque_number": "P-2",
+                                                                         "certified_on": "2023-06-01"})
+    await _paid(http, scene, scene.workers[0], ["2024-03"])
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/costs", headers=scene.employer,
+                        json={"month": "2024-03", "kind": "rent", "amount_fen": 80000, "evidence": "租赁发票 No.9"})
+    [line] = await _lines(http, scene, r.json()["position"], "rent_utilities")
+    # month 27 since 2022-01 (the gap is not taken off): past the 24 months
+    assert line["amount_fen"] == 0
+    assert any("month 27 since first certified on 2022-01-01" in c["detail"] for c in line["explanation"]["checks"])
+
+
+async def test_a_member_who_joined_in_june_earns_nothing_for_february(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    newcomer = id_number(county_code, 77, born="19850101")
+    household = f"{county_code}H0000000"
+    r = await http.post(f"/counties/{county_code}/households/{household}/members", headers=scene.official, json={
+        "member": {"person_number": f"{household}09", "name": "新成员", "id_number": newcomer, "relation": "spouse",
+                   "labour_capacity": "normal"}, "joined_on": "2024-06-01", "reason": "marriage"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/workers", headers=scene.employer,
+                        json={"name": "新成员", "id_number": newcomer, "contract_type": "labour_contract",
+                              "start": "2024-01-01"})
+    assert r.status_code == 201, r.text
+    position = await _paid(http, scene, newcomer, ["2024-02", "2024-06"])
+    feb = (await entitlements(http, scene, position, "2024-02"))["worker_wage"]
+    jun = (await entitlements(http, scene, position, "2024-06"))["worker_wage"]
+    assert (feb["amount_fen"], jun["amount_fen"]) == (0, 12000)
+    assert not feb["eligible"]
+
+
+async def test_the_monthly_cap_applies_to_the_worker_across_two_workshops(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    r = await http.post(f"/counties/{county_code}/policy/parameters", headers=scene.official, json={
+        "name": "subsidy.worker_wage_cap_fen", "value": "15001", "effective_from": "2024-01-01",
+        "source": "县人社局 2024 第2号", "era": "transition"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"/organisations/{scene.org}/workshops", headers=scene.employer, json={
+        "name": "西山扶贫车间", "workshop_type": "home_based", "village_code": f"{county_code}100002", "premises": "x"})
+    second = Scene(**{**scene.__dict__, "workshop": r.json()["id"]})
+    worker = scene.workers[0]
+    await http.post(f"/organisations/{scene.org}/workshops/{second.workshop}/workers", headers=scene.employer,
+                    json={"name": "工人0", "id_number": worker, "contract_type": "labour_contract",
+                          "start": "2024-01-01"})
+    await http.post(f"/counties/{county_code}/workshops/{second.workshop}/certification", headers=scene.official,
+                    json={"plaque_number": "P-W2", "certified_on": "2024-01-01"})
+    await _paid(http, scene, worker, ["2024-03"], 60000, "A")
+    position = await _paid(http, second, worker, ["2024-03"], 40000, "B")
+    lines = [ln for ln in await _lines(http, scene, position, "worker_wage") if ln["month"] == "2024-03"]
+    # uncapped 120 + 80 = 200元 > 150.01元: shared 3:2 by largest remainder, summing to the cap exactly
+    assert sorted(ln["amount_fen"] for ln in lines) == [6000, 9001]
+    assert sum(ln["amount_fen"] for ln in lines) == 15001
+    assert "monthly cap" in " ".join(lines[0]["explanation"]["arithmetic"])
+
+
+async def test_minimum_days_count_the_whole_month(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=2)
+    await http.post(f"/counties/{county_code}/policy/parameters", headers=scene.official, json={
+        "name": "subsidy.worker_min_days", "value": "20", "effective_from": "2024-01-01",
+        "source": "县人社局 2024 第3号", "era": "transition"})
+    b = await build_scene(http, services, county_code, admin_token, org_n=2)
+    worker = scene.workers[0]
+    await http.post(f"/organisations/{b.org}/workshops/{b.workshop}/workers", headers=b.employer,
+                    json={"name": "工人0", "id_number": worker, "contract_type": "labour_contract",
+                          "start": "2024-01-01"})
+    await upload(http, scene, [slip(scene, worker, "2024-03", 60000, "D-A", days_worked=12)])
+    await statement(http, scene, [("2024-03-28", "600", "", "D-A")])
+    await upload(http, b, [slip(b, worker, "2024-03", 40000, "D-B", days_worked=10)])
+    r = await statement(http, b, [("2024-03-28", "400", "", "D-B")])
+    # 12 + 10 = 22 days in the month: each slip passes although neither alone reaches 20
+    lines = await entitlements(http, scene, r.json()["position"], "2024-03")
+    assert lines["worker_wage"]["amount_fen"] == 12000
+    assert (await entitlements(http, b, r.json()["position"], "2024-03"))["worker_wage"]["amount_fen"] == 8000
+
+
+async def test_hiring_award_parameters_are_read_on_the_hire_date(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    r = await http.post(f"/counties/{county_code}/policy/parameters", headers=scene.official, json={
+        "name": "subsidy.hiring_award_fen", "value": "200000", "effective_from": "2024-03-01",
+        "source": "县人社局 2024 第4号", "era": "transition"})
+    assert r.status_code == 201, r.text
+    position = await _paid(http, scene, scene.workers[0], [f"2024-{m:02d}" for m in range(1, 7)], 150000)
+    [award] = await _lines(http, scene, position, "hiring_award")
+    # hired 2024-01-01, before the raise: the award is the 1,000元 in force then
+    assert (award["month"], award["amount_fen"]) == ("2024-06", 100000)
+    assert award["explanation"]["hired_on"] == "2024-01-01"
+    used = {p["name"]: p for p in award["explanation"]["parameters"]}
+    assert used["subsidy.hiring_award_fen"]["value"] == "100000"
+
+
+async def test_training_is_subsidised_once_a_year_whichever_county_trains(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    home = await build_scene(http, services, county_code, admin_token)
+    other_county = f"{int(county_code) + 50:06d}"
+    services.registry.register_county(other_county, "邻县", "测试省", "test")
+    away = await build_scene(http, services, other_county, admin_token, org_n=3)
+    worker = home.workers[0]  # registered in the home county
+    r = await http.post(f"/organisations/{away.org}/workshops/{away.workshop}/workers", headers=away.employer,
+                        json={"name": "工人0", "id_number": worker, "contract_type": "labour_contract",
+                              "start": "2024-01-01"})
+    assert r.status_code == 201, r.text
+    for scene, day in ((home, "2024-03-05"), (away, "2024-05-10")):
+        r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/trainings",
+                            headers=scene.employer, json={"held_on": day, "course": "缝纫", "hours": 8,
+                                                          "trainees": [{"name": "工人0", "id_number": worker}]})
+        assert r.status_code == 201, r.text
+    position = int(r.json()["position"])
+    [first] = await _lines(http, home, position, "training")
+    [second] = await _lines(http, away, position, "training")
+    assert (first["amount_fen"], second["amount_fen"]) == (30000, 0)
+    assert "already subsidised" in str(second["explanation"]["checks"])
+
+
+async def test_correcting_a_reused_bank_reference_clears_its_flag(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=2)
+    r = await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "DUP-1"),
+                                   slip(scene, scene.workers[1], "2024-03", 60000, "DUP-1")])
+    flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
+                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()
+    assert len(flags) == 1
+    r = await upload(http, scene, [slip(scene, scene.workers[1], "2024-03", 60000, "DUP-2",
+                                        correction_reason="wrong bank reference")])
+    assert r.status_code == 201, r.text
+    flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
+                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()
+    assert flags == []
+
+
+async def test_a_worker_claimed_while_a_member_is_not_flagged_after_leaving(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    worker = id_number(county_code, 78, born="19850101")
+    household = f"{county_code}H0000000"
+    r = await http.post(f"/counties/{county_code}/households/{household}/members", headers=scene.official, json={
+        "member": {"person_number": f"{household}08", "name": "成员", "id_number": worker, "relation": "child",
+                   "labour_capacity": "normal"}, "joined_on": "2023-01-01"})
+    assert r.status_code == 201, r.text
+    await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/workers", headers=scene.employer,
+                    json={"name": "成员", "id_number": worker, "contract_type": "labour_contract",
+                          "start": "2024-01-01"})
+    await _paid(http, scene, worker, ["2024-03"])
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-03", "period_to": "2024-03"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"/counties/{county_code}/households/{household}/members/{household}08/removal",
+                        headers=scene.official, json={"left_on": "2024-05-01", "reason": "moved away"})
+    assert r.status_code == 201, r.text
+    flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
+                            params={"min_position": r.json()["position"], "kind": "unregistered_worker_claimed"}
+                            )).json()
+    assert flags == []  # a member on 2024-03-31, when the claimed month ended
+
+
+async def test_an_official_of_the_county_reads_the_certification_history_and_no_one_else(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    url = f"/counties/{county_code}/workshops/{scene.workshop}/certifications"
+    other = f"{int(county_code) + 60:06d}"
+    services.registry.register_county(other, "别县", "测试省", "test")
+    assert (await http.get(url, headers=bearer(official_token(services, other)))).status_code == 403
+    assert (await http.get(f"/counties/{other}/workshops/{scene.workshop}/certifications",
+                           headers=bearer(official_token(services, other)))).status_code == 404
