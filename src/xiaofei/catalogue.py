@@ -78,7 +78,7 @@ def _examples() -> dict[type[Any], Any]:
     book = policy.PolicyBook(scope="360724")
     book.adopt_preset("shangyou-2017", date(2017, 1, 1), "token:official")
     book.record_parameter("subsidy.worker_wage_rate", "0.20", date(2017, 1, 1), None,
-                          "preset shangyou-2017: seed 001 (上犹县)", "campaign", "token:official")
+                          "preset shangyou-2017: 赣州市“就业扶贫车间”经验材料（上犹县）", "campaign", "token:official")
     org = employment.Organisation(credit_code="91360724MA35XXXX0L", name="上犹县某服饰有限公司", form="enterprise",
                                   county="360724", address="上犹县东山镇", actor="token:official")
     workshop = employment.Workshop(organisation=org.credit_code, county="360724", name="东山扶贫车间",

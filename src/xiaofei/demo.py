@@ -1,7 +1,8 @@
 """A realistic demo county: 上犹县 (360724) with thousands of households, loaded through the CSV importer.
 
-Figures follow DOMAIN §8 and seed 004: ~3 people per household, poverty causes led by illness and lack of
-skills, almost every household exited (脱贫户) in the transition period with a few monitored (监测对象).
+Figures follow 石首市《关于全市脱贫攻坚工作情况的报告》(2020-06-22): ~3 people per household, poverty causes led
+by illness and lack of skills, almost every household exited (脱贫户) in the transition period with a few
+monitored (监测对象).
 The file is generated from a fixed seed, so loading the demo twice imports nothing the second time.
 """
 

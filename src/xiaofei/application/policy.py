@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.domain.errors import invalid
 from xiaofei.domain.policy import PolicyBook
-from xiaofei.rules.parameters import ERAS, PRESETS, ParameterVersion, parse_value, scope_chain
+from xiaofei.rules.parameters import ERAS, PRESETS, ParameterVersion, era_on, overlaps_era, parse_value, scope_chain
 
 def check_scope(scope: str) -> str:
     if scope != "national" and not re.fullmatch(r"\d{6}", scope):
@@ -46,15 +46,18 @@ class PolicyService:
         return out
 
     def record_parameter(self, scope: str, name: str, value: str, effective_from: date, effective_to: date | None,
-                         source: str, era: str, actor: str) -> int:
+                         source: str, era: str | None, actor: str) -> int:
         check_scope(scope)
+        era = era or era_on(effective_from)
         parse_value(name, value)
         if effective_to is not None and effective_to < effective_from:
             raise invalid("effective_to", "must not be before effective_from")
         if era not in ERAS:
             raise invalid("era", f"must be one of {', '.join(ERAS)}")
+        if not overlaps_era(era, effective_from, effective_to):
+            raise invalid("era", f"{era} (攻坚期 2013–2020, 过渡期 2021–) does not overlap the version's dates")
         if not source.strip():
-            raise invalid("source", "say where the value comes from (document title and number, or seed file)")
+            raise invalid("source", "say where the value comes from (document title and number, or the report's name)")
         return self._save(scope, lambda b: b.record_parameter(name, value.strip(), effective_from, effective_to,
                                                               source.strip(), era, actor))
 
@@ -64,11 +67,15 @@ class PolicyService:
         if preset is None:
             raise invalid("preset", f"unknown preset; one of {', '.join(PRESETS)}")
         start = effective_from or preset.effective_from
+        if preset.effective_to is not None and start > preset.effective_to:
+            raise invalid("effective_from", f"preset {preset.name} ended on {preset.effective_to.isoformat()}")
+        # A preset adopted later than its own era is recorded in the era of its start (its values, not its label).
+        era = preset.era if overlaps_era(preset.era, start, preset.effective_to) else era_on(start)
 
         def adopt(book: PolicyBook) -> None:
             book.adopt_preset(preset.name, start, actor)
             for name, value in preset.values.items():
                 book.record_parameter(name, value, start, preset.effective_to, f"preset {preset.name}: {preset.source}",
-                                      preset.era, actor)
+                                      era, actor)
 
         return self._save(scope, adopt)

@@ -282,7 +282,8 @@ class PolicyController(Controller):
             lambda: policy.adopt_preset(county, data.preset, data.effective_from, request.user.actor)))
 
     @post("/counties/{county:str}/policy/parameters", operation_id="recordCountyParameter", opt=roles(*OFFICIAL),
-          summary="Record a county parameter version (overrides wider scopes and earlier versions)")
+          summary="Record a county parameter version (from its effective date it overrides wider scopes and versions "
+                  "that started earlier)")
     async def record_county(self, request: AnyRequest, county: FromPath[str],
                             data: JSONBody[ParameterCreate]) -> CommandAccepted:
         return await _record_parameter(request, county, data)

@@ -116,7 +116,7 @@ class ParameterCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     effective_from: date
     effective_to: date | None = None
     source: Text
-    era: str = "transition"
+    era: str | None = None  # campaign | transition; by default the era effective_from falls in
 
 
 class PresetAdopt(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

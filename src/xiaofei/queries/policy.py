@@ -19,6 +19,8 @@ class ParameterInForce(msgspec.Struct, kw_only=True):
     source: str
     era: str
     description: str
+    minimum: str | None  # the catalogue's inclusive bounds; a recorded value outside them is refused
+    maximum: str | None
 
 
 async def versions_for(pool: asyncpg.Pool, county: str) -> list[ParameterVersion]:
@@ -32,4 +34,5 @@ async def in_force(pool: asyncpg.Pool, county: str, on: date) -> list[ParameterI
     chosen = all_in_force(await versions_for(pool, county), county, on)
     return [ParameterInForce(name=v.name, value=v.value, scope=v.scope, effective_from=v.effective_from,
                              effective_to=v.effective_to, source=v.source, era=v.era,
-                             description=CATALOGUE[v.name].description) for v in chosen.values()]
+                             description=CATALOGUE[v.name].description, minimum=CATALOGUE[v.name].minimum,
+                             maximum=CATALOGUE[v.name].maximum) for v in chosen.values()]

@@ -1,22 +1,51 @@
-"""Policy parameters (DOMAIN §5): the catalogue, named presets, and the lookup rule.
+"""Policy parameters: the catalogue (with bounds and sources), named presets, and the lookup rule.
 
 Every numeric rule is a parameter, never a constant in code. A parameter version has a scope (national,
 province ``xx0000``, city ``xxxx00`` or county ``xxxxxx``), ``effective_from``, an optional inclusive
-``effective_to``, a source and an era. The value in force for a county on a date is the version from the most
-specific scope that covers the date; within one scope, the one recorded last wins.
+``effective_to``, a source (the policy document it comes from) and an era.
+
+Lookup (``in_force``): among the versions that cover the date (``effective_from`` ≤ date ≤ ``effective_to``), the
+most specific scope wins (county > city > province > national > built-in default); within that scope, the version
+with the latest ``effective_from`` wins, and on equal ``effective_from`` the one recorded later (higher ``seq``).
+A stored version whose value no longer satisfies the catalogue (recorded before the bounds existed, e.g. a wage
+rate of 20) is never in force: the lookup passes over it as if it had not been recorded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from xiaofei.domain.errors import invalid
+from xiaofei.domain.errors import InvalidInput, invalid
 
 ERAS = ("campaign", "transition")  # 攻坚期 2013–2020 / 过渡期 2021–
+ERA_SPANS: dict[str, tuple[date, date | None]] = {
+    "campaign": (date(2013, 1, 1), date(2020, 12, 31)),
+    "transition": (date(2021, 1, 1), None),
+}
+
+
+def era_on(day: date) -> str:
+    return "campaign" if day <= ERA_SPANS["campaign"][1] else "transition"  # type: ignore[operator]
+
+
+def overlaps_era(era: str, start: date, end: date | None) -> bool:
+    """Whether a version from ``start`` to ``end`` (inclusive, open when None) falls at least partly in ``era``."""
+    era_start, era_end = ERA_SPANS[era]
+    return (era_end is None or start <= era_end) and (end is None or end >= era_start)
+
+
+# -- the documents values come from (titles and numbers as the policy sources survey found them) ---------------------
+
+GANZHOU = ("赣州市“就业扶贫车间”经验材料（上犹县、大余县做法；收入好期刊《村脱贫攻坚实施方案》范文汇编，"
+           "2022-04-02）")
+JILIN = "吉人社联字〔2018〕20号（吉林扶贫车间认定与一次性奖补，有效期2018-01-01至2020-12-31）"
+GANSU = "新华社2018年8月3日电：甘肃省扶贫车间认定标准"
+SHEQU = "陕西社区工厂扶持政策（“四支队伍”政策解读：场地租赁费、水电费补贴）"
+LABOUR_LAW = "《中华人民共和国劳动法》第十五条（禁止招用未满十六周岁的未成年人）"
 
 
 @dataclass(frozen=True)
@@ -26,55 +55,83 @@ class ParameterDef:
     default: str
     default_source: str
     description: str
+    minimum: str | None = None  # inclusive bounds of a numeric value; None for categories
+    maximum: str | None = None
+    bounds_reason: str = ""
 
 
-def _p(name: str, kind: str, default: str, source: str, description: str) -> ParameterDef:
-    return ParameterDef(name, kind, default, source, description)
+def _p(name: str, kind: str, default: str, source: str, description: str,
+       bounds: tuple[str, str, str] | None = None) -> ParameterDef:
+    low, high, reason = bounds if bounds else (None, None, "")
+    return ParameterDef(name, kind, default, source, description, low, high, reason)
 
+
+SHARE = ("0", "1", "a share: 0–1")
+FEN_MONTH = ("0", "1000000", "fen ≥ 0, at most 10,000元 a month (no source pays more than 2,000元)")
 
 CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
-    _p("workshop.min_poor_workers", "int", "10", "seed 001 (上犹县)",
-       "eligible poor workers needed for certification (扶贫车间认定)"),
-    _p("workshop.min_employment_months", "int", "3", "seed 001 (上犹县)",
-       "consecutive months each of those workers must have been employed"),
-    _p("workshop.min_poor_share", "optional-decimal", "", "甘肃 2018 (alternative route, off by default)",
-       "alternatively, eligible poor workers as a share of all staff (OR with the count)"),
-    _p("workshop.min_monthly_wage_fen", "optional-fen", "", "吉林 2018 (local minimum wage; off by default)",
-       "a qualifying worker-month needs at least this gross pay"),
-    _p("subsidy.worker_wage_rate", "decimal", "0.20", "seed 001 (上犹县: 600元 → 120元)",
-       "worker wage subsidy (工资补贴) as a share of a verified slip's gross pay"),
-    _p("subsidy.worker_wage_cap_fen", "optional-fen", "", "seed 001 (no cap stated)",
-       "monthly cap on the worker wage subsidy"),
-    _p("subsidy.worker_min_days", "optional-int", "", "seed 001 (none stated)",
-       "a slip must show at least this many days worked"),
-    _p("subsidy.worker_wage_floor_fen", "optional-fen", "", "seed 001 (none stated)",
-       "a slip's gross pay must reach this for any wage subsidy"),
-    _p("subsidy.employer_match_ratio", "decimal", "1.0", "seed 001 (上犹县: equal matching subsidy)",
-       "employer matching subsidy as a multiple of the worker subsidy"),
-    _p("subsidy.hiring_award_fen", "fen", "100000", "吉林 2018 (1,000元/人)", "one-time hiring award (一次性奖补)"),
-    _p("subsidy.hiring_min_months", "int", "6", "吉林 2018", "consecutive verified months with one employer"),
-    _p("subsidy.hiring_min_pay_total_fen", "fen", "600000", "DOMAIN §4.3 default (6,000元)",
-       "total gross pay over those months"),
-    _p("subsidy.hiring_cap_per_workshop_fen", "fen", "5000000", "吉林 2018 (5万元 per workshop)",
-       "cap on hiring awards per workshop"),
-    _p("subsidy.training_fen", "fen", "30000", "seed 001 (大余县: 300元 per trainee)",
-       "training subsidy (培训补贴) per eligible trainee, once per person per year"),
-    _p("subsidy.rent_ratio", "decimal", "0.5", "社区工厂 rule (DOMAIN §4.3)", "share of evidenced rent & utilities"),
-    _p("subsidy.rent_min_poor_share", "decimal", "0.3333", "社区工厂 rule (1/3 of staff)",
-       "poor workers' share of staff needed for the rent subsidy"),
-    _p("subsidy.rent_months", "int", "24", "社区工厂 rule", "months after certification the rent subsidy runs"),
-    _p("worker.eligible_categories", "categories", "poor,exited,monitored", "DOMAIN §4.3 (过渡期)",
+    _p("workshop.min_poor_workers", "int", "10", f"{GANZHOU}：上犹县吸纳贫困劳动力10人集中就业3个月以上",
+       "eligible poor workers needed for certification (扶贫车间认定)",
+       ("1", "1000", "at least 1 (0 would certify any workshop); sources ask 3–10")),
+    _p("workshop.min_employment_months", "int", "3", f"{GANZHOU}：上犹县吸纳贫困劳动力10人集中就业3个月以上",
+       "consecutive months each of those workers must have been employed",
+       ("1", "12", "1–12 months: sources ask 3, 6 or 12, and a change reaches back at most 12 months")),
+    _p("workshop.min_poor_share", "optional-decimal", "", f"{GANSU}（或占职工总数20%以上；默认不启用）",
+       "alternatively, eligible poor workers as a share of all staff (OR with the count)", SHARE),
+    _p("workshop.min_monthly_wage_fen", "optional-fen", "", f"{JILIN}：工资不低于当地最低工资标准（默认不启用）",
+       "a qualifying worker-month needs at least this gross pay", FEN_MONTH),
+    _p("subsidy.worker_wage_rate", "decimal", "0.20", f"{GANZHOU}：上犹县月工资600元补助120元",
+       "worker wage subsidy (工资补贴) as a share of a verified slip's gross pay", SHARE),
+    _p("subsidy.worker_wage_cap_fen", "optional-fen", "", f"{GANZHOU}：上犹县未规定补贴上限",
+       "monthly cap on the worker wage subsidy", FEN_MONTH),
+    _p("subsidy.worker_min_days", "optional-int", "", f"{GANZHOU}：上犹县未规定出勤天数",
+       "a slip must show at least this many days worked", ("0", "31", "days in a month: 0–31")),
+    _p("subsidy.worker_wage_floor_fen", "optional-fen", "", f"{GANZHOU}：上犹县未规定工资下限",
+       "a slip's gross pay must reach this for any wage subsidy", FEN_MONTH),
+    _p("subsidy.employer_match_ratio", "decimal", "1.0", f"{GANZHOU}：上犹县对企业给予等额配套补助",
+       "employer matching subsidy as a multiple of the worker subsidy",
+       ("0", "1", "0–1: at most equal matching (等额配套), the highest any source pays")),
+    _p("subsidy.hiring_award_fen", "fen", "100000", f"{JILIN}：一次性奖补1,000元/人", "one-time hiring award (一次性奖补)",
+       ("0", "1000000", "fen ≥ 0, at most 10,000元 a person (sources pay 300–5,000元)")),
+    _p("subsidy.hiring_min_months", "int", "6", f"{JILIN}：签订6个月以上劳动合同并累计工作6个月以上",
+       "consecutive verified months with one employer",
+       ("1", "36", "1–36 months (sources ask 3, 6 or 12)")),
+    _p("subsidy.hiring_min_pay_total_fen", "fen", "600000",
+       "一次性带动就业奖补政策问答（发文机关未核实）：1年内工作6个月以上且累计支付工资6,000元以上",
+       "total gross pay over those months",
+       ("0", "36000000", "fen ≥ 0, at most 36 months × 10,000元")),
+    _p("subsidy.hiring_cap_per_workshop_fen", "fen", "5000000", f"{JILIN}：每个扶贫车间奖补最高5万元",
+       "cap on hiring awards per workshop",
+       ("0", "100000000", "fen ≥ 0, at most 1,000,000元 (甘肃 workshop awards reach 600,000元)")),
+    _p("subsidy.training_fen", "fen", "30000", f"{GANZHOU}：大余县企业每培训1人政府贴补培训费300元",
+       "training subsidy (培训补贴) per eligible trainee, once per person per year",
+       ("0", "1000000", "fen ≥ 0, at most 10,000元 a trainee (sources pay 300–3,000元)")),
+    _p("subsidy.rent_ratio", "decimal", "0.5", f"{SHEQU}：按实际支出的50%补贴", "share of evidenced rent & utilities",
+       SHARE),
+    _p("subsidy.rent_min_poor_share", "decimal", "0.3333", f"{SHEQU}：贫困劳动力占职工总数1/3以上",
+       "poor workers' share of staff needed for the rent subsidy", SHARE),
+    _p("subsidy.rent_months", "int", "24", f"{SHEQU}：补贴期限2年", "months after certification the rent subsidy runs",
+       ("0", "60", "0–60 months (sources: 2 or 3 years)")),
+    _p("worker.eligible_categories", "categories", "poor,exited,monitored",
+       "过渡期就业帮扶对象：建档立卡贫困人口、脱贫人口（含防止返贫监测对象），见柳江区就业帮扶车间认定条件",
        "household categories whose members count as eligible workers"),
-    _p("worker.min_age", "int", "16", "吉林 2018", "youngest eligible age on the month's first day"),
-    _p("worker.max_age_male", "int", "60", "吉林 2018", "oldest eligible age for men"),
-    _p("worker.max_age_female", "int", "55", "吉林 2018", "oldest eligible age for women"),
-    _p("claim.notice_days", "int", "7", "DOMAIN §3.1 (公示 7 days)", "public notice days before approval"),
-    _p("bank.match_window_days", "int", "3", "DOMAIN §4.2", "payee + amount matching tolerance in days"),
+    _p("worker.min_age", "int", "16", f"{JILIN}：劳动年龄16周岁以上", "youngest eligible age on the month's first day",
+       ("16", "70", f"16–70 years: {LABOUR_LAW}")),
+    _p("worker.max_age_male", "int", "60", f"{JILIN}：男性劳动年龄16–60周岁", "oldest eligible age for men",
+       ("16", "70", "16–70 years")),
+    _p("worker.max_age_female", "int", "55", f"{JILIN}：女性劳动年龄16–55周岁", "oldest eligible age for women",
+       ("16", "70", "16–70 years")),
+    _p("claim.notice_days", "int", "7",
+       "城口县以工代赈劳务报酬按月公示7天；贫困退出程序公示不少于7天（落实厅字〔2016〕16号《关于建立贫困退出机制的意见》）",
+       "public notice days before approval",
+       ("1", "60", "1–60 days: the public notice (公示) cannot be skipped; sources ask 7")),
+    _p("bank.match_window_days", "int", "3", "系统默认值（无政策文件规定）：发薪日与银行入账日通常相差不超过3天",
+       "payee + amount matching tolerance in days", ("0", "31", "0–31 days")),
 )}
 
 
-UPPER_BOUNDS = {"workshop.min_employment_months": 12, "subsidy.hiring_min_months": 36}
-"""Limits the read side relies on (e.g. how far back a change can reach certification windows)."""
+def _bound(kind: str, text: str) -> int | Decimal:
+    return int(text) if kind in ("int", "fen") else Decimal(text)
 
 
 @lru_cache(maxsize=4096)
@@ -89,26 +146,40 @@ def parse_value(name: str, text: str) -> Any:
         if text == "":
             return None
         kind = kind.removeprefix("optional-")
+    value: Any
     try:
         if kind in ("int", "fen"):
             value = int(text)
-            if value < 0 or value > UPPER_BOUNDS.get(name, value):
-                raise ValueError
-            return value
-        if kind == "decimal":
-            number = Decimal(text)
-            if not number.is_finite() or number < 0:
+        elif kind == "decimal":
+            value = Decimal(text)
+            if not value.is_finite():
                 raise InvalidOperation
-            return number
-        if kind == "categories":
+        elif kind == "categories":
             values = tuple(v.strip() for v in text.split(",") if v.strip())
             allowed = {"poor", "exited", "monitored", "ordinary"}
             if not values or not set(values) <= allowed:
                 raise ValueError
             return values
+        else:
+            raise AssertionError(kind)
     except (ValueError, InvalidOperation):
         raise invalid("value", f"{text!r} is not a valid {definition.kind} for {name}") from None
-    raise AssertionError(kind)
+    low = _bound(kind, definition.minimum) if definition.minimum is not None else None
+    high = _bound(kind, definition.maximum) if definition.maximum is not None else None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid("value", f"{text} is out of bounds for {name}: must be between {definition.minimum} and "
+                               f"{definition.maximum} ({definition.bounds_reason})")
+    return value
+
+
+@lru_cache(maxsize=4096)
+def acceptable(name: str, text: str) -> bool:
+    """Whether a (possibly old, stored) value satisfies today's catalogue."""
+    try:
+        parse_value(name, text)
+    except InvalidInput:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -140,32 +211,43 @@ def scope_chain(county: str) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+@lru_cache(maxsize=1)
+def _builtin() -> dict[str, ParameterVersion]:
+    return {p.name: ParameterVersion(p.name, p.default, "national", date(2013, 1, 1), None,
+                                     f"built-in default: {p.default_source}", "campaign", 0)
+            for p in CATALOGUE.values()}
+
+
 def builtin_defaults() -> list[ParameterVersion]:
-    return [ParameterVersion(p.name, p.default, "national", date(2013, 1, 1), None,
-                             f"built-in default: {p.default_source}", "campaign", 0) for p in CATALOGUE.values()]
+    return list(_builtin().values())
+
+
+def _pick(candidates: list[ParameterVersion], chain: list[str], on: date) -> ParameterVersion | None:
+    """Most specific scope first; within it the latest ``effective_from``, then the latest recorded."""
+    best: ParameterVersion | None = None
+    best_key: tuple[int, date, int] | None = None
+    for v in candidates:
+        if v.scope not in chain or not v.covers(on) or not acceptable(v.name, v.value):
+            continue
+        key = (-chain.index(v.scope), v.effective_from, v.seq)
+        if best_key is None or key > best_key:
+            best, best_key = v, key
+    return best
 
 
 def in_force(versions: list[ParameterVersion], name: str, county: str, on: date) -> ParameterVersion:
     """The version of ``name`` in force for ``county`` on ``on`` (built-in default when nothing recorded)."""
-    chain = scope_chain(county)
-    best: ParameterVersion | None = None
-    best_rank = len(chain)
-    for v in versions:
-        if v.name != name or v.scope not in chain or not v.covers(on):
-            continue
-        rank = chain.index(v.scope)
-        if rank < best_rank or (rank == best_rank and best is not None and v.seq > best.seq):
-            best, best_rank = v, rank
-    if best is None:
-        for d in builtin_defaults():
-            if d.name == name:
-                return d
+    if name not in CATALOGUE:
         raise KeyError(name)
-    return best
+    return _pick([v for v in versions if v.name == name], scope_chain(county), on) or _builtin()[name]
 
 
 def all_in_force(versions: list[ParameterVersion], county: str, on: date) -> dict[str, ParameterVersion]:
-    return {name: in_force(versions, name, county, on) for name in CATALOGUE}
+    chain = scope_chain(county)
+    by_name: dict[str, list[ParameterVersion]] = {}
+    for v in versions:
+        by_name.setdefault(v.name, []).append(v)
+    return {name: _pick(by_name.get(name, []), chain, on) or default for name, default in _builtin().items()}
 
 
 # -- presets ---------------------------------------------------------------------------------------
@@ -182,8 +264,9 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("shangyou-2017", "上犹县 就业扶贫福利厂", "seed 001 (上犹县, 赣州; 大余县 training 300元)", "campaign",
-           date(2017, 1, 1), None, {
+    Preset("shangyou-2017", "上犹县 就业扶贫福利厂",
+           f"{GANZHOU}：上犹县吸纳贫困劳动力10人集中就业3个月以上，工资补贴为工资的20%并对企业等额配套；"
+           "大余县培训费300元/人", "campaign", date(2017, 1, 1), None, {
                "workshop.min_poor_workers": "10",
                "workshop.min_employment_months": "3",
                "subsidy.worker_wage_rate": "0.20",
@@ -191,7 +274,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                "subsidy.training_fen": "30000",
                "worker.eligible_categories": "poor,exited,monitored",
            }),
-    Preset("jilin-2018", "吉林 扶贫车间 (吉人社联字[2018]20号)", "吉林 HRSS 2018, valid 2018-01-01..2020-12-31",
+    Preset("jilin-2018", "吉林 扶贫车间 (吉人社联字〔2018〕20号)", JILIN,
            "campaign", date(2018, 1, 1), date(2020, 12, 31), {
                "workshop.min_poor_workers": "5",
                "workshop.min_employment_months": "6",
@@ -203,7 +286,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                "worker.max_age_male": "60",
                "worker.max_age_female": "55",
            }),
-    Preset("gansu-2018", "甘肃 扶贫车间 (新华社 2018-08)", "甘肃 2018: ≥10 workers OR ≥20% of staff, ≥6 months",
+    Preset("gansu-2018", "甘肃 扶贫车间 (新华社 2018-08)",
+           f"{GANSU}：吸纳建档立卡贫困劳动力10人以上或占职工总数20%以上，签订6个月以上劳动合同",
            "campaign", date(2018, 8, 1), None, {
                "workshop.min_poor_workers": "10",
                "workshop.min_poor_share": "0.20",
