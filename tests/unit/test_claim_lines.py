@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from xiaofei.domain.claims import VANISHED_RULE, ClaimLedger, ClaimLine, Entitled, claim_lines
+from xiaofei.domain.claims import ClaimLedger, ClaimLine
+from xiaofei.rules.claims import VANISHED_RULE, Entitled, claim_lines
 
 WORKSHOP = UUID(int=5)
 SLIP = UUID(int=9)

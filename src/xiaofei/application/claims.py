@@ -20,7 +20,8 @@ from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.policy import PolicyService
-from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine, Entitled, claim_lines
+from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine
+from xiaofei.rules.claims import Entitled, claim_lines
 from xiaofei.domain.clock import Clock, business_month, business_today, utc_now
 from xiaofei.domain.errors import Conflict, NotFound, invalid
 from xiaofei.domain.ids import organisation_id
