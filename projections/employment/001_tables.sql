@@ -273,3 +273,22 @@ CREATE TABLE IF NOT EXISTS trainees (
 CREATE INDEX IF NOT EXISTS trainees_by_id_hash ON trainees (id_hash);
 
 CREATE INDEX IF NOT EXISTS slips_by_bank_ref ON slips (bank_ref);
+
+-- Claims (issue 6): the filing date (Asia/Shanghai) and who filed, the notice's real publication date,
+-- objections lodged during the notice, and rejected lines an official reinstated.
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS filed_on date;
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS initiated_by text NOT NULL DEFAULT 'employer';
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS notice_published_on date;
+ALTER TABLE claim_lines ADD COLUMN IF NOT EXISTS reinstated_reason text;
+
+CREATE TABLE IF NOT EXISTS claim_objections (
+    claim_id     uuid NOT NULL,
+    number       integer NOT NULL,
+    text         text NOT NULL,
+    lodged_on    date NOT NULL,
+    lodged_by    text NOT NULL,
+    resolution   text,
+    resolved_on  date,
+    resolved_by  text,
+    PRIMARY KEY (claim_id, number)
+);

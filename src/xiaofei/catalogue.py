@@ -121,14 +121,20 @@ def _examples() -> dict[type[Any], Any]:
                             explanation={"rule": "worker wage subsidy = rate × gross pay of the verified slip",
                                          "arithmetic": ["0.20 × 600.00元 = 120.00元 (half-up to the fen)"]})
     claim = claims.Claim(organisation=org.credit_code, county="360724", period_from="2024-03", period_to="2024-03",
-                         lines=[line, msgspec.structs.replace(line, line_no=2)], actor="token:employer")
+                         lines=[line, msgspec.structs.replace(line, line_no=2)], actor="token:employer",
+                         filed_on=date(2024, 4, 12), initiated_by="employer")
     claim.reject_line(2, "duplicate of line 1", "token:official")
-    claim.publish_notice(date(2024, 4, 15), 7, "token:official")
-    claim.approve(date(2024, 4, 22), "token:official")
-    claim.pay(date(2024, 4, 25), {"worker:" + "9" * 64: "GK20240425-0001"}, "token:official")
+    claim.reinstate_line(2, "the duplicate was a data-entry error: the slip is genuine", "token:official")
+    claim.publish_notice(date(2024, 4, 15), date(2024, 4, 15), 7, "token:official")
+    claim.lodge_objection("工人王芳三月并未在车间上班", date(2024, 4, 17), date(2024, 4, 17), "token:official")
+    claim.resolve_objection(1, "核查考勤与银行流水，工人在岗，异议不成立", date(2024, 4, 20), "token:official")
+    claim.approve(date(2024, 4, 22), date(2024, 4, 22), "token:official")
+    claim.pay(date(2024, 4, 25), date(2024, 4, 25), {"worker:" + "9" * 64: "GK20240425-0001"}, "token:official")
     ledger = claims.ClaimLedger(organisation=org.credit_code)
     ledger.record_claim(UUID(int=21), [line])
     ledger.release(UUID(int=21), line.slip_id, line.subsidy, 12000)
+    ledger.reinstate(UUID(int=21), line.slip_id, line.subsidy, "the duplicate was a data-entry error",
+                     "token:official")
     ledger.open_recovery(UUID(int=22), "employer", 2000)
     ledger.settle_recovery("employer", 2000, "退回 2024-06-01 #88", "token:official")
     training = employment.Training(workshop_id=UUID(int=5), organisation=org.credit_code, county="360724",

@@ -80,7 +80,14 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/claims": "/counties/{C}/claims",
     "/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection":
         f"/counties/{{C}}/claims/{U}/lines/1/rejection",
+    "/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/reinstatement":
+        f"/counties/{{C}}/claims/{U}/lines/1/reinstatement",
     "/counties/{county:str}/claims/{claim_id:uuid}/notice": f"/counties/{{C}}/claims/{U}/notice",
+    "/counties/{county:str}/claims/{claim_id:uuid}/objections": f"/counties/{{C}}/claims/{U}/objections",
+    "/counties/{county:str}/claims/{claim_id:uuid}/objections/{number:int}/resolution":
+        f"/counties/{{C}}/claims/{U}/objections/1/resolution",
+    "/counties/{county:str}/pending-adjustments": "/counties/{C}/pending-adjustments",
+    "/counties/{county:str}/adjustment-claims": "/counties/{C}/adjustment-claims",
     "/counties/{county:str}/claims/{claim_id:uuid}/approval": f"/counties/{{C}}/claims/{U}/approval",
     "/counties/{county:str}/claims/{claim_id:uuid}/payment": f"/counties/{{C}}/claims/{U}/payment",
     "/counties/{county:str}/recoveries": "/counties/{C}/recoveries",

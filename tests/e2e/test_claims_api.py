@@ -1,36 +1,65 @@
-"""Claims through real HTTP: review, notice, approval, payment; no double claims; clawback after a correction."""
+"""Claims through real HTTP: review, notice, approval, payment; no double claims; clawback after a correction;
+a rejected line stays rejected.
+
+Dates are real: a claim is filed today, so its notice is published today (Asia/Shanghai) or later. Tests that
+need the whole path on one day give their county a notice of 0 days (a county parameter, like any county could
+record); the 7-day default is exercised in tests/e2e/test_claim_notice_api.py.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import httpx
 
-from tests.e2e.test_employment_api import build_scene, slip, statement, upload
+from tests.e2e.test_employment_api import Scene, build_scene, slip, statement, upload
 from xiaofei.bootstrap import Services
 
+NOTICE_SOURCE = "上犹县人民政府办公室关于就业扶贫补贴申报公示的通知（上府办字〔2024〕12号）"
 
-async def _claims(http: httpx.AsyncClient, scene, position: int) -> list[dict]:  # type: ignore[no-untyped-def]
+
+def shanghai_today() -> str:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+async def notice_days(http: httpx.AsyncClient, scene: Scene, days: int) -> None:
+    """The county's public notice lasts ``days`` from today on."""
+    r = await http.post(f"/counties/{scene.county}/policy/parameters", headers=scene.official, json={
+        "name": "claim.notice_days", "value": str(days), "effective_from": shanghai_today(), "source": NOTICE_SOURCE,
+        "era": "transition"})
+    assert r.status_code == 201, r.text
+
+
+async def claims_of(http: httpx.AsyncClient, scene: Scene, position: int) -> list[dict]:  # type: ignore[type-arg]
     r = await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer,
                        params={"min_position": position})
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()  # type: ignore[no-any-return]
 
 
-async def _file(http: httpx.AsyncClient, scene, month: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+async def claim_view(http: httpx.AsyncClient, scene: Scene, claim_id: str, position: int) -> dict:  # type: ignore[type-arg]
+    return next(c for c in await claims_of(http, scene, position) if c["claim_id"] == claim_id)
+
+
+async def file(http: httpx.AsyncClient, scene: Scene, month: str) -> httpx.Response:
     return await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
                            json={"period_from": month, "period_to": month})
 
 
-async def _approve_and_pay(http: httpx.AsyncClient, scene, claim: dict, paid_on: str) -> int:  # type: ignore[no-untyped-def]
+async def approve_and_pay(http: httpx.AsyncClient, scene: Scene, claim: dict) -> int:  # type: ignore[type-arg]
+    """Notice, approval and payment today (the county's notice lasts 0 days); returns the log position."""
     base = f"/counties/{scene.county}/claims/{claim['claim_id']}"
-    r = await http.post(f"{base}/notice", headers=scene.official, json={"published_on": "2024-07-01"})
+    r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 201, r.text
-    r = await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": "2024-07-03"})
-    assert r.status_code == 422 and "2024-07-08" in r.json()["detail"]  # the 7-day notice has not run
-    r = await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": "2024-07-08"})
+    r = await http.post(f"{base}/approval", headers=scene.official, json={})
     assert r.status_code == 201, r.text
-    payees = {line["payee"] for line in claim["lines"] if line["rejected_reason"] is None}
-    refs = {p: f"PAY-{i}" for i, p in enumerate(sorted(payees))}
-    r = await http.post(f"{base}/payment", headers=scene.official, json={"paid_on": paid_on, "references": refs})
+    net: dict[str, int] = {}
+    for line in claim["lines"]:
+        if line["rejected_reason"] is None:
+            net[line["payee"]] = net.get(line["payee"], 0) + line["amount_fen"]
+    refs = {p: f"PAY-{i}" for i, p in enumerate(sorted(p for p, amount in net.items() if amount > 0))}
+    r = await http.post(f"{base}/payment", headers=scene.official, json={"references": refs})
     assert r.status_code == 201, r.text
     return int(r.json()["position"])
 
@@ -38,32 +67,36 @@ async def _approve_and_pay(http: httpx.AsyncClient, scene, claim: dict, paid_on:
 async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_the_next_claim(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
+    await notice_days(http, scene, 0)
     worker = scene.workers[0]
     await upload(http, scene, [slip(scene, worker, "2024-03", 60000, "P-1")])
     await statement(http, scene, [("2024-03-28", "600", "", "P-1")])
-    r = await _file(http, scene, "2024-03")
+    r = await file(http, scene, "2024-03")
     assert r.status_code == 201, r.text
     assert (r.json()["lines"], r.json()["total_fen"]) == (2, 24000)
-    first = (await _claims(http, scene, r.json()["position"]))[0]
+    first = (await claims_of(http, scene, r.json()["position"]))[0]
     assert {(ln["subsidy"], ln["kind"], ln["amount_fen"]) for ln in first["lines"]} == {
         ("worker_wage", "entitlement", 12000), ("employer_match", "entitlement", 12000)}
     assert first["lines"][0]["explanation"]["arithmetic"]
-    position = await _approve_and_pay(http, scene, first, "2024-07-10")
-    paid = (await _claims(http, scene, position))[0]
+    assert (first["filed_on"], first["initiated_by"]) == (shanghai_today(), "employer")
+    position = await approve_and_pay(http, scene, first)
+    paid = (await claims_of(http, scene, position))[0]
     assert paid["status"] == "paid" and sorted(p["amount_fen"] for p in paid["payments"]) == [12000, 12000]
+    assert paid["notice_published_on"] == paid["notice_ends"] == paid["approved_on"] == paid["paid_on"] == \
+        shanghai_today()
 
     # never the same entitled amount twice
-    r = await _file(http, scene, "2024-03")
+    r = await file(http, scene, "2024-03")
     assert r.status_code == 422 and "nothing to claim" in r.json()["detail"]
 
     # the slip is corrected to 500元 and the new version is proven by the bank
     r = await upload(http, scene, [slip(scene, worker, "2024-03", 50000, "P-2", correction_reason="overtime twice")])
     assert r.status_code == 201, r.text
     await statement(http, scene, [("2024-03-29", "500", "", "P-2")])
-    r = await _file(http, scene, "2024-08")  # the next open period
+    r = await file(http, scene, "2024-08")  # the employer's next claim carries the adjustments
     assert r.status_code == 201, r.text
     assert r.json()["total_fen"] == -4000
-    second = next(c for c in await _claims(http, scene, r.json()["position"]) if c["claim_id"] == r.json()["claim_id"])
+    second = await claim_view(http, scene, r.json()["claim_id"], r.json()["position"])
     lines = {ln["subsidy"]: ln for ln in second["lines"]}
     for subsidy in ("worker_wage", "employer_match"):
         line = lines[subsidy]
@@ -73,13 +106,9 @@ async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_t
         assert line["explanation"]["slip"]["version"] == 2
 
     # paying a claim that only claws back leaves recoveries to settle
-    base = f"/counties/{county_code}/claims/{second['claim_id']}"
-    await http.post(f"{base}/notice", headers=scene.official, json={"published_on": "2024-09-01"})
-    await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": "2024-09-09"})
-    r = await http.post(f"{base}/payment", headers=scene.official, json={"paid_on": "2024-09-10", "references": {}})
-    assert r.status_code == 201, r.text
+    position = await approve_and_pay(http, scene, second)
     recoveries = (await http.get(f"/counties/{county_code}/recoveries", headers=scene.official,
-                                 params={"min_position": r.json()["position"]})).json()
+                                 params={"min_position": position})).json()
     assert sorted((x["payee"].split(":")[0], x["outstanding_fen"]) for x in recoveries) == [
         ("employer", 2000), ("worker", 2000)]
     r = await http.post(f"/counties/{county_code}/recoveries/settlement", headers=scene.official, json={
@@ -90,33 +119,89 @@ async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_t
     assert r.status_code == 404
 
 
-async def test_a_rejected_line_can_be_claimed_again(
+async def test_a_rejected_line_stays_rejected_until_its_slip_is_corrected(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    """Given a line rejected in review ("worker was not on site"), later claims leave it out; a new slip version
+    proven by the bank brings it back."""
+    scene = await build_scene(http, services, county_code, admin_token)
+    worker = scene.workers[0]
+    await upload(http, scene, [slip(scene, worker, "2024-04", 60000, "R-1")])
+    await statement(http, scene, [("2024-04-28", "600", "", "R-1")])
+    r = await file(http, scene, "2024-04")
+    claim = (await claims_of(http, scene, r.json()["position"]))[0]
+    wage = next(ln for ln in claim["lines"] if ln["subsidy"] == "worker_wage")
+    r = await http.post(f"/counties/{county_code}/claims/{claim['claim_id']}/lines/{wage['line_no']}/rejection",
+                        headers=scene.official, json={"reason": "worker was not on site"})
+    assert r.status_code == 201, r.text
+
+    # when the employer claims again, the rejected line is not re-included as arrears
+    r = await file(http, scene, "2024-04")
+    assert r.status_code == 422 and "nothing to claim" in r.json()["detail"]
+    r = await file(http, scene, "2024-05")
+    assert r.status_code == 422
+
+    # the slip is corrected (a new version, proven by the bank): its facts changed, so it comes back
+    r = await upload(http, scene, [slip(scene, worker, "2024-04", 55000, "R-2", correction_reason="days recounted")])
+    assert r.status_code == 201, r.text
+    await statement(http, scene, [("2024-04-29", "550", "", "R-2")])
+    r = await file(http, scene, "2024-05")
+    assert r.status_code == 201, r.text
+    again = await claim_view(http, scene, r.json()["claim_id"], r.json()["position"])
+    lines = {ln["subsidy"]: ln for ln in again["lines"]}
+    back = lines["worker_wage"]
+    assert (back["kind"], back["entitled_fen"], back["previously_claimed_fen"], back["amount_fen"]) == (
+        "entitlement", 11000, 0, 11000)
+    assert back["explanation"]["previously_rejected"]["claim_id"] == claim["claim_id"]
+    assert back["explanation"]["previously_rejected"]["facts_then"]["slip_version"] == 1
+    # the employer match was not rejected: it is adjusted to the new amount
+    assert (lines["employer_match"]["kind"], lines["employer_match"]["amount_fen"]) == ("clawback", -1000)
+
+
+async def test_an_official_can_reinstate_a_rejected_line(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
-    await upload(http, scene, [slip(scene, scene.workers[0], "2024-04", 60000, "R-1")])
-    await statement(http, scene, [("2024-04-28", "600", "", "R-1")])
-    r = await _file(http, scene, "2024-04")
-    claim = (await _claims(http, scene, r.json()["position"]))[0]
+    await upload(http, scene, [slip(scene, scene.workers[0], "2024-04", 60000, "S-1")])
+    await statement(http, scene, [("2024-04-28", "600", "", "S-1")])
+    r = await file(http, scene, "2024-04")
+    claim = (await claims_of(http, scene, r.json()["position"]))[0]
     employer_line = next(ln for ln in claim["lines"] if ln["subsidy"] == "employer_match")
-    r = await http.post(f"/counties/{county_code}/claims/{claim['claim_id']}/lines/{employer_line['line_no']}/rejection",
-                        headers=scene.official, json={"reason": "matching funds not yet budgeted"})
+    base = f"/counties/{county_code}/claims/{claim['claim_id']}/lines/{employer_line['line_no']}"
+    r = await http.post(f"{base}/reinstatement", headers=scene.official, json={"reason": "budget found"})
+    assert r.status_code == 409 and "not rejected" in r.json()["detail"]
+    r = await http.post(f"{base}/rejection", headers=scene.official, json={"reason": "matching funds not budgeted"})
     assert r.status_code == 201, r.text
-    r = await _file(http, scene, "2024-04")
+    r = await file(http, scene, "2024-04")
+    assert r.status_code == 422
+
+    r = await http.post(f"{base}/reinstatement", headers=scene.official, json={"reason": ""})
+    assert r.status_code == 400  # a reason is required
+    r = await http.post(f"{base}/reinstatement", headers=scene.employer, json={"reason": "please"})
+    assert r.status_code == 403
+    r = await http.post(f"{base}/reinstatement", headers=scene.official,
+                        json={"reason": "matching funds budgeted in the supplementary budget"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"{base}/reinstatement", headers=scene.official, json={"reason": "twice"})
+    assert r.status_code == 409
+    r = await file(http, scene, "2024-04")
     assert r.status_code == 201 and (r.json()["lines"], r.json()["total_fen"]) == (1, 12000)
+    first = await claim_view(http, scene, claim["claim_id"], r.json()["position"])
+    reinstated = next(ln for ln in first["lines"] if ln["line_no"] == employer_line["line_no"])
+    assert reinstated["rejected_reason"] == "matching funds not budgeted"  # the rejection stands in that claim
+    assert reinstated["reinstated_reason"] == "matching funds budgeted in the supplementary budget"
 
 
 async def test_payment_needs_a_reference_for_every_payee(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
+    await notice_days(http, scene, 0)
     await upload(http, scene, [slip(scene, scene.workers[0], "2024-05", 60000, "M-1")])
     await statement(http, scene, [("2024-05-28", "600", "", "M-1")])
-    r = await _file(http, scene, "2024-05")
-    claim = (await _claims(http, scene, r.json()["position"]))[0]
+    r = await file(http, scene, "2024-05")
+    claim = (await claims_of(http, scene, r.json()["position"]))[0]
     base = f"/counties/{county_code}/claims/{claim['claim_id']}"
-    r = await http.post(f"{base}/payment", headers=scene.official, json={"paid_on": "2024-06-01", "references": {}})
+    r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {}})
     assert r.status_code == 409  # not approved yet
-    await http.post(f"{base}/notice", headers=scene.official, json={"published_on": "2024-06-01"})
-    await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": "2024-06-08"})
-    r = await http.post(f"{base}/payment", headers=scene.official,
-                        json={"paid_on": "2024-06-09", "references": {"employer": "E-1"}})
+    assert (await http.post(f"{base}/notice", headers=scene.official, json={})).status_code == 201
+    assert (await http.post(f"{base}/approval", headers=scene.official, json={})).status_code == 201
+    r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {"employer": "E-1"}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "references"

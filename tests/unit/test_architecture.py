@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / "src" / "xiaofei" / "domain"
-ALLOWED_ROOTS = {"__future__", "dataclasses", "datetime", "typing", "uuid", "re", "msgspec", "eventsourcing",
-                 "xiaofei"}
+ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "datetime", "typing", "uuid", "re", "zoneinfo", "msgspec",
+                 "eventsourcing", "xiaofei"}
 
 
 def test_domain_imports_only_the_standard_library_msgspec_and_eventsourcing_domain() -> None:

@@ -1,6 +1,7 @@
 """Claim use cases. Amounts come from the entitlements read model (brought up to the head of the log first);
 the per-organisation ledger makes sure no entitled amount is claimed twice and turns later changes into
-arrears or clawback lines of the next claim."""
+arrears or clawback lines of the next claim, whoever files it (the employer, or the county settling pending
+adjustments). Every date is a business date in Asia/Shanghai (``xiaofei.domain.clock``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -19,6 +21,8 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.policy import PolicyService
 from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine
+from xiaofei.rules.claims import Entitled, claim_lines
+from xiaofei.domain.clock import Clock, business_month, business_today, utc_now
 from xiaofei.domain.errors import Conflict, NotFound, invalid
 from xiaofei.domain.ids import organisation_id
 from xiaofei.projectors.base import ConnectionParams
@@ -33,13 +37,23 @@ def _months_between(first: str, last: str) -> int:
     return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
 
 
+@dataclass(frozen=True)
+class PendingAdjustments:
+    organisation: str
+    lines: list[ClaimLine]
+
+
 class ClaimService:
     def __init__(self, app: XiaofeiApplication, params: ConnectionParams, policy: PolicyService,
-                 read_wait_seconds: float = 10.0) -> None:
+                 read_wait_seconds: float = 10.0, clock: Clock = utc_now) -> None:
         self.app = app
         self.params = params
         self.policy = policy
         self.read_wait_seconds = read_wait_seconds
+        self.clock = clock
+
+    def today(self) -> date:
+        return business_today(self.clock)
 
     def _ledger(self, organisation: str) -> ClaimLedger:
         try:
@@ -56,24 +70,35 @@ class ClaimService:
             raise NotFound(f"no claim {claim_id} in county {county}")
         return claim
 
-    def _entitlements(self, organisation: str) -> list[dict[str, object]]:
-        """The organisation's entitlement lines, once the projection has caught up with every event so far."""
+    def _organisation_county(self, organisation: str) -> str:
+        try:
+            return str(self.app.repository.get(organisation_id(organisation)).county)
+        except AggregateNotFoundError:
+            raise NotFound(f"no organisation {organisation}") from None
+
+    def _wait_for_entitlements(self, conn: Any) -> None:
         head = self.app.head_position()
         deadline = time.monotonic() + self.read_wait_seconds
+        while True:
+            row = conn.execute("SELECT notification_id FROM rm_employment.tracking WHERE application_name = %s",
+                               (self.app.name,)).fetchone()
+            if row is not None and row[0] >= head:
+                return
+            if time.monotonic() > deadline:
+                raise Conflict("entitlements are still being computed; try again in a moment")
+            conn.rollback()
+            time.sleep(0.02)
+
+    def _entitlements(self, organisation: str) -> list[Entitled]:
+        """The organisation's entitlement lines, once the projection has caught up with every event so far."""
         with self.params.connect() as conn:
-            while True:
-                row = conn.execute("SELECT notification_id FROM rm_employment.tracking WHERE application_name = %s",
-                                   (self.app.name,)).fetchone()
-                if row is not None and row[0] >= head:
-                    break
-                if time.monotonic() > deadline:
-                    raise Conflict("entitlements are still being computed; try again in a moment")
-                conn.rollback()
-                time.sleep(0.02)
+            self._wait_for_entitlements(conn)
             cur = conn.execute(
-                "SELECT slip_id, subsidy, payee, id_hash, workshop_id, month, slip_version, amount_fen, county,"
-                " explanation FROM rm_employment.entitlements WHERE organisation = %s ORDER BY month, slip_id, subsidy",
-                (organisation,))
+                "SELECT e.slip_id, e.subsidy, e.payee, e.id_hash, e.workshop_id, e.month, e.slip_version,"
+                " e.amount_fen, e.county, e.explanation,"
+                " CASE WHEN s.verified_version = e.slip_version THEN s.verified_evidence END AS verification"
+                " FROM rm_employment.entitlements e LEFT JOIN rm_employment.slips s ON s.slip_id = e.slip_id"
+                " WHERE e.organisation = %s ORDER BY e.month, e.slip_id, e.subsidy", (organisation,))
             names = [c.name for c in cur.description or []]
             rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             versions: dict[str, list[ParameterVersion]] = {}
@@ -81,14 +106,34 @@ class ClaimService:
                 found = conn.execute("SELECT name, value, scope, effective_from, effective_to, source, era, seq"
                                      " FROM rm_employment.parameters WHERE scope = ANY(%s)", (scope_chain(county),))
                 versions[county] = [ParameterVersion(*v) for v in found.fetchall()]
-            for r in rows:
+        out = []
+        for r in rows:
+            explanation = r["explanation"] if isinstance(r["explanation"], dict) else json.loads(str(r["explanation"]))
+            out.append(Entitled(
+                slip_id=r["slip_id"], subsidy=str(r["subsidy"]),
+                payee="employer" if r["payee"] == "employer" else f"worker:{r['id_hash']}",
+                workshop_id=r["workshop_id"], month=str(r["month"]), slip_version=int(r["slip_version"]),
+                amount_fen=int(r["amount_fen"]), verification=r["verification"],
                 # The claim keeps a complete explanation: the parameter values as they were when it was filed.
-                r["explanation"] = expand_parameters(r["explanation"], versions[str(r["county"])],  # type: ignore[arg-type]
-                                                     str(r["county"]))
-            return rows
+                explanation=expand_parameters(explanation, versions[str(r["county"])], str(r["county"]))))
+        return out
 
     def _save(self, load: Callable[[], tuple[A, ...]], decide: Callable[..., None]) -> int:
         return self.app.update(load, decide)
+
+    # -- queries that need the ledger --------------------------------------------------------------------
+
+    def pending_adjustments(self, county: str, organisations: list[str]) -> list[PendingAdjustments]:
+        """What the next claim of each organisation would adjust (arrears, clawbacks, returned lines), computed
+        by the same rule as filing; organisations with nothing pending are left out."""
+        out = []
+        for organisation in organisations:
+            if self._organisation_county(organisation) != county:
+                raise NotFound(f"no organisation {organisation} in county {county}")
+            lines = claim_lines(self._entitlements(organisation), self._ledger(organisation), None)
+            if lines:
+                out.append(PendingAdjustments(organisation, lines))
+        return out
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -99,35 +144,31 @@ class ClaimService:
         span = _months_between(period_from, period_to)
         if not 1 <= span <= 3:
             raise invalid("period_to", "a claim covers one month or one quarter (1 to 3 months)")
+        return self._file(organisation, county, (period_from, period_to), actor, "employer",
+                          "nothing to claim: no entitled amount in the period that is not claimed already, "
+                          "and no adjustment pending")
+
+    def file_adjustments(self, county: str, organisation: str, actor: str) -> tuple[Claim, int]:
+        """The county settles an organisation's pending adjustments without waiting for the employer: a claim
+        of the adjustments only, for the current business month, that follows the usual notice, approval and
+        payment (a negative net per payee opens a recovery when it is paid)."""
+        if self._organisation_county(organisation) != county:
+            raise NotFound(f"no organisation {organisation} in county {county}")
+        return self._file(organisation, county, None, actor, "county",
+                          f"no adjustment is pending for organisation {organisation}")
+
+    def _file(self, organisation: str, county: str, period: tuple[str, str] | None, actor: str, initiated_by: str,
+              nothing: str) -> tuple[Claim, int]:
         for _ in range(MAX_ATTEMPTS):
-            rows = self._entitlements(organisation)
+            entitled = self._entitlements(organisation)
             ledger = self._ledger(organisation)
-            lines: list[ClaimLine] = []
-            for r in rows:
-                key = (r["slip_id"], r["subsidy"])
-                in_period = period_from <= str(r["month"]) <= period_to
-                if not in_period and key not in ledger.claimed:
-                    continue
-                before = ledger.claimed.get(key, 0)  # type: ignore[arg-type]
-                entitled = int(r["amount_fen"])  # type: ignore[call-overload]
-                if entitled == before:
-                    continue
-                adjusts = ledger.last_claim.get(key)  # type: ignore[arg-type]
-                kind = "entitlement" if adjusts is None else ("arrears" if entitled > before else "clawback")
-                explanation = r["explanation"]
-                lines.append(ClaimLine(
-                    line_no=len(lines) + 1, slip_id=r["slip_id"], subsidy=str(r["subsidy"]),  # type: ignore[arg-type]
-                    payee="employer" if r["payee"] == "employer" else f"worker:{r['id_hash']}",
-                    workshop_id=r["workshop_id"], month=str(r["month"]),  # type: ignore[arg-type]
-                    slip_version=int(r["slip_version"]),  # type: ignore[call-overload]
-                    entitled_fen=entitled, previously_claimed_fen=before, amount_fen=entitled - before, kind=kind,
-                    adjusts_claim=adjusts,
-                    explanation=explanation if isinstance(explanation, dict) else json.loads(str(explanation))))
+            lines = claim_lines(entitled, ledger, period)
             if not lines:
-                raise invalid("period_from", "nothing to claim: no entitled amount in the period that is not "
-                                             "claimed already, and no adjustment pending")
+                raise invalid("period_from" if period else "organisation", nothing)
+            today = self.today()
+            period_from, period_to = period or (business_month(today), business_month(today))
             claim = Claim(organisation=organisation, county=county, period_from=period_from, period_to=period_to,
-                          lines=lines, actor=actor)
+                          lines=lines, actor=actor, filed_on=today, initiated_by=initiated_by)
             ledger.record_claim(claim.id, lines)
             try:
                 return claim, self.app.record(claim, ledger)
@@ -135,41 +176,64 @@ class ClaimService:
                 continue  # another claim of this organisation landed meanwhile: recompute against it
         raise Conflict("claims kept landing while we filed this one; try again")
 
-    def reject_line(self, county: str, claim_id: UUID, line_no: int, reason: str, actor: str) -> int:
+    def _claim_and_ledger(self, county: str, claim_id: UUID) -> Callable[[], tuple[Claim, ClaimLedger]]:
         def load() -> tuple[Claim, ClaimLedger]:
             claim = self._claim(county, claim_id)
             return claim, self._ledger(claim.organisation)
 
+        return load
+
+    def reject_line(self, county: str, claim_id: UUID, line_no: int, reason: str, actor: str) -> int:
         def decide(claim: Claim, ledger: ClaimLedger) -> None:
             line = claim.reject_line(line_no, reason, actor)
             ledger.release(claim.id, line.slip_id, line.subsidy, line.amount_fen)
 
-        return self._save(load, decide)
+        return self._save(self._claim_and_ledger(county, claim_id), decide)
 
-    def publish_notice(self, county: str, claim_id: UUID, published_on: date, actor: str) -> int:
-        _not_future("published_on", published_on)
-        days = in_force(self.policy.versions_for(county), "claim.notice_days", county, published_on).typed()
+    def reinstate_line(self, county: str, claim_id: UUID, line_no: int, reason: str, actor: str) -> int:
+        def decide(claim: Claim, ledger: ClaimLedger) -> None:
+            line = claim.reinstate_line(line_no, reason, actor)
+            ledger.reinstate(claim.id, line.slip_id, line.subsidy, reason.strip(), actor)
+
+        return self._save(self._claim_and_ledger(county, claim_id), decide)
+
+    def publish_notice(self, county: str, claim_id: UUID, published_on: date | None, actor: str) -> int:
+        today = self.today()
+        day = published_on or today
+        if day > today:
+            raise invalid("published_on", f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
+        days = in_force(self.policy.versions_for(county), "claim.notice_days", county, day).typed()
         return self._save(lambda: (self._claim(county, claim_id),),
-                          lambda c: c.publish_notice(published_on, days, actor))
+                          lambda c: c.publish_notice(day, today, days, actor))
 
-    def approve(self, county: str, claim_id: UUID, approved_on: date, actor: str) -> int:
-        _not_future("approved_on", approved_on)
-        return self._save(lambda: (self._claim(county, claim_id),), lambda c: c.approve(approved_on, actor))
+    def lodge_objection(self, county: str, claim_id: UUID, text: str, lodged_on: date | None,
+                        actor: str) -> tuple[int, int]:
+        today = self.today()
+        numbers: list[int] = []
+        position = self._save(lambda: (self._claim(county, claim_id),),
+                              lambda c: numbers.append(c.lodge_objection(text, lodged_on or today, today, actor)))
+        return numbers[-1], position
 
-    def pay(self, county: str, claim_id: UUID, paid_on: date, references: dict[str, str], actor: str) -> int:
-        _not_future("paid_on", paid_on)
+    def resolve_objection(self, county: str, claim_id: UUID, number: int, resolution: str, actor: str) -> int:
+        today = self.today()
+        return self._save(lambda: (self._claim(county, claim_id),),
+                          lambda c: c.resolve_objection(number, resolution, today, actor))
 
-        def load() -> tuple[Claim, ClaimLedger]:
-            claim = self._claim(county, claim_id)
-            return claim, self._ledger(claim.organisation)
+    def approve(self, county: str, claim_id: UUID, approved_on: date | None, actor: str) -> int:
+        today = self.today()
+        return self._save(lambda: (self._claim(county, claim_id),),
+                          lambda c: c.approve(approved_on or today, today, actor))
+
+    def pay(self, county: str, claim_id: UUID, paid_on: date | None, references: dict[str, str], actor: str) -> int:
+        today = self.today()
 
         def decide(claim: Claim, ledger: ClaimLedger) -> None:
-            claim.pay(paid_on, references, actor)
+            claim.pay(paid_on or today, today, references, actor)
             for payee, owed in claim.payable().items():
                 if owed < 0:
                     ledger.open_recovery(claim.id, payee, -owed)
 
-        return self._save(load, decide)
+        return self._save(self._claim_and_ledger(county, claim_id), decide)
 
     def settle_recovery(self, county: str, organisation: str, payee: str, amount_fen: int, reference: str,
                         actor: str) -> int:
@@ -178,14 +242,8 @@ class ClaimService:
                 ledger: ClaimLedger = self.app.repository.get(ClaimLedger.create_id(organisation))
             except AggregateNotFoundError:
                 raise NotFound(f"organisation {organisation} has no claims") from None
-            org = self.app.repository.get(organisation_id(organisation))
-            if org.county != county:
+            if self._organisation_county(organisation) != county:
                 raise NotFound(f"no organisation {organisation} in county {county}")
             return (ledger,)
 
         return self._save(load, lambda ledger: ledger.settle_recovery(payee, amount_fen, reference, actor))
-
-
-def _not_future(field: str, day: date) -> None:
-    if day > date.today():
-        raise invalid(field, "cannot be in the future")

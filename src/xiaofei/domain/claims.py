@@ -1,24 +1,33 @@
-"""Subsidy claims (申报): review, public notice (公示), approval, payment; the ledger that stops double claims
-and carries arrears, clawbacks and recoveries."""
+"""Subsidy claims (申报): review, public notice (公示) with objections, approval, payment; the ledger that stops
+double claims and carries arrears, clawbacks, rejections and recoveries. What a claim contains is decided by
+``xiaofei.rules.claims.claim_lines``."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
+from xiaofei.domain.clock import business_day
 from xiaofei.domain.errors import Conflict, NotFound, invalid
 
 LINE_KINDS = ("entitlement", "arrears", "clawback")
+INITIATIVES = ("employer", "county")
+"""Who filed a claim: the employer, or the county settling pending adjustments on its own initiative."""
+
+Key = tuple[UUID, str]
+"""What the ledger counts claims against: the entitlement line's subject (``slip_id`` column) and the subsidy."""
 
 
 class ClaimLine(msgspec.Struct, frozen=True, kw_only=True):
     line_no: int
     slip_id: UUID
+    """The entitlement line's subject: a slip, or the stable id of a hiring award, training or rent month."""
     subsidy: str
     payee: str
     """``employer``, or ``worker:<id hash>``: where the money goes."""
@@ -32,6 +41,17 @@ class ClaimLine(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     adjusts_claim: UUID | None
     explanation: dict[str, Any]
+    verification: str | None = None
+    """What proved the slip version when the line was built (bank match or an official's check); with the slip
+    version and the entitled amount, the facts a rejected line is compared on."""
+
+    @property
+    def key(self) -> Key:
+        return (self.slip_id, self.subsidy)
+
+    @property
+    def facts(self) -> tuple[int, int, str | None]:
+        return (self.slip_version, self.entitled_fen, self.verification)
 
 
 class Payment(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,32 +60,69 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     reference: str
 
 
+@dataclass
+class Objection:
+    number: int
+    text: str
+    lodged_on: date
+    resolution: str | None = None
+    resolved_on: date | None = None
+
+
+def _not_future(field: str, day: date, today: date) -> None:
+    if day > today:
+        raise invalid(field, f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
+
+
 class Claim(Aggregate):
-    """One claim of an organisation for a period (a month or a quarter)."""
+    """One claim of an organisation for a period (a month or a quarter).
+
+    filed → (lines rejected in review) → public notice from its real publication date, objections lodged and
+    resolved → approved once ``notice_days`` have run and no objection is open → paid on or after approval.
+    The caller passes ``today`` (the business date in Asia/Shanghai): no stated date may be after it.
+    """
 
     class Filed(Aggregate.Created):
+        class_version: ClassVar[int] = 2
         organisation: str
         county: str
         period_from: str
         period_to: str
         lines: list[ClaimLine]
         actor: str
+        filed_on: date
+        initiated_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 claims were filed by employers; their filing date is the recording instant's Chinese date."""
+            recorded = datetime.fromisoformat(str(state["timestamp"]).replace("Z", "+00:00"))
+            state["filed_on"] = business_day(recorded).isoformat()
+            state["initiated_by"] = "employer"
 
     @event(Filed)
     def __init__(self, organisation: str, county: str, period_from: str, period_to: str, lines: list[ClaimLine],
-                 actor: str) -> None:
+                 actor: str, filed_on: date, initiated_by: str) -> None:
         self.organisation = organisation
         self.county = county
         self.period_from = period_from
         self.period_to = period_to
         self.lines = {line.line_no: line for line in lines}
+        self.filed_on = filed_on
+        self.initiated_by = initiated_by
         self.rejected: dict[int, str] = {}
+        self.reinstated: dict[int, str] = {}
+        self.objections: dict[int, Objection] = {}
         self.status = "filed"
+        self.published_on: date | None = None
         self.notice_ends: date | None = None
+        self.approved_on: date | None = None
 
     def _expect(self, *statuses: str) -> None:
         if self.status not in statuses:
             raise Conflict(f"the claim is {self.status}; this needs it {' or '.join(statuses)}")
+
+    # -- review ------------------------------------------------------------------------------------
 
     class LineRejected(Aggregate.Event):
         line_no: int
@@ -73,7 +130,8 @@ class Claim(Aggregate):
         actor: str
 
     def reject_line(self, line_no: int, reason: str, actor: str) -> ClaimLine:
-        self._expect("filed")
+        """In review, or during the notice when an objection is upheld."""
+        self._expect("filed", "in_notice")
         line = self.lines.get(line_no)
         if line is None:
             raise NotFound(f"no line {line_no} in this claim")
@@ -88,36 +146,125 @@ class Claim(Aggregate):
     def _line_rejected(self, line_no: int, reason: str, actor: str) -> None:
         self.rejected[line_no] = reason
 
+    class LineReinstated(Aggregate.Event):
+        line_no: int
+        reason: str
+        actor: str
+
+    def reinstate_line(self, line_no: int, reason: str, actor: str) -> ClaimLine:
+        """The rejection stands in this claim; the line may be claimed again in a later one."""
+        line = self.lines.get(line_no)
+        if line is None:
+            raise NotFound(f"no line {line_no} in this claim")
+        if line_no not in self.rejected:
+            raise Conflict(f"line {line_no} was not rejected")
+        if line_no in self.reinstated:
+            raise Conflict(f"line {line_no} is already reinstated")
+        if not reason.strip():
+            raise invalid("reason", "is required")
+        self._line_reinstated(line_no=line_no, reason=reason.strip(), actor=actor)
+        return line
+
+    @event(LineReinstated)
+    def _line_reinstated(self, line_no: int, reason: str, actor: str) -> None:
+        self.reinstated[line_no] = reason
+
+    # -- public notice -------------------------------------------------------------------------------
+
     class NoticePublished(Aggregate.Event):
         published_on: date
         notice_days: int
         ends_on: date
         actor: str
 
-    def publish_notice(self, published_on: date, notice_days: int, actor: str) -> None:
+    def publish_notice(self, published_on: date, today: date, notice_days: int, actor: str) -> None:
         self._expect("filed")
+        _not_future("published_on", published_on, today)
+        if published_on < self.filed_on:
+            raise invalid("published_on", f"cannot be before the claim was filed on {self.filed_on.isoformat()}")
         self._notice_published(published_on=published_on, notice_days=notice_days,
                                ends_on=published_on + timedelta(days=notice_days), actor=actor)
 
     @event(NoticePublished)
     def _notice_published(self, published_on: date, notice_days: int, ends_on: date, actor: str) -> None:
         self.status = "in_notice"
+        self.published_on = published_on
         self.notice_ends = ends_on
+
+    class ObjectionLodged(Aggregate.Event):
+        number: int
+        text: str
+        lodged_on: date
+        actor: str
+
+    def lodge_objection(self, text: str, lodged_on: date, today: date, actor: str) -> int:
+        """An objection (异议) received during the notice; the official records it."""
+        self._expect("in_notice")
+        assert self.published_on is not None and self.notice_ends is not None
+        if not text.strip():
+            raise invalid("text", "is required")
+        _not_future("lodged_on", lodged_on, today)
+        if lodged_on < self.published_on:
+            raise invalid("lodged_on", f"the notice was published on {self.published_on.isoformat()}")
+        if lodged_on > self.notice_ends:
+            raise invalid("lodged_on", f"the notice ended on {self.notice_ends.isoformat()}: objections are lodged "
+                                       "during the notice")
+        number = len(self.objections) + 1
+        self._objection_lodged(number=number, text=text.strip(), lodged_on=lodged_on, actor=actor)
+        return number
+
+    @event(ObjectionLodged)
+    def _objection_lodged(self, number: int, text: str, lodged_on: date, actor: str) -> None:
+        self.objections[number] = Objection(number, text, lodged_on)
+
+    class ObjectionResolved(Aggregate.Event):
+        number: int
+        resolution: str
+        resolved_on: date
+        actor: str
+
+    def resolve_objection(self, number: int, resolution: str, today: date, actor: str) -> None:
+        objection = self.objections.get(number)
+        if objection is None:
+            raise NotFound(f"no objection {number} on this claim")
+        if objection.resolution is not None:
+            raise Conflict(f"objection {number} is already resolved")
+        self._expect("in_notice")
+        if not resolution.strip():
+            raise invalid("resolution", "is required")
+        self._objection_resolved(number=number, resolution=resolution.strip(), resolved_on=today, actor=actor)
+
+    @event(ObjectionResolved)
+    def _objection_resolved(self, number: int, resolution: str, resolved_on: date, actor: str) -> None:
+        self.objections[number].resolution = resolution
+        self.objections[number].resolved_on = resolved_on
+
+    def open_objections(self) -> list[Objection]:
+        return [o for _, o in sorted(self.objections.items()) if o.resolution is None]
+
+    # -- approval and payment ------------------------------------------------------------------------
 
     class Approved(Aggregate.Event):
         approved_on: date
         actor: str
 
-    def approve(self, approved_on: date, actor: str) -> None:
+    def approve(self, approved_on: date, today: date, actor: str) -> None:
         self._expect("in_notice")
-        assert self.notice_ends is not None
+        assert self.notice_ends is not None and self.published_on is not None
+        _not_future("approved_on", approved_on, today)
         if approved_on < self.notice_ends:
-            raise invalid("approved_on", f"the public notice (公示) runs until {self.notice_ends.isoformat()}")
+            raise invalid("approved_on", f"the public notice (公示) published on {self.published_on.isoformat()} "
+                                         f"runs until {self.notice_ends.isoformat()}")
+        unresolved = self.open_objections()
+        if unresolved:
+            raise Conflict("resolve every objection before approval: open "
+                           + ", ".join(f"#{o.number} lodged on {o.lodged_on.isoformat()}" for o in unresolved))
         self._approved(approved_on=approved_on, actor=actor)
 
     @event(Approved)
     def _approved(self, approved_on: date, actor: str) -> None:
         self.status = "approved"
+        self.approved_on = approved_on
 
     def payable(self) -> dict[str, int]:
         """Net amount per payee over the lines not rejected."""
@@ -133,8 +280,12 @@ class Claim(Aggregate):
         recoveries: dict[str, int]
         actor: str
 
-    def pay(self, paid_on: date, references: dict[str, str], actor: str) -> None:
+    def pay(self, paid_on: date, today: date, references: dict[str, str], actor: str) -> None:
         self._expect("approved")
+        assert self.approved_on is not None
+        _not_future("paid_on", paid_on, today)
+        if paid_on < self.approved_on:
+            raise invalid("paid_on", f"cannot be before the approval on {self.approved_on.isoformat()}")
         net = self.payable()
         to_pay = {p: amount for p, amount in net.items() if amount > 0}
         missing = sorted(set(to_pay) - set(references))
@@ -152,8 +303,15 @@ class Claim(Aggregate):
         self.status = "paid"
 
 
+@dataclass(frozen=True)
+class ClaimedLine:
+    claim_id: UUID
+    line: ClaimLine
+
+
 class ClaimLedger(Aggregate):
-    """Per organisation: what has been claimed for each (slip, subsidy), and recoveries owed back."""
+    """Per organisation: what has been claimed for each (subject, subsidy), which rejected lines are held back,
+    and recoveries owed back."""
 
     @staticmethod
     def create_id(organisation: str) -> UUID:
@@ -165,9 +323,20 @@ class ClaimLedger(Aggregate):
     @event(Opened)
     def __init__(self, organisation: str) -> None:
         self.organisation = organisation
-        self.claimed: dict[tuple[UUID, str], int] = {}
-        self.last_claim: dict[tuple[UUID, str], UUID] = {}
+        self.claimed: dict[Key, int] = {}
+        self.history: dict[Key, list[ClaimedLine]] = {}
+        """The lines that count, oldest first (a rejected line no longer counts)."""
+        self.held: dict[Key, ClaimedLine] = {}
+        """Rejected lines, held back until their facts change or an official reinstates them."""
         self.recoveries: dict[str, int] = {}
+
+    def last_claim(self, key: Key) -> UUID | None:
+        found = self.history.get(key)
+        return found[-1].claim_id if found else None
+
+    def last_line(self, key: Key) -> ClaimLine | None:
+        found = self.history.get(key)
+        return found[-1].line if found else None
 
     class LinesClaimed(Aggregate.Event):
         claim_id: UUID
@@ -176,9 +345,10 @@ class ClaimLedger(Aggregate):
     @event(LinesClaimed)
     def record_claim(self, claim_id: UUID, lines: list[ClaimLine]) -> None:
         for line in lines:
-            key = (line.slip_id, line.subsidy)
+            key = line.key
             self.claimed[key] = self.claimed.get(key, 0) + line.amount_fen
-            self.last_claim[key] = claim_id
+            self.history.setdefault(key, []).append(ClaimedLine(claim_id, line))
+            self.held.pop(key, None)
 
     class LineReleased(Aggregate.Event):
         claim_id: UUID
@@ -188,9 +358,33 @@ class ClaimLedger(Aggregate):
 
     @event(LineReleased)
     def release(self, claim_id: UUID, slip_id: UUID, subsidy: str, amount_fen: int) -> None:
-        """A rejected line no longer counts as claimed, so it can be claimed again once put right."""
+        """A line rejected in review: its amount no longer counts as claimed, and it is held back (not claimed
+        again) until its facts change or an official reinstates it."""
         key = (slip_id, subsidy)
         self.claimed[key] = self.claimed.get(key, 0) - amount_fen
+        kept = self.history.get(key, [])
+        rejected = next((c for c in kept if c.claim_id == claim_id), None)
+        self.history[key] = [c for c in kept if c is not rejected]
+        if rejected is not None:
+            self.held[key] = rejected
+
+    class LineReinstated(Aggregate.Event):
+        claim_id: UUID
+        slip_id: UUID
+        subsidy: str
+        reason: str
+        actor: str
+
+    def reinstate(self, claim_id: UUID, slip_id: UUID, subsidy: str, reason: str, actor: str) -> None:
+        held = self.held.get((slip_id, subsidy))
+        if held is None or held.claim_id != claim_id:
+            raise Conflict("this line is not held back any more: it was claimed again after its facts changed, "
+                           "or it is reinstated already")
+        self._reinstated(claim_id=claim_id, slip_id=slip_id, subsidy=subsidy, reason=reason, actor=actor)
+
+    @event(LineReinstated)
+    def _reinstated(self, claim_id: UUID, slip_id: UUID, subsidy: str, reason: str, actor: str) -> None:
+        self.held.pop((slip_id, subsidy), None)
 
     class RecoveryOpened(Aggregate.Event):
         claim_id: UUID

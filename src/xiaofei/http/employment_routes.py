@@ -19,13 +19,7 @@ from xiaofei.http.auth import roles
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
 from xiaofei.http.schemas import (
     Certification,
-    ClaimApprove,
-    ClaimCreate,
-    ClaimFiled,
-    ClaimPay,
     CostReport,
-    NoticePublish,
-    RecoverySettle,
     CommandAccepted,
     Created,
     Decertification,
@@ -250,81 +244,4 @@ class OrganisationController(Controller):
         return await eq.unmatched_lines(pool, org)
 
 
-class ClaimController(Controller):
-    tags = ["claims"]
-
-    @post("/organisations/{org:str}/claims", operation_id="fileClaim", opt=roles(*EMPLOYER),
-          summary="Claim a month or a quarter: every entitled amount not yet claimed, plus pending adjustments")
-    async def file(self, request: AnyRequest, org: FromPath[str], data: JSONBody[ClaimCreate]) -> ClaimFiled:
-        services = _services(request)
-
-        def run() -> ClaimFiled:
-            county = services.employment.organisation(org).county
-            claim, position = services.claims.file(org, county, data.period_from, data.period_to, request.user.actor)
-            return ClaimFiled(claim_id=claim.id, lines=len(claim.lines),
-                              total_fen=sum(ln.amount_fen for ln in claim.lines.values()), position=position)
-
-        return await _command(run)
-
-    @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS),
-         summary="The organisation's claims with their lines, explanations and payments")
-    async def organisation_claims(self, request: AnyRequest, org: FromPath[str],
-                                  min_position: MinPosition = None) -> list[eq.ClaimView]:
-        pool = await _fresh(request, min_position, "employment")
-        return await eq.claims(pool, organisation=org)
-
-    @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS),
-         summary="Claims filed in the county")
-    async def county_claims(self, request: AnyRequest, county: FromPath[str],
-                            min_position: MinPosition = None) -> list[eq.ClaimView]:
-        pool = await _fresh(request, min_position, "employment")
-        return await eq.claims(pool, county=county)
-
-    @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection", operation_id="rejectClaimLine",
-          opt=roles(*OFFICIAL), summary="Reject one line in review, with a reason (it can be claimed again later)")
-    async def reject_line(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
-                          line_no: FromPath[int], data: JSONBody[Reason]) -> CommandAccepted:
-        claims = _services(request).claims
-        return CommandAccepted(position=await _command(lambda: claims.reject_line(
-            county, claim_id, line_no, data.reason, request.user.actor)))
-
-    @post("/counties/{county:str}/claims/{claim_id:uuid}/notice", operation_id="publishClaimNotice",
-          opt=roles(*OFFICIAL), summary="Start the public notice (公示) of 'claim.notice_days'")
-    async def notice(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
-                     data: JSONBody[NoticePublish]) -> CommandAccepted:
-        claims = _services(request).claims
-        return CommandAccepted(position=await _command(lambda: claims.publish_notice(
-            county, claim_id, data.published_on, request.user.actor)))
-
-    @post("/counties/{county:str}/claims/{claim_id:uuid}/approval", operation_id="approveClaim",
-          opt=roles(*OFFICIAL), summary="Approve a claim once its notice has run")
-    async def approve(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
-                      data: JSONBody[ClaimApprove]) -> CommandAccepted:
-        claims = _services(request).claims
-        return CommandAccepted(position=await _command(lambda: claims.approve(
-            county, claim_id, data.approved_on, request.user.actor)))
-
-    @post("/counties/{county:str}/claims/{claim_id:uuid}/payment", operation_id="payClaim", opt=roles(*OFFICIAL),
-          summary="Record payment: a reference per payee (workers to their accounts, the employer to its own)")
-    async def pay(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
-                  data: JSONBody[ClaimPay]) -> CommandAccepted:
-        claims = _services(request).claims
-        return CommandAccepted(position=await _command(lambda: claims.pay(
-            county, claim_id, data.paid_on, dict(data.references), request.user.actor)))
-
-    @get("/counties/{county:str}/recoveries", operation_id="countyRecoveries", opt=roles(*READERS),
-         summary="Amounts owed back after clawbacks, and what is settled")
-    async def recoveries(self, request: AnyRequest, county: FromPath[str],
-                         min_position: MinPosition = None) -> list[eq.RecoveryView]:
-        pool = await _fresh(request, min_position, "employment")
-        return await eq.recoveries(pool, county)
-
-    @post("/counties/{county:str}/recoveries/settlement", operation_id="settleRecovery", opt=roles(*OFFICIAL),
-          summary="Record money recovered from a payee")
-    async def settle(self, request: AnyRequest, county: FromPath[str], data: JSONBody[RecoverySettle]) -> CommandAccepted:
-        claims = _services(request).claims
-        return CommandAccepted(position=await _command(lambda: claims.settle_recovery(
-            county, data.organisation, data.payee, data.amount_fen, data.reference, request.user.actor)))
-
-
-CONTROLLERS = [CountyEmploymentController, OrganisationController, ClaimController]
+CONTROLLERS = [CountyEmploymentController, OrganisationController]

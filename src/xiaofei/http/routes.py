@@ -15,6 +15,7 @@ from litestar.response import Response
 
 from xiaofei.application.registry import HouseholdInput, MemberInput
 from xiaofei.bootstrap import Services
+from xiaofei.domain.clock import business_today
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import Principal, public, roles
 from xiaofei.http.schemas import (
@@ -272,7 +273,7 @@ class PolicyController(Controller):
     async def in_force(self, request: AnyRequest, county: FromPath[str], on: FromQuery[date | None] = None,
                        min_position: MinPosition = None) -> list[ParameterInForce]:
         pool = await _fresh(request, min_position, "policy")
-        return await policy_queries.in_force(pool, county, on or date.today())
+        return await policy_queries.in_force(pool, county, on or business_today())
 
     @post("/counties/{county:str}/policy/adoptions", operation_id="adoptPreset", opt=roles(*OFFICIAL),
           summary="Adopt a preset: its values are recorded as county parameter versions")

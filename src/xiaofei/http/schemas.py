@@ -229,17 +229,90 @@ class ClaimFiled(msgspec.Struct, kw_only=True):
 
 
 class NoticePublish(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    published_on: date
+    published_on: Annotated[date | None, msgspec.Meta(
+        description="When the notice was actually published: not before the filing date, not in the future. "
+                    "Omitted: today in Asia/Shanghai.", examples=["2026-05-11"])] = None
 
 
 class ClaimApprove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    approved_on: date
+    approved_on: Annotated[date | None, msgspec.Meta(
+        description="Not before the notice ends, not in the future. Omitted: today in Asia/Shanghai.",
+        examples=["2026-05-18"])] = None
 
 
 class ClaimPay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    paid_on: date
-    references: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=100)]]
+    paid_on: Annotated[date | None, msgspec.Meta(
+        description="On or after the approval, not in the future. Omitted: today in Asia/Shanghai.",
+        examples=["2026-05-19"])] = None
+    references: Annotated[dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=100)]], msgspec.Meta(
+        examples=[{"employer": "GK20260519-0001", "worker:9f2c…": "GK20260519-0002"}])]
     """Payment reference per payee (``employer`` or ``worker:<id hash>``), for every payee with money due."""
+
+
+class AdjustmentClaimCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="Credit code",
+                                              examples=["91360724MA35XXXX0L"])]
+
+
+class ObjectionLodge(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, description="The objection as received",
+                                      examples=["工人王芳三月并未在车间上班"])]
+    lodged_on: Annotated[date | None, msgspec.Meta(
+        description="When it was received: during the notice, not in the future. Omitted: today in Asia/Shanghai.",
+        examples=["2026-05-13"])] = None
+
+
+class ObjectionLodged(msgspec.Struct, kw_only=True):
+    number: int
+    """The objection's number on this claim (1, 2, …): use it to resolve it."""
+    position: int
+
+
+class ObjectionResolve(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    resolution: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, description="What was found and decided",
+                                            examples=["核查考勤与银行流水，属实；已驳回第2行"])]
+
+
+class PendingLineView(msgspec.Struct, kw_only=True):
+    slip_id: UUID
+    subsidy: str
+    payee: str
+    workshop_id: UUID
+    month: str
+    slip_version: int
+    entitled_fen: int
+    previously_claimed_fen: int
+    amount_fen: int
+    kind: str
+    """``arrears`` (+), ``clawback`` (-), or ``entitlement`` for a rejected line that came back."""
+    adjusts_claim: UUID | None
+    explanation: dict[str, Any]
+
+
+class PendingAdjustmentsView(msgspec.Struct, kw_only=True):
+    organisation: str
+    total_fen: int
+    net_by_payee: dict[str, int]
+    """Negative: what would be owed back (a recovery) once an adjustment claim is paid."""
+    lines: list[PendingLineView]
+
+
+class PendingAdjustmentsPage(msgspec.Struct, kw_only=True):
+    items: list[PendingAdjustmentsView]
+    """Organisations of this page with something pending (those with nothing pending are left out)."""
+    next_after: str | None
+    """Pass as ``after`` for the next page; null when every organisation with claims was looked at."""
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """``application/problem+json`` (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    request_id: str | None = None
 
 
 class RecoverySettle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

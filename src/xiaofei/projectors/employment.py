@@ -237,9 +237,10 @@ class EmploymentProjection(BatchProjection):
     def _claim(cur: psycopg.Cursor[DictRow], e: Any) -> None:
         cid = e.originator_id
         if isinstance(e, Claim.Filed):
-            cur.execute("INSERT INTO claims (claim_id, organisation, county, period_from, period_to, status, filed_at)"
-                        " VALUES (%s, %s, %s, %s, %s, 'filed', %s)",
-                        (cid, e.organisation, e.county, e.period_from, e.period_to, e.timestamp))
+            cur.execute("INSERT INTO claims (claim_id, organisation, county, period_from, period_to, status, filed_at,"
+                        " filed_on, initiated_by) VALUES (%s, %s, %s, %s, %s, 'filed', %s, %s, %s)",
+                        (cid, e.organisation, e.county, e.period_from, e.period_to, e.timestamp, e.filed_on,
+                         e.initiated_by))
             cur.executemany(
                 "INSERT INTO claim_lines (claim_id, line_no, slip_id, subsidy, payee, workshop_id, month, slip_version,"
                 " entitled_fen, previously_claimed_fen, amount_fen, kind, adjusts_claim, explanation)"
@@ -251,8 +252,8 @@ class EmploymentProjection(BatchProjection):
             cur.execute("UPDATE claim_lines SET rejected_reason = %s WHERE claim_id = %s AND line_no = %s",
                         (e.reason, cid, e.line_no))
         elif isinstance(e, Claim.NoticePublished):
-            cur.execute("UPDATE claims SET status = 'in_notice', notice_ends = %s WHERE claim_id = %s",
-                        (e.ends_on, cid))
+            cur.execute("UPDATE claims SET status = 'in_notice', notice_published_on = %s, notice_ends = %s"
+                        " WHERE claim_id = %s", (e.published_on, e.ends_on, cid))
         elif isinstance(e, Claim.Approved):
             cur.execute("UPDATE claims SET status = 'approved', approved_on = %s WHERE claim_id = %s",
                         (e.approved_on, cid))
@@ -260,6 +261,8 @@ class EmploymentProjection(BatchProjection):
             cur.execute("UPDATE claims SET status = 'paid', paid_on = %s WHERE claim_id = %s", (e.paid_on, cid))
             cur.executemany("INSERT INTO claim_payments VALUES (%s, %s, %s, %s, %s)",
                             [(cid, p.payee, p.amount_fen, p.reference, e.paid_on) for p in e.payments])
+        else:
+            _claim_review(cur, e)
 
     @staticmethod
     def _recovery(cur: psycopg.Cursor[DictRow], e: Any) -> None:
@@ -631,3 +634,17 @@ def _person_in_month(candidates: list[dict[str, Any]], last: date) -> PersonFact
         return PersonFacts(r["county"], r["household_number"], r["person_number"], r["birth_date"], r["sex"],
                            category, since)
     return None
+
+
+def _claim_review(cur: psycopg.Cursor[DictRow], e: Any) -> None:
+    """Objections lodged during a claim's notice and their resolution; rejected lines reinstated."""
+    cid = e.originator_id
+    if isinstance(e, Claim.ObjectionLodged):
+        cur.execute("INSERT INTO claim_objections (claim_id, number, text, lodged_on, lodged_by)"
+                    " VALUES (%s, %s, %s, %s, %s)", (cid, e.number, e.text, e.lodged_on, e.actor))
+    elif isinstance(e, Claim.ObjectionResolved):
+        cur.execute("UPDATE claim_objections SET resolution = %s, resolved_on = %s, resolved_by = %s"
+                    " WHERE claim_id = %s AND number = %s", (e.resolution, e.resolved_on, e.actor, cid, e.number))
+    elif isinstance(e, Claim.LineReinstated):
+        cur.execute("UPDATE claim_lines SET reinstated_reason = %s WHERE claim_id = %s AND line_no = %s",
+                    (e.reason, cid, e.line_no))

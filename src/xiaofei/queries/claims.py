@@ -1,0 +1,137 @@
+"""Claim queries: claims with their lines, objections and payments; recoveries; organisations with a ledger."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+S = "rm_employment"
+
+
+class ClaimLineView(msgspec.Struct, kw_only=True):
+    line_no: int
+    slip_id: UUID
+    """The entitlement line's subject (a slip, or the stable id of an award, a training or a rent month)."""
+    subsidy: str
+    payee: str
+    month: str
+    slip_version: int
+    entitled_fen: int
+    previously_claimed_fen: int
+    amount_fen: int
+    kind: str
+    """``entitlement`` (first claim), ``arrears`` (+) or ``clawback`` (-)."""
+    adjusts_claim: UUID | None
+    rejected_reason: str | None
+    reinstated_reason: str | None
+    """Set when an official let a rejected line be claimed again in a later claim."""
+    explanation: dict[str, Any]
+
+
+class PaymentView(msgspec.Struct, kw_only=True):
+    payee: str
+    amount_fen: int
+    reference: str
+    paid_on: date
+
+
+class ObjectionView(msgspec.Struct, kw_only=True):
+    number: int
+    text: str
+    lodged_on: date
+    lodged_by: str
+    resolution: str | None
+    resolved_on: date | None
+    resolved_by: str | None
+
+
+class ClaimView(msgspec.Struct, kw_only=True):
+    claim_id: UUID
+    organisation: str
+    county: str
+    period_from: str
+    period_to: str
+    initiated_by: str
+    """``employer``, or ``county`` for an adjustment claim the county filed to settle pending adjustments."""
+    status: str
+    """``filed`` → ``in_notice`` → ``approved`` → ``paid``."""
+    filed_on: date | None
+    """Business date (Asia/Shanghai) of filing."""
+    notice_published_on: date | None
+    notice_ends: date | None
+    approved_on: date | None
+    paid_on: date | None
+    total_fen: int
+    """Sum of the lines not rejected."""
+    lines: list[ClaimLineView]
+    objections: list[ObjectionView]
+    payments: list[PaymentView]
+
+
+class RecoveryView(msgspec.Struct, kw_only=True):
+    organisation: str
+    payee: str
+    opened_fen: int
+    settled_fen: int
+    outstanding_fen: int
+
+
+async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
+                 claim_id: UUID | None = None) -> list[ClaimView]:
+    async with pool.acquire() as conn:
+        heads = await conn.fetch(
+            f"SELECT * FROM {S}.claims WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR"
+            " organisation = $2) AND ($3::uuid IS NULL OR claim_id = $3) ORDER BY filed_at", county, organisation,
+            claim_id)
+        ids = [h["claim_id"] for h in heads]
+        lines = await conn.fetch(f"SELECT * FROM {S}.claim_lines WHERE claim_id = ANY($1) ORDER BY claim_id, line_no",
+                                 ids)
+        objections = await conn.fetch(f"SELECT * FROM {S}.claim_objections WHERE claim_id = ANY($1)"
+                                      " ORDER BY claim_id, number", ids)
+        payments = await conn.fetch(f"SELECT * FROM {S}.claim_payments WHERE claim_id = ANY($1) ORDER BY payee", ids)
+    out = []
+    for h in heads:
+        mine = [ln for ln in lines if ln["claim_id"] == h["claim_id"]]
+        out.append(ClaimView(
+            claim_id=h["claim_id"], organisation=h["organisation"], county=h["county"], period_from=h["period_from"],
+            period_to=h["period_to"], initiated_by=h["initiated_by"], status=h["status"], filed_on=h["filed_on"],
+            notice_published_on=h["notice_published_on"], notice_ends=h["notice_ends"],
+            approved_on=h["approved_on"], paid_on=h["paid_on"],
+            total_fen=sum(ln["amount_fen"] for ln in mine if ln["rejected_reason"] is None),
+            lines=[ClaimLineView(
+                line_no=ln["line_no"], slip_id=ln["slip_id"], subsidy=ln["subsidy"], payee=ln["payee"],
+                month=ln["month"], slip_version=ln["slip_version"], entitled_fen=ln["entitled_fen"],
+                previously_claimed_fen=ln["previously_claimed_fen"], amount_fen=ln["amount_fen"], kind=ln["kind"],
+                adjusts_claim=ln["adjusts_claim"], rejected_reason=ln["rejected_reason"],
+                reinstated_reason=ln["reinstated_reason"], explanation=json.loads(ln["explanation"]))
+                for ln in mine],
+            objections=[ObjectionView(number=o["number"], text=o["text"], lodged_on=o["lodged_on"],
+                                      lodged_by=o["lodged_by"], resolution=o["resolution"],
+                                      resolved_on=o["resolved_on"], resolved_by=o["resolved_by"])
+                        for o in objections if o["claim_id"] == h["claim_id"]],
+            payments=[PaymentView(payee=p["payee"], amount_fen=p["amount_fen"], reference=p["reference"],
+                                  paid_on=p["paid_on"]) for p in payments if p["claim_id"] == h["claim_id"]]))
+    return out
+
+
+async def recoveries(pool: asyncpg.Pool, county: str) -> list[RecoveryView]:
+    rows = await pool.fetch(
+        f"SELECT r.* FROM {S}.recoveries r JOIN {S}.organisations o ON o.credit_code = r.organisation"
+        " WHERE o.county = $1 ORDER BY r.organisation, r.payee", county)
+    return [RecoveryView(organisation=r["organisation"], payee=r["payee"], opened_fen=r["opened_fen"],
+                         settled_fen=r["settled_fen"], outstanding_fen=r["opened_fen"] - r["settled_fen"])
+            for r in rows]
+
+
+async def organisations_with_claims(pool: asyncpg.Pool, county: str, after: str | None, limit: int) -> list[str]:
+    """Credit codes of the county's organisations that have a claim ledger, in order, from after ``after``."""
+    rows = await pool.fetch(
+        f"SELECT o.credit_code FROM {S}.organisations o JOIN {S}.ledgers l ON l.organisation = o.credit_code"
+        " WHERE o.county = $1 AND ($2::text IS NULL OR o.credit_code > $2) ORDER BY o.credit_code LIMIT $3",
+        county, after, limit)
+    return [r["credit_code"] for r in rows]
