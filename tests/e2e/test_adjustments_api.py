@@ -21,7 +21,7 @@ async def _pending(http: httpx.AsyncClient, county: str, headers: dict[str, str]
 async def test_a_correction_after_payment_is_pending_for_the_county_which_settles_it_into_recoveries(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
-    await notice_days(http, scene, 0)
+    await notice_days(http, scene, 1)
     worker = scene.workers[0]
     await upload(http, scene, [slip(scene, worker, "2024-03", 60000, "A-1")])
     await statement(http, scene, [("2024-03-28", "600", "", "A-1")])

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
+from tests.e2e.test_employment_api import days_pass
 from tests.e2e.test_claims_api import claim_view, claims_of, file, notice_days, shanghai_today
 from tests.e2e.test_employment_api import Scene, build_scene, slip, statement, upload
 from xiaofei.application.claims import ClaimService
@@ -64,7 +65,7 @@ async def test_a_claim_filed_today_cannot_be_noticed_approved_and_paid_in_the_pa
 async def test_objections_lodged_during_the_notice_must_be_resolved_before_approval(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene, claim = await _filed_claim(http, services, county_code, admin_token)
-    await notice_days(http, scene, 0)
+    await notice_days(http, scene, 1)
     base = f"/counties/{county_code}/claims/{claim['claim_id']}"
     r = await http.post(f"{base}/objections", headers=scene.official, json={"text": "工人三月不在车间"})
     assert r.status_code == 409  # no notice yet
@@ -79,6 +80,7 @@ async def test_objections_lodged_during_the_notice_must_be_resolved_before_appro
     r = await http.post(f"{base}/objections", headers=scene.employer, json={"text": "x"})
     assert r.status_code == 403
 
+    days_pass(scene, 1)  # the one-day notice has run: what holds approval back now is the objection
     r = await http.post(f"{base}/approval", headers=scene.official, json={})
     assert r.status_code == 409, r.text
     assert "resolve every objection before approval" in r.json()["detail"] and "#1" in r.json()["detail"]
@@ -102,7 +104,7 @@ async def test_objections_lodged_during_the_notice_must_be_resolved_before_appro
     view = await claim_view(http, scene, claim["claim_id"], approved_at)
     [objection] = view["objections"]
     assert (objection["number"], objection["text"], objection["lodged_on"]) == (1, "工人三月不在车间", shanghai_today())
-    assert objection["resolution"].startswith("考勤") and objection["resolved_on"] == shanghai_today()
+    assert objection["resolution"].startswith("考勤") and objection["resolved_on"] == _day(1)
     assert objection["lodged_by"].startswith("token:") and objection["resolved_by"].startswith("token:")
 
 

@@ -8,12 +8,12 @@ record); the 7-day default is exercised in tests/e2e/test_claim_notice_api.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.e2e.test_employment_api import Scene, build_scene, slip, statement, upload
+from tests.e2e.test_employment_api import Scene, build_scene, days_pass, slip, statement, upload
 from xiaofei.bootstrap import Services
 
 NOTICE_SOURCE = "上犹县人民政府办公室关于就业扶贫补贴申报公示的通知（上府办字〔2024〕12号）"
@@ -48,10 +48,11 @@ async def file(http: httpx.AsyncClient, scene: Scene, month: str) -> httpx.Respo
 
 
 async def approve_and_pay(http: httpx.AsyncClient, scene: Scene, claim: dict) -> int:  # type: ignore[type-arg]
-    """Notice, approval and payment today (the county's notice lasts 0 days); returns the log position."""
+    """Notice today, approval and payment once the county's one-day notice has run; returns the log position."""
     base = f"/counties/{scene.county}/claims/{claim['claim_id']}"
     r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 201, r.text
+    days_pass(scene, 1)
     r = await http.post(f"{base}/approval", headers=scene.official, json={})
     assert r.status_code == 201, r.text
     net: dict[str, int] = {}
@@ -67,7 +68,7 @@ async def approve_and_pay(http: httpx.AsyncClient, scene: Scene, claim: dict) ->
 async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_the_next_claim(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
-    await notice_days(http, scene, 0)
+    await notice_days(http, scene, 1)
     worker = scene.workers[0]
     await upload(http, scene, [slip(scene, worker, "2024-03", 60000, "P-1")])
     await statement(http, scene, [("2024-03-28", "600", "", "P-1")])
@@ -82,8 +83,9 @@ async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_t
     position = await approve_and_pay(http, scene, first)
     paid = (await claims_of(http, scene, position))[0]
     assert paid["status"] == "paid" and sorted(p["amount_fen"] for p in paid["payments"]) == [12000, 12000]
-    assert paid["notice_published_on"] == paid["notice_ends"] == paid["approved_on"] == paid["paid_on"] == \
-        shanghai_today()
+    tomorrow = (date.fromisoformat(shanghai_today()) + timedelta(days=1)).isoformat()
+    assert paid["notice_published_on"] == shanghai_today()
+    assert paid["notice_ends"] == paid["approved_on"] == paid["paid_on"] == tomorrow  # a one-day notice
 
     # never the same entitled amount twice
     r = await file(http, scene, "2024-03")
@@ -193,7 +195,7 @@ async def test_an_official_can_reinstate_a_rejected_line(
 async def test_payment_needs_a_reference_for_every_payee(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
-    await notice_days(http, scene, 0)
+    await notice_days(http, scene, 1)
     await upload(http, scene, [slip(scene, scene.workers[0], "2024-05", 60000, "M-1")])
     await statement(http, scene, [("2024-05-28", "600", "", "M-1")])
     r = await file(http, scene, "2024-05")
@@ -202,6 +204,7 @@ async def test_payment_needs_a_reference_for_every_payee(
     r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {}})
     assert r.status_code == 409  # not approved yet
     assert (await http.post(f"{base}/notice", headers=scene.official, json={})).status_code == 201
+    days_pass(scene, 1)
     assert (await http.post(f"{base}/approval", headers=scene.official, json={})).status_code == 201
     r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {"employer": "E-1"}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "references"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,6 +27,16 @@ class Scene:
     workshop: str
     workers: list[str]  # ID numbers of registry members (category exited), hired in the workshop
     position: int
+    services: Services | None = None
+
+
+def days_pass(scene: Scene, days: int) -> None:
+    """Let ``days`` pass for the claims service (its injectable clock): a public notice runs in real days, and a
+    test cannot wait them out. The e2e conftest puts the real clock back after each test."""
+    assert scene.services is not None
+    claims = scene.services.claims
+    before = claims.clock
+    claims.clock = lambda: before() + timedelta(days=days)
 
 
 def credit_code(county: str, n: int) -> str:
@@ -65,7 +76,7 @@ async def build_scene(http: httpx.AsyncClient, services: Services, county: str, 
                             json={"plaque_number": "赣州扶贫车间-0427", "certified_on": certified_on})
         assert r.status_code == 201, r.text
         position = r.json()["position"]
-    return Scene(county, org, official, employer, workshop, ids_, position)
+    return Scene(county, org, official, employer, workshop, ids_, position, services)
 
 
 def slip(scene: Scene, worker: str, month: str, gross_fen: int, ref: str, **extra: Any) -> dict[str, Any]:
