@@ -235,3 +235,40 @@ async def test_an_official_of_the_county_reads_the_certification_history_and_no_
     assert (await http.get(url, headers=bearer(official_token(services, other)))).status_code == 403
     assert (await http.get(f"/counties/{other}/workshops/{scene.workshop}/certifications",
                            headers=bearer(official_token(services, other)))).status_code == 404
+
+
+async def test_a_hiring_award_moved_by_a_late_verification_is_claimed_once_and_a_vanished_one_is_clawed_back(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    worker = scene.workers[0]
+    months = [f"2024-{m:02d}" for m in range(1, 8)]
+    await upload(http, scene, [slip(scene, worker, m, 150000, f"H{m}") for m in months])
+    # January is not proven yet: the award closes in July (February–July)
+    await statement(http, scene, [(f"{m}-28", "1500", "", f"H{m}") for m in months[1:]])
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-07", "period_to": "2024-07"})
+    assert r.status_code == 201, r.text
+    # the late January statement moves the award to June (January–June)
+    r = await statement(http, scene, [("2024-01-28", "1500", "", "H2024-01")])
+    [award] = await _lines(http, scene, r.json()["position"], "hiring_award")
+    assert award["month"] == "2024-06"
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-06", "period_to": "2024-06"})
+    assert r.status_code == 201, r.text
+
+    async def claimed_awards(position: int) -> list[int]:
+        claims = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                                 params={"min_position": position})).json()
+        return [ln["amount_fen"] for c in claims for ln in c["lines"] if ln["subsidy"] == "hiring_award"]
+
+    assert sum(await claimed_awards(r.json()["position"])) == 100000  # claimed once, not 200,000
+    # voiding April breaks every six-month run: the award vanishes and the next claim takes it back
+    april = next(ln for ln in await _lines(http, scene, r.json()["position"], "worker_wage") if ln["month"] == "2024-04")
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/slips/2024-04/{april['slip_id']}/void",
+                        headers=scene.employer, json={"reason": "reported for the wrong person"})
+    assert r.status_code == 201, r.text
+    assert await _lines(http, scene, r.json()["position"], "hiring_award") == []
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-08", "period_to": "2024-08"})
+    assert r.status_code == 201, r.text
+    assert sorted(await claimed_awards(r.json()["position"])) == [-100000, 100000]
