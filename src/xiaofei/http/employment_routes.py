@@ -197,7 +197,7 @@ class OrganisationController(Controller):
         result = await _command(lambda: employment.upload_slips(org, idempotency_key, body, rows, request.user.actor))
         return SlipUploadResult(upload_id=result.upload_id, rows=result.rows, reported=result.reported,
                                 corrected=result.corrected, unchanged=result.unchanged, replayed=result.replayed,
-                                position=result.position)
+                                position=result.position, verified=result.verified)
 
     @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void", operation_id="voidSlip",
           opt=roles(*EMPLOYER), summary="Void a slip, with a reason")
