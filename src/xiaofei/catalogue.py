@@ -16,7 +16,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from xiaofei.domain import access, claims, employment, imports, policy, registry
+from xiaofei.domain import access, bank, claims, employment, imports, policy, registry
 from xiaofei.domain.registry import Member
 from xiaofei.persistence import event_json_schema
 
@@ -32,6 +32,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     employment.Payroll,
     employment.UploadReceipt,
     employment.BankStatement,
+    bank.BankReconciliation,
     employment.Training,
     claims.Claim,
     claims.ClaimLedger,
@@ -115,6 +116,10 @@ def _examples() -> dict[type[Any], Any]:
                                                                          payee_account="6217****1234",
                                                                          reference="B20240410-001")],
                                          actor="token:employer")
+    reconciliation = bank.BankReconciliation(organisation=org.credit_code)
+    reconciliation.open_lines(UUID(int=12), statement.lines)
+    reconciliation.use([bank.LineUse(statement_id=UUID(int=12), line=2, payroll_id=UUID(int=14), slip_id=slip.slip_id,
+                                     slip_version=1, how="reference")], "token:employer")
     line = claims.ClaimLine(line_no=1, slip_id=slip.slip_id, subsidy="worker_wage", payee="worker:" + "9" * 64,
                             workshop_id=UUID(int=5), month="2024-03", slip_version=1, entitled_fen=12000,
                             previously_claimed_fen=0, amount_fen=12000, kind="entitlement", adjusts_claim=None,
@@ -143,7 +148,7 @@ def _examples() -> dict[type[Any], Any]:
                                                                 name="王芳")], actor="token:employer")
     examples: dict[type[Any], Any] = {}
     for aggregate in (training, county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement,
-                      claim, ledger):
+                      reconciliation, claim, ledger):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)
             object.__setattr__(e, "originator_id", UUID(int=aggregate.version))

@@ -138,5 +138,6 @@ def load_employment_demo(services, actor: str = "system:demo") -> str:  # noqa: 
                 if rng.random() < 0.93:  # a few payments are missing from the statement: unmatched slips
                     statement.append(f"{pay_day.isoformat()},{gross / 100:.2f},{id_number[-4:]},,{ref}")
     services.employment.upload_slips(code, "demo-upload-1", b"demo-upload-1", slips, actor)
+    services.catch_up()  # the statement's matching reads the employment read model up to its own position
     services.employment.upload_statement(code, ("\n".join(statement) + "\n").encode(), actor)
     return code

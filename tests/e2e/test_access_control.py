@@ -73,6 +73,8 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void":
         f"/organisations/{{O}}/workshops/{U}/slips/2024-03/{U}/void",
     "/organisations/{org:str}/bank-statements": "/organisations/{O}/bank-statements",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}/certification-months":
+        f"/organisations/{{O}}/workshops/{U}/certification-months",
     "/organisations/{org:str}/entitlements": "/organisations/{O}/entitlements",
     "/organisations/{org:str}/unmatched-slips": "/organisations/{O}/unmatched-slips",
     "/organisations/{org:str}/unmatched-statement-lines": "/organisations/{O}/unmatched-statement-lines",

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 from uuid import UUID, uuid4
 
@@ -16,11 +16,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
+from xiaofei.application.bank_matching import BankMatcher
 from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.slips import SlipRow
 from xiaofei.application.tables import csv_rows, header_map
 from xiaofei.domain import ids
+from xiaofei.domain.bank import BankReconciliation
 from xiaofei.domain.codes import check_county_code, check_village_code, normalise_credit_code, normalise_id_number
 from xiaofei.domain.employment import (
     WORKSHOP_TYPES,
@@ -36,7 +38,6 @@ from xiaofei.domain.employment import (
     Workshop,
 )
 from xiaofei.domain.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound, invalid
-from xiaofei.rules.parameters import in_force
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -50,6 +51,8 @@ class UploadResult:
     unchanged: int
     replayed: bool
     position: int
+    verified: int = 0
+    """Slips proven at once by statement lines already on file."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class EmploymentService:
         self.app = app
         self.protector = protector
         self.policy = policy
+        self.bank = BankMatcher(app, policy)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -180,6 +184,7 @@ class EmploymentService:
             raise invalid("Idempotency-Key", "send a unique key of 8 to 200 characters with every upload")
         digest = hashlib.sha256(content).hexdigest()
         receipt_id = ids.upload_receipt_id(organisation, idempotency_key)
+        rec_id = BankReconciliation.create_id(organisation)
         for _ in range(MAX_ATTEMPTS):
             replay = self._replay(receipt_id, digest)
             if replay is not None:
@@ -209,7 +214,8 @@ class EmploymentService:
             if problems:
                 raise InvalidInput(problems)
             upload_id = uuid4()
-            existing = self.app.existing_versions(list(slips))
+            existing = self.app.existing_versions([*slips, rec_id])
+            rec = self.bank.reconciliation(organisation) if rec_id in existing else None
             payrolls: list[Payroll] = []
             reported = corrected = unchanged = 0
             for pid, entries in slips.items():
@@ -237,14 +243,21 @@ class EmploymentService:
                 payrolls.append(payroll)
             if problems:
                 raise InvalidInput(problems)
+            # Statement lines already on file that are still open may prove these slips: same transaction.
+            tried = {pid: {slip.slip_id for _, slip in entries} for pid, entries in slips.items()}
+            verified = self.bank.prove(rec, payrolls, workshops, actor, only_slips=tried) if rec and rec.open else 0
             receipt = UploadReceipt(organisation=organisation, idempotency_key=idempotency_key, content_sha256=digest,
                                     rows=len(rows), reported=reported, corrected=corrected, unchanged=unchanged,
                                     actor=actor)
             try:
-                position = self.app.record(*payrolls, receipt)
+                position = self.app.record(*payrolls, rec, receipt)
             except IntegrityError:
-                continue  # a concurrent upload touched the same payrolls (or the same key): decide again
-            return UploadResult(receipt.id, len(rows), reported, corrected, unchanged, False, position)
+                continue  # a concurrent upload touched the same payrolls, lines or key: decide again
+            if self.bank.version_now(organisation) != (rec.version if rec else 0):
+                # A statement landed while we decided (it could not see these slips yet): try its lines now.
+                more, later = self.bank.prove_slips(organisation, tried, actor)
+                verified, position = verified + more, later or position
+            return UploadResult(receipt.id, len(rows), reported, corrected, unchanged, False, position, verified)
         raise Conflict("the payrolls kept changing while we tried to record the upload; try again")
 
     def _replay(self, receipt_id: UUID, digest: str) -> UploadResult | None:
@@ -332,64 +345,28 @@ class EmploymentService:
         return lines
 
     def upload_statement(self, organisation: str, content: bytes, actor: str) -> StatementResult:
-        """Record the statement and verify the slips it proves: by bank reference, else payee + amount ± window."""
+        """Record the statement with its lines open, then let them prove the unverified slips they match.
+
+        The same file again records nothing and tries its still-open lines again."""
         lines = self.parse_statement(content)
         digest = hashlib.sha256(content).hexdigest()
         statement_id = ids.bank_statement_id(organisation, digest)
+        org = self.organisation(organisation, read_only=True)
         for _ in range(MAX_ATTEMPTS):
-            try:
-                self.app.repository.get(statement_id)
-            except AggregateNotFoundError:
-                pass
-            else:
-                return StatementResult(statement_id, len(lines), 0, True, self.app.head_position())
-            org = self.organisation(organisation)
+            if self.app.existing_versions([statement_id]):
+                already, position = True, self.app.head_position()
+                break
             statement = BankStatement(organisation=organisation, county=org.county, file_sha256=digest, lines=lines,
                                       actor=actor)
-            payrolls = self._candidate_payrolls(org, lines)
-            matched = self._match(statement, payrolls, org.county, actor)
+            rec = self.bank.reconciliation(organisation) or BankReconciliation(organisation=organisation)
+            rec.open_lines(statement.id, lines)
             try:
-                position = self.app.record(statement, *payrolls)
+                already, position = False, self.app.record(statement, rec)
             except IntegrityError:
                 continue
-            return StatementResult(statement_id, len(lines), matched, False, position)
-        raise Conflict("the payrolls kept changing while we matched the statement; try again")
-
-    def _candidate_payrolls(self, org: Organisation, lines: list[StatementLine]) -> list[Payroll]:
-        """Payrolls of the months a wage paid on these dates can be for: the payment month and the two before."""
-        months: set[str] = set()
-        for line in lines:
-            d = line.paid_on.replace(day=1)
-            for _ in range(3):
-                months.add(f"{d.year:04d}-{d.month:02d}")
-                d = (d - timedelta(days=1)).replace(day=1)
-        wanted = [ids.payroll_id(w, m) for w in org.workshops for m in sorted(months)]
-        existing = self.app.existing_versions(wanted)
-        return [self.app.repository.get(pid) for pid in wanted if pid in existing]
-
-    def _match(self, statement: BankStatement, payrolls: list[Payroll], county: str, actor: str) -> int:
-        versions = self.policy.versions_for(county)
-        used: set[int] = set()
-        matched = 0
-        by_ref = {line.reference: line for line in statement.lines if line.reference}
-        for payroll in payrolls:
-            window = in_force(versions, "bank.match_window_days", county,
-                              date.fromisoformat(payroll.month + "-01")).typed()
-            for slip in payroll.unverified():
-                line = by_ref.get(slip.bank_ref) if slip.bank_ref else None
-                how = "reference"
-                if line is None or line.line in used or line.amount_fen != slip.net_fen:
-                    line, how = None, "payee and amount"
-                    for candidate in statement.lines:
-                        if (candidate.line not in used and candidate.amount_fen == slip.net_fen
-                                and slip.payee_account and candidate.payee_account == slip.payee_account
-                                and abs((candidate.paid_on - slip.pay_date).days) <= window):
-                            line = candidate
-                            break
-                if line is None:
-                    continue
-                used.add(line.line)
-                payroll.verify(slip.slip_id, f"bank statement line {line.line}, matched by {how}", actor,
-                               statement_id=statement.id, statement_line=line.line)
-                matched += 1
-        return matched
+            break
+        else:
+            raise Conflict("the bank reconciliation kept changing while we recorded the statement; try again")
+        matched, after = self.bank.prove_statement(organisation, org.county, list(org.workshops), statement_id, lines,
+                                                   actor)
+        return StatementResult(statement_id, len(lines), matched, already, max(position, after))

@@ -13,6 +13,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from xiaofei.application.claims import PendingAdjustments
+from xiaofei.http.employment_routes import _viewer
 from xiaofei.http.auth import roles
 from xiaofei.http.errors import PROBLEM
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
@@ -34,6 +35,7 @@ from xiaofei.http.schemas import (
     Reason,
     RecoverySettle,
 )
+from xiaofei.queries.disclosure import disclose_claim_lines
 from xiaofei.queries import claims as cq
 
 EMPLOYER = ("employer",)
@@ -100,14 +102,14 @@ class ClaimController(Controller):
     async def organisation_claims(self, request: AnyRequest, org: FromPath[str],
                                   min_position: MinPosition = None) -> list[cq.ClaimView]:
         pool = await _fresh(request, min_position, "employment")
-        return await cq.claims(pool, organisation=org)
+        return await disclose_claim_lines(pool, await cq.claims(pool, organisation=org), _viewer(request))
 
     @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS), responses=_READ,
          summary="Claims filed in the county, with their lines, objections and payments")
     async def county_claims(self, request: AnyRequest, county: FromPath[str],
                             min_position: MinPosition = None) -> list[cq.ClaimView]:
         pool = await _fresh(request, min_position, "employment")
-        return await cq.claims(pool, county=county)
+        return await disclose_claim_lines(pool, await cq.claims(pool, county=county), _viewer(request))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection", operation_id="rejectClaimLine",
           opt=roles(*OFFICIAL), responses=_COMMAND,

@@ -35,10 +35,16 @@ from xiaofei.http.schemas import (
     WorkshopCreate,
 )
 from xiaofei.queries import employment as eq
+from xiaofei.rules.disclosure import Viewer
 
 EMPLOYER = ("employer",)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
+
+
+def _viewer(request: AnyRequest) -> Viewer:
+    """Who reads an explanation: employers see outcomes, registry details stay with the worker's county."""
+    return Viewer(role=request.user.role, counties=frozenset(request.user.counties))
 
 
 class CountyEmploymentController(Controller):
@@ -134,7 +140,7 @@ class CountyEmploymentController(Controller):
     async def entitlements(self, request: AnyRequest, county: FromPath[str], month: FromQuery[Month | None] = None,
                            min_position: MinPosition = None) -> list[eq.EntitlementLine]:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, county=county, month=month)
+        return await eq.entitlements(pool, _viewer(request), county=county, month=month)
 
 
 class OrganisationController(Controller):
@@ -201,7 +207,7 @@ class OrganisationController(Controller):
         result = await _command(lambda: employment.upload_slips(org, idempotency_key, body, rows, request.user.actor))
         return SlipUploadResult(upload_id=result.upload_id, rows=result.rows, reported=result.reported,
                                 corrected=result.corrected, unchanged=result.unchanged, replayed=result.replayed,
-                                position=result.position)
+                                position=result.position, verified=result.verified)
 
     @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/void", operation_id="voidSlip",
           opt=roles(*EMPLOYER), summary="Void a slip, with a reason")
@@ -227,7 +233,18 @@ class OrganisationController(Controller):
     async def entitlements(self, request: AnyRequest, org: FromPath[str], month: FromQuery[Month | None] = None,
                            min_position: MinPosition = None) -> list[eq.EntitlementLine]:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, organisation=org, month=month)
+        return await eq.entitlements(pool, _viewer(request), organisation=org, month=month)
+
+    @get("/workshops/{workshop_id:uuid}/certification-months", operation_id="employerCertificationMonths",
+         opt=roles(*EMPLOYER, *READERS),
+         summary="Month by month: does the workshop meet the criteria, with which of its own workers")
+    async def certification_months(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
+                                   min_position: MinPosition = None) -> list[eq.EmployerCertificationMonth]:
+        pool = await _fresh(request, min_position, "employment")
+        months = await eq.employer_certification_months(pool, org, workshop_id)
+        if months is None:
+            raise NotFoundException(f"no workshop {workshop_id} of organisation {org}")
+        return months
 
     @get("/unmatched-slips", operation_id="unmatchedSlips", opt=roles(*EMPLOYER, *READERS),
          summary="Slips whose current version no bank statement (or official) has verified")

@@ -203,12 +203,15 @@ class SlipUploadResult(msgspec.Struct, kw_only=True):
     replayed: bool
     """True when this Idempotency-Key was seen before with the same content: nothing was written."""
     position: int
+    verified: int = 0
+    """Slips of this upload proven at once by bank statement lines already on file."""
 
 
 class StatementUploadResult(msgspec.Struct, kw_only=True):
     statement_id: UUID
     lines: int
     matched: int
+    """Slips this upload proved (the same file sent again tries its still-open lines again)."""
     already_uploaded: bool
     position: int
 

@@ -10,6 +10,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from xiaofei.queries.disclosure import registry_counties
+from xiaofei.rules.disclosure import Viewer, disclose
 from xiaofei.rules.entitlements import expand_parameters
 from xiaofei.rules.parameters import ParameterVersion, scope_chain
 
@@ -71,14 +73,22 @@ def _line(r: asyncpg.Record, versions: dict[str, list[ParameterVersion]]) -> Ent
                                                          r["county"]))
 
 
-async def entitlements(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
-                       month: str | None = None) -> list[EntitlementLine]:
+async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None = None,
+                       organisation: str | None = None, month: str | None = None) -> list[EntitlementLine]:
+    """Lines with their explanations as ``viewer`` may read them (registry details only for officials and
+    auditors of the worker's county)."""
     rows = await pool.fetch(
         f"SELECT * FROM {S}.entitlements WHERE ($1::text IS NULL OR county = $1)"
         " AND ($2::text IS NULL OR organisation = $2) AND ($3::text IS NULL OR month = $3)"
         " ORDER BY month, workshop_id, slip_id, subsidy", county, organisation, month)
     versions = {c: await _versions(pool, c) for c in sorted({r["county"] for r in rows})}
-    return [_line(r, versions) for r in rows]
+    homes = await registry_counties(pool, (r["id_hash"] for r in rows))
+    lines = []
+    for r in rows:
+        line = _line(r, versions)
+        line.explanation = disclose(line.explanation, viewer, homes.get(r["id_hash"], frozenset()))
+        lines.append(line)
+    return lines
 
 
 async def certification_months(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> list[CertificationMonth] | None:
@@ -92,6 +102,51 @@ async def certification_months(pool: asyncpg.Pool, county: str, workshop_id: UUI
                                meets_criteria=r["meets_criteria"],
                                explanation=expand_parameters(json.loads(r["explanation"]), versions, county))
             for r in rows]
+
+
+class QualifyingWorker(msgspec.Struct, kw_only=True):
+    employment_id: UUID
+    name: str
+    id_masked: str
+
+
+class EmployerCertificationMonth(msgspec.Struct, kw_only=True):
+    month: str
+    staff: int
+    qualifying_workers: int
+    meets_criteria: bool
+    rule: str
+    qualifying: list[QualifyingWorker]
+    """The organisation's own employees who qualify, as its employment records name them."""
+
+
+async def employer_certification_months(pool: asyncpg.Pool, organisation: str, workshop_id: UUID
+                                        ) -> list[EmployerCertificationMonth] | None:
+    """Certification months as the employer may read them: counts, the rule, and its own qualifying workers by
+    employment record (never an ID hash, household or category)."""
+    found = await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND organisation = $2",
+                                workshop_id, organisation)
+    if found is None:
+        return None
+    rows = await pool.fetch(f"SELECT * FROM {S}.workshop_months WHERE workshop_id = $1 ORDER BY month", workshop_id)
+    staff = await pool.fetch(f"SELECT employment_id, id_hash, name, id_masked, start_date, end_date FROM"
+                             f" {S}.employments WHERE workshop_id = $1 ORDER BY start_date, employment_id", workshop_id)
+    out = []
+    for r in rows:
+        explanation = json.loads(r["explanation"])
+        first, last = f"{r['month']}-01", f"{r['month']}-31"
+        people = []
+        for h in explanation.get("qualifying_workers", []):
+            e = next((e for e in staff if e["id_hash"] == h and e["start_date"].isoformat() <= last
+                      and (e["end_date"] is None or e["end_date"].isoformat() >= first)), None)
+            if e is not None:
+                people.append(QualifyingWorker(employment_id=e["employment_id"], name=e["name"],
+                                               id_masked=e["id_masked"]))
+        out.append(EmployerCertificationMonth(month=r["month"], staff=r["staff"],
+                                              qualifying_workers=r["qualifying_workers"],
+                                              meets_criteria=r["meets_criteria"], rule=str(explanation.get("rule", "")),
+                                              qualifying=people))
+    return out
 
 
 async def unmatched_slips(pool: asyncpg.Pool, organisation: str) -> list[UnmatchedSlip]:
