@@ -7,7 +7,14 @@ from datetime import date
 from uuid import UUID
 
 from xiaofei.rules.disclosure import AGE, REGISTERED, Viewer, disclose, outcome_view
-from xiaofei.rules.entitlements import CertificationFacts, PersonFacts, SlipFacts, wage_subsidy_lines
+from xiaofei.rules.entitlements import (
+    CertificationFacts,
+    CertificationPeriod,
+    PersonFacts,
+    SlipFacts,
+    WorkerMonthSlip,
+    worker_month_lines,
+)
 from xiaofei.rules.parameters import all_in_force, builtin_defaults
 
 COUNTY = "360724"
@@ -18,9 +25,9 @@ PERSON = PersonFacts(county=COUNTY, household_number="36072400000042", person_nu
 def explanation(person: PersonFacts | None, verified: bool = True) -> dict:  # type: ignore[type-arg]
     slip = SlipFacts(UUID(int=1), 1, 60000, 22, False, 1 if verified else None,
                      "bank statement line 2, matched by reference" if verified else None)
-    cert = CertificationFacts(date(2024, 1, 1), "赣州-0427", None)
-    lines = wage_subsidy_lines("2024-03", date(2024, 3, 1), date(2024, 3, 31), slip, cert, person,
-                               all_in_force(builtin_defaults(), COUNTY, date(2024, 3, 31)))
+    cert = CertificationFacts((CertificationPeriod("赣州-0427", date(2024, 1, 1), None),))
+    [(_, lines)] = worker_month_lines("2024-03", date(2024, 3, 1), date(2024, 3, 31), [WorkerMonthSlip(slip, cert)],
+                                      person, all_in_force(builtin_defaults(), COUNTY, date(2024, 3, 31)))
     return lines[0].explanation
 
 

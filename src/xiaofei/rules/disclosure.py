@@ -103,6 +103,12 @@ def outcome_checks(checks: Iterable[dict[str, Any]], registry_counties: list[str
 def outcome_view(explanation: dict[str, Any], registry_counties: list[str] | None = None) -> dict[str, Any]:
     """The explanation without registry details (``registry_counties`` named for officials of another county)."""
     view = {k: v for k, v in explanation.items() if k in SAFE_KEYS}
+    inputs = view.get("inputs")
+    if isinstance(inputs, dict) and isinstance(inputs.get("worker_month_uncapped_fen"), dict):
+        # the worker's other slips may be another employer's payroll: only their total reaches this reader
+        others = inputs["worker_month_uncapped_fen"]
+        view["inputs"] = {**{k: v for k, v in inputs.items() if k != "worker_month_uncapped_fen"},
+                          "worker_month_uncapped_total_fen": sum(others.values())}
     checks = explanation.get("checks")
     if isinstance(checks, list):
         view["checks"] = outcome_checks([c for c in checks if isinstance(c, dict)], registry_counties)
