@@ -91,6 +91,8 @@ async def test_an_employer_reads_its_own_qualifying_workers_by_employment_record
     scene = await build_scene(http, services, county_code, admin_token, workers=2, certified_on=None)
     r = await upload(http, scene, [slip(scene, w, m, 150000, f"Q{m}{i}") for m in ("2024-01", "2024-02", "2024-03")
                                    for i, w in enumerate(scene.workers)])
+    r = await statement(http, scene, [(f"{m}-28", "1500", "", f"Q{m}{i}") for m in ("2024-01", "2024-02", "2024-03")
+                                      for i in range(2)])  # certification counts bank-verified months only
     r = await http.get(f"/organisations/{scene.org}/workshops/{scene.workshop}/certification-months",
                        headers=scene.employer, params={"min_position": r.json()["position"]})
     assert r.status_code == 200, r.text

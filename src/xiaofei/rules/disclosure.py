@@ -21,7 +21,7 @@ from typing import Any
 FULL_ROLES = frozenset({"county_official", "auditor"})
 
 SAFE_KEYS = frozenset({"month", "rule", "slip", "slips", "inputs", "parameters", "parameters_on", "amount_fen",
-                       "training_id", "held_on"})
+                       "training_id", "held_on", "previously_rejected", "entitlement", "era", "hired_on"})
 """Facts of the employer's own payroll and of public policy: shown as they are."""
 
 REGISTERED = "registered poor/monitored worker (eligible household category)"
