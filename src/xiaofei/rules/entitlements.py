@@ -159,28 +159,28 @@ def worker_month_lines(month: str, first: date, last: date, slips: Sequence[Work
 
     person_checks: list[dict[str, Any]] = []
 
-    def check(into: list[dict[str, Any]], name: str, passed: bool, detail: str) -> None:
-        into.append({"check": name, "passed": passed, "detail": detail})
+    def check(into: list[dict[str, Any]], code: str, name: str, passed: bool, detail: str) -> None:
+        into.append({"code": code, "check": name, "passed": passed, "detail": detail})
 
-    check(person_checks, "worker found in the registry (by ID hash), a member on " + last.isoformat(),
+    check(person_checks, "registered", "worker found in the registry (by ID hash), a member on " + last.isoformat(),
           person is not None,
           f"household {person.household_number}, member {person.person_number}" if person else
           "no registry member with this ID number on the month's last day: staff, but never subsidised")
     if person is not None:
         allowed = value["worker.eligible_categories"]
-        check(person_checks, f"household category on {last.isoformat()} is eligible", person.category in allowed,
+        check(person_checks, "category_eligible", f"household category on {last.isoformat()} is eligible", person.category in allowed,
               f"{person.category} (since {person.category_since}); eligible: {', '.join(allowed)}")
         age = age_on(person.birth_date, first)
         top = value["worker.max_age_male"] if person.sex == "M" else value["worker.max_age_female"]
-        check(person_checks, f"age on {first.isoformat()} within {value['worker.min_age']}–{top}",
+        check(person_checks, "age_within_bounds", f"age on {first.isoformat()} within {value['worker.min_age']}–{top}",
               value["worker.min_age"] <= age <= top, f"age {age}, sex {person.sex}")
     month_checks: list[dict[str, Any]] = []
     if value["subsidy.worker_min_days"] is not None:
-        check(month_checks, f"at least {value['subsidy.worker_min_days']} days worked in the month (all slips)",
+        check(month_checks, "min_days", f"at least {value['subsidy.worker_min_days']} days worked in the month (all slips)",
               total_days >= value["subsidy.worker_min_days"], f"{total_days} days")
     if value["subsidy.worker_wage_floor_fen"] is not None:
         floor = value["subsidy.worker_wage_floor_fen"]
-        check(month_checks, f"gross pay of the month (all slips) at least {yuan(floor)}元", total_gross >= floor,
+        check(month_checks, "wage_floor", f"gross pay of the month (all slips) at least {yuan(floor)}元", total_gross >= floor,
               f"{yuan(total_gross)}元")
 
     rate: Decimal = value["subsidy.worker_wage_rate"]
@@ -189,11 +189,11 @@ def worker_month_lines(month: str, first: date, last: date, slips: Sequence[Work
     for x in ordered:
         slip = x.slip
         checks: list[dict[str, Any]] = []
-        check(checks, "slip is current", not slip.voided, "voided" if slip.voided else f"version {slip.version}")
-        check(checks, f"workshop certified on {last.isoformat()}", x.cert.in_force_on(last), x.cert.describe(last))
+        check(checks, "slip_current", "slip is current", not slip.voided, "voided" if slip.voided else f"version {slip.version}")
+        check(checks, "workshop_certified", f"workshop certified on {last.isoformat()}", x.cert.in_force_on(last), x.cert.describe(last))
         checks.extend(person_checks)
         verified = slip.verified_version == slip.version and not slip.voided
-        check(checks, "wages verified by bank statement", verified,
+        check(checks, "bank_verified", "wages verified by bank statement", verified,
               slip.verified_evidence or "" if verified else "not verified by bank statement")
         checks.extend(month_checks)
         eligible = all(c["passed"] for c in checks)
@@ -399,9 +399,9 @@ def hiring_award_lines(months: list[EligibleMonth], params_on: Any) -> list[Hiri
                 "rule": "one-time hiring award: once per worker per county and era, after consecutive eligible "
                         "months with one employer; months count towards one award only",
                 "slips": [{"slip_id": str(x.slip_id), "month": x.month, "gross_fen": x.gross_fen} for x in window],
-                "checks": [{"check": f"{len(window)} consecutive eligible months with {m.organisation}",
+                "checks": [{"code": "consecutive_months", "check": f"{len(window)} consecutive eligible months with {m.organisation}",
                             "passed": True, "detail": f"{window[0].month} to {window[-1].month}"},
-                           {"check": "pay over those months", "passed": True,
+                           {"code": "pay_total", "check": "pay over those months", "passed": True,
                             "detail": f"{yuan(pay)}元 ≥ {yuan(p['subsidy.hiring_min_pay_total_fen'].typed())}元"}],
                 "parameters": list(HIRING_PARAMETERS) + ["subsidy.hiring_cap_per_workshop_fen"],
                 "parameters_on": hired_on.isoformat(),
@@ -431,18 +431,18 @@ def training_lines(trainees: list[Trainee], params_on: Any) -> list[tuple[Traine
     for t in sorted(trainees, key=lambda x: (x.held_on, str(x.training_id), x.id_hash)):
         p = params_on(t.county, t.held_on)
         checks: list[dict[str, Any]] = []
-        checks.append({"check": "trainee found in the registry (by ID hash)", "passed": t.person is not None,
+        checks.append({"code": "registered", "check": "trainee found in the registry (by ID hash)", "passed": t.person is not None,
                        "detail": f"household {t.person.household_number}" if t.person else "not a registry member"})
         if t.person is not None:
             allowed = p["worker.eligible_categories"].typed()
-            checks.append({"check": f"household category on {t.held_on.isoformat()} is eligible",
+            checks.append({"code": "category_eligible", "check": f"household category on {t.held_on.isoformat()} is eligible",
                            "passed": t.person.category in allowed, "detail": str(t.person.category)})
             age = age_on(t.person.birth_date, t.held_on)
             top = p["worker.max_age_male"].typed() if t.person.sex == "M" else p["worker.max_age_female"].typed()
-            checks.append({"check": f"age within {p['worker.min_age'].typed()}–{top}",
+            checks.append({"code": "age_within_bounds", "check": f"age within {p['worker.min_age'].typed()}–{top}",
                            "passed": p["worker.min_age"].typed() <= age <= top, "detail": f"age {age}"})
         first_this_year = (t.id_hash, t.held_on.year) not in paid_years
-        checks.append({"check": f"first subsidised training of {t.held_on.year}", "passed": first_this_year,
+        checks.append({"code": "first_training_of_year", "check": f"first subsidised training of {t.held_on.year}", "passed": first_this_year,
                        "detail": "" if first_this_year else "already subsidised for an earlier training this year"})
         eligible = all(c["passed"] for c in checks)
         if eligible:
@@ -465,20 +465,20 @@ def rent_line(month: str, last: date, cert: CertificationFacts, costs_fen: int, 
     months_allowed: int = params["subsidy.rent_months"].typed()
     checks = []
     certified = cert.in_force_on(last)
-    checks.append({"check": f"workshop certified on {last.isoformat()}", "passed": certified,
+    checks.append({"code": "workshop_certified", "check": f"workshop certified on {last.isoformat()}", "passed": certified,
                    "detail": cert.describe(last)})
     first = cert.first_certified_on
     if certified and first is not None:
         # The clock runs from the first certification and does not stop during a gap: a workshop that is
         # decertified and certified again does not start a new subsidised period.
         since = (int(month[:4]) - first.year) * 12 + int(month[5:]) - first.month
-        checks.append({"check": f"within {months_allowed} months of the first certification",
+        checks.append({"code": "rent_months", "check": f"within {months_allowed} months of the first certification",
                        "passed": since < months_allowed,
                        "detail": f"month {since + 1} since first certified on {first.isoformat()}"})
     share = Decimal(eligible_workers) / staff if staff else Decimal(0)
-    checks.append({"check": f"eligible poor workers at least {share_needed} of staff", "passed": share >= share_needed,
+    checks.append({"code": "poor_share", "check": f"eligible poor workers at least {share_needed} of staff", "passed": share >= share_needed,
                    "detail": f"{eligible_workers} of {staff}"})
-    checks.append({"check": "costs evidenced", "passed": bool(evidence), "detail": "; ".join(evidence)})
+    checks.append({"code": "costs_evidenced", "check": "costs evidenced", "passed": bool(evidence), "detail": "; ".join(evidence)})
     eligible = all(c["passed"] for c in checks)
     amount = apply_rate(ratio, costs_fen) if eligible else 0
     return Line("rent_utilities", "employer", amount, eligible, {
