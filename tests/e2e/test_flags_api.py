@@ -67,3 +67,24 @@ async def _employment_of(services: Services, workshop: str) -> str:
 
     ws = services.app.repository.get(UUID(workshop))
     return str(next(iter(ws.employments)))
+
+
+async def test_hire_and_leave_is_judged_against_the_claims_period_and_filing_date(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    from datetime import UTC, datetime
+
+    scene = await build_scene(http, services, county_code, admin_token)
+    await upload(http, scene, [slip(scene, scene.workers[0], "2024-01", 60000, "HL-1")])
+    await statement(http, scene, [("2024-01-28", "600", "", "HL-1")])
+    services.claims.clock = lambda: datetime(2024, 2, 4, 17, 0, tzinfo=UTC)  # 2024-02-05 01:00 in Beijing
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-01", "period_to": "2024-01"})
+    assert r.status_code == 201, r.text
+    employment_id = await _employment_of(services, scene.workshop)
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/workers/{employment_id}/end",
+                        headers=scene.employer, json={"end": "2024-03-20", "reason": "left after the claim"})
+    assert r.status_code == 201, r.text
+    [flag] = await _flags(http, county_code, scene.official, r.json()["position"], kind="hire_and_leave_around_claim")
+    evidence = flag["evidence"]
+    assert (evidence["claim_period"], evidence["claim_filed_on"]) == ("2024-01 to 2024-01", "2024-02-05")
+    assert "after the claim was filed" in evidence["rule"]

@@ -97,13 +97,14 @@ def _hire_and_leave(cur: psycopg.Cursor[DictRow], claims: set[UUID], employments
         return
     cur.execute(
         "SELECT DISTINCT ON (e.employment_id) e.employment_id, e.start_date, e.end_date, e.id_masked, c.claim_id,"
-        " c.county, c.filed_at, c.period_from, c.period_to, (c.filed_at AT TIME ZONE 'Asia/Shanghai')::date AS filed_on"
+        " c.county, c.filed_at, c.period_from, c.period_to, coalesce(c.filed_on, (c.filed_at AT TIME ZONE 'Asia/Shanghai')::date) AS filed_on"
         " FROM employments e JOIN slips s ON s.employment_id = e.employment_id"
         " JOIN claim_lines l ON l.slip_id = s.slip_id JOIN claims c ON c.claim_id = l.claim_id"
         " WHERE e.employment_id = ANY(%s) AND e.end_date IS NOT NULL"
         " AND e.end_date < (e.start_date + make_interval(months => %s))::date"
         " AND e.start_date >= (to_date(c.period_from || '-01', 'YYYY-MM-DD') - make_interval(months => %s))::date"
-        " AND e.end_date <= ((c.filed_at AT TIME ZONE 'Asia/Shanghai')::date + make_interval(months => %s))::date"
+        " AND e.end_date <= (coalesce(c.filed_on, (c.filed_at AT TIME ZONE 'Asia/Shanghai')::date)"
+        " + make_interval(months => %s))::date"
         " ORDER BY e.employment_id, c.filed_at, c.claim_id",
         (list(employments), HIRE_AND_LEAVE_MONTHS, HIRE_AND_LEAVE_MONTHS, HIRE_AND_LEAVE_MONTHS))
     raised = [(f"hire_and_leave_around_claim:{r['employment_id']}", r["county"], "hire_and_leave_around_claim",
