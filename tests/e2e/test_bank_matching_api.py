@@ -130,3 +130,24 @@ async def test_the_same_statement_file_again_writes_nothing_new_and_tries_its_op
     again = await bank_statement(http, scene, lines)
     assert again.json()["already_uploaded"] and again.json()["statement_id"] == first.json()["statement_id"]
     assert again.json()["matched"] == 0
+
+
+async def test_an_overlapping_export_does_not_open_the_same_payment_twice(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    r = await http.post(f"/organisations/{scene.org}/workshops", headers=scene.employer, json={
+        "name": "西山扶贫车间", "workshop_type": "home_based", "village_code": f"{county_code}100002", "premises": "x"})
+    second = Scene(**{**scene.__dict__, "workshop": r.json()["id"]})
+    worker = scene.workers[0]
+    await http.post(f"/organisations/{scene.org}/workshops/{second.workshop}/workers", headers=scene.employer,
+                    json={"name": "工人0", "id_number": worker, "contract_type": "labour_contract",
+                          "start": "2024-01-01"})
+    payment = ("2024-07-28", "600", "工人0", "", "D-1")
+    r = await bank_statement(http, scene, [payment])
+    # the next export overlaps the first: the same payment again, and one more
+    r = await bank_statement(http, scene, [payment, ("2024-07-29", "100", "工人9", "", "D-9")])
+    assert r.status_code == 201 and not r.json()["already_uploaded"], r.text
+    # two slips that one payment could prove: only one is proven
+    r = await upload(http, scene, [slip(scene, worker, "2024-07", 60000, "D-1")])
+    r2 = await upload(http, second, [slip(second, worker, "2024-07", 60000, "D-1")])
+    assert r.json()["verified"] + r2.json()["verified"] == 1, (r.text, r2.text)

@@ -208,3 +208,21 @@ async def test_payment_needs_a_reference_for_every_payee(
     assert (await http.post(f"{base}/approval", headers=scene.official, json={})).status_code == 201
     r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {"employer": "E-1"}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "references"
+
+
+async def test_a_line_a_later_claim_already_adjusts_cannot_be_rejected_in_the_older_claim(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    worker = scene.workers[0]
+    await upload(http, scene, [slip(scene, worker, "2024-03", 60000, "O-1")])
+    await statement(http, scene, [("2024-03-28", "600", "", "O-1")])
+    r = await file(http, scene, "2024-03")
+    first = (await claims_of(http, scene, r.json()["position"]))[0]
+    await upload(http, scene, [slip(scene, worker, "2024-03", 50000, "O-2", correction_reason="overtime twice")])
+    await statement(http, scene, [("2024-03-29", "500", "", "O-2")])
+    r = await file(http, scene, "2024-04")  # carries the −20元 clawbacks linked to the first claim
+    assert r.status_code == 201 and r.json()["total_fen"] == -4000, r.text
+    line = next(ln for ln in first["lines"] if ln["subsidy"] == "worker_wage")
+    r = await http.post(f"/counties/{scene.county}/claims/{first['claim_id']}/lines/{line['line_no']}/rejection",
+                        headers=scene.official, json={"reason": "worker was not on site"})
+    assert r.status_code == 409 and "later claim" in r.json()["detail"], r.text

@@ -272,3 +272,45 @@ async def test_a_hiring_award_moved_by_a_late_verification_is_claimed_once_and_a
                         json={"period_from": "2024-08", "period_to": "2024-08"})
     assert r.status_code == 201, r.text
     assert sorted(await claimed_awards(r.json()["position"])) == [-100000, 100000]
+
+
+async def test_a_rent_line_without_slips_follows_a_later_certification(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, certified_on=None)
+    r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/costs", headers=scene.employer,
+                        json={"month": "2024-03", "kind": "rent", "amount_fen": 80000, "evidence": "租赁发票 No.3"})
+    [line] = await _lines(http, scene, r.json()["position"], "rent_utilities")
+    assert not line["eligible"]
+    r = await http.post(f"/counties/{county_code}/workshops/{scene.workshop}/certification", headers=scene.official,
+                        json={"plaque_number": "P-R", "certified_on": "2024-01-01"})
+    [line] = await _lines(http, scene, r.json()["position"], "rent_utilities")
+    certified = next(c for c in line["explanation"]["checks"] if c["check"].startswith("workshop certified"))
+    assert certified["passed"], line["explanation"]["checks"]
+
+
+async def test_jilin_2018_counts_only_months_paid_at_least_the_local_minimum_wage(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=5, certified_on=None,
+                              start="2019-01-01")
+    adopt = {"preset": "jilin-2018"}
+    r = await http.post(f"/counties/{county_code}/policy/adoptions", headers=scene.official, json=adopt)
+    # the preset's "pay at least the local minimum wage" needs the county's own minimum wage first
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "workshop.min_monthly_wage_fen", r.text
+    async def record(name: str, value: str) -> None:
+        r = await http.post(f"/counties/{county_code}/policy/parameters", headers=scene.official, json={
+            "name": name, "value": value, "effective_from": "2018-01-01", "source": "县人社局 2018 第5号"})
+        assert r.status_code == 201, r.text
+
+    await record("workshop.min_monthly_wage_fen", "158000")
+    r = await http.post(f"/counties/{county_code}/policy/adoptions", headers=scene.official, json=adopt)
+    assert r.status_code == 201, r.text
+    await record("worker.eligible_categories", "poor,exited")  # the county's workers are 脱贫户
+    months = [f"2019-{m:02d}" for m in range(1, 7)]
+    # four workers paid 1,600元, one paid 1,500元: below the 1,580元 minimum wage
+    for i, worker in enumerate(scene.workers):
+        await _paid(http, scene, worker, months, 160000 if i else 150000, f"J{i}")
+    r = await http.get(f"/counties/{county_code}/workshops/{scene.workshop}/certification-months",
+                       headers=scene.official, params={"min_position": services.app.head_position()})
+    june = next(m for m in r.json() if m["month"] == "2019-06")
+    assert (june["qualifying_workers"], june["meets_criteria"]) == (4, False)  # jilin needs 5
+    assert "paying at least 1580.00元 a month" in june["explanation"]["rule"]

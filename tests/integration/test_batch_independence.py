@@ -126,6 +126,12 @@ def _build_history(s: Services) -> None:
         s.employment.upload_statement(org, _statement(extra), "t")
         s.policy.record_parameter(county, "subsidy.worker_wage_rate", "0.25", date(2024, 6, 1), None,
                                   "县人社局 2024 第2号", "transition", "t")
+        # a rent line with no slip in its month still follows certification and parameter changes
+        s.employment.report_cost(org, w2, "2023-06", "rent", 50000, "发票 0", "t")
+        s.employment.decertify(county, w2, date(2024, 9, 1), "closed", "t")
+        s.employment.certify(county, w2, "P-2c", date(2024, 10, 1), "t")
+        s.policy.record_parameter(county, "subsidy.rent_ratio", "0.4", date(2023, 1, 1), None,
+                                  "县人社局 2024 第3号", "transition", "t")
         s.claims.file(org, county, "2024-01", "2024-03", "t")
 
 

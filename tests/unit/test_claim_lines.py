@@ -126,3 +126,11 @@ def test_lines_are_ordered_by_month_subject_and_subsidy() -> None:
     assert [(ln.line_no, ln.month, ln.slip_id.int, ln.subsidy) for ln in lines] == [
         (1, "2024-01", 3, "worker_wage"), (2, "2024-02", 1, "employer_match"), (3, "2024-02", 1, "worker_wage"),
         (4, "2024-02", 2, "worker_wage")]
+
+
+def test_a_rejected_clawback_of_a_vanished_entitlement_is_not_filed_again() -> None:
+    ledger = ClaimLedger(organisation="ORG")
+    claimed(ledger, FIRST, [row()], ("2024-03", "2024-03"))
+    [clawback] = claimed(ledger, SECOND, [], None)  # the slip's line is gone: −12000
+    ledger.release(SECOND, clawback.slip_id, clawback.subsidy, clawback.amount_fen)  # the county rejects it
+    assert claim_lines([], ledger, None) == []

@@ -80,3 +80,13 @@ def test_who_reads_what() -> None:
         ["yes (registry of county 360724)"]
     assert "36072400000042" not in json.dumps(elsewhere)
     assert disclose(full, Viewer("county_official", home), None) == outcome_view(full, [])  # worker unknown
+
+
+def test_an_employer_does_not_read_the_workers_month_across_other_employers() -> None:
+    checks = [{"code": "min_days", "check": "at least 20 days worked in the month (all verified slips)",
+               "passed": True, "detail": "31 days"},
+              {"code": "wage_floor", "check": "gross pay of the month (all verified slips) at least 1000.00元",
+               "passed": True, "detail": "2400.00元"}]
+    view = outcome_view({"checks": checks, "inputs": {"rate": "0.20", "worker_month_uncapped_fen": {"a": 1, "b": 2}}})
+    assert [c["detail"] for c in view["checks"]] == ["", ""]
+    assert "worker_month_uncapped_fen" not in view["inputs"] and "worker_month" not in view

@@ -123,3 +123,14 @@ def test_a_month_in_a_gap_between_certification_periods_is_not_certified() -> No
     assert cert.period_on(date(2024, 2, 29)).plaque_number == "B"  # type: ignore[union-attr]
     assert cert.describe(date(2023, 7, 31)) == "decertified from 2023-06-01 (closed)"
     assert cert.first_certified_on == date(2023, 1, 1)
+
+
+def test_an_organisation_month_paid_in_two_workshops_counts_all_its_pay_towards_the_award() -> None:
+    other = uuid5(NS, "other workshop")
+    months = _months("2024-01", 6)
+    both = [EligibleMonth("person", "360724", "ORG", ws, m, uuid5(NS, m + str(ws)), 60000, date(2024, 1, 1))
+            for m in months for ws in (WORKSHOP, other)]
+    [award] = hiring_award_lines(both, _on([]))  # 6 × (600 + 600)元 = 7,200元 ≥ 6,000元
+    assert award.month.month == "2024-06" and len(award.line.explanation["slips"]) == 12
+    assert award.line.explanation["checks"][0]["check"].startswith("6 consecutive eligible months")
+    assert hiring_award_lines([m for m in both if m.workshop_id == WORKSHOP], _on([])) == []  # 3,600元 alone

@@ -6,7 +6,6 @@ adjustments). Every date is a business date in Asia/Shanghai (``xiaofei.domain.c
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,14 +22,14 @@ from xiaofei.application.policy import PolicyService
 from xiaofei.domain.claims import Claim, ClaimLedger, ClaimLine
 from xiaofei.rules.claims import Entitled, claim_lines
 from xiaofei.domain.clock import Clock, business_month, business_today, utc_now
-from xiaofei.domain.errors import Conflict, NotFound, invalid
+from xiaofei.domain.bounds import month_problem
+from xiaofei.domain.errors import Conflict, InvalidInput, NotFound, invalid
 from xiaofei.domain.ids import organisation_id
 from xiaofei.projectors.base import ConnectionParams
 from xiaofei.rules.entitlements import expand_parameters
 from xiaofei.rules.parameters import ParameterVersion, in_force, scope_chain
 
 A = TypeVar("A", bound=Aggregate)
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _months_between(first: str, last: str) -> int:
@@ -138,9 +137,9 @@ class ClaimService:
     # -- commands --------------------------------------------------------------------------------
 
     def file(self, organisation: str, county: str, period_from: str, period_to: str, actor: str) -> tuple[Claim, int]:
-        for field, value in (("period_from", period_from), ("period_to", period_to)):
-            if not _MONTH.match(value):
-                raise invalid(field, "must be YYYY-MM")
+        problems = [p for p in (month_problem("period_from", period_from), month_problem("period_to", period_to)) if p]
+        if problems:
+            raise InvalidInput(problems)
         span = _months_between(period_from, period_to)
         if not 1 <= span <= 3:
             raise invalid("period_to", "a claim covers one month or one quarter (1 to 3 months)")
@@ -186,6 +185,11 @@ class ClaimService:
     def reject_line(self, county: str, claim_id: UUID, line_no: int, reason: str, actor: str) -> int:
         def decide(claim: Claim, ledger: ClaimLedger) -> None:
             line = claim.reject_line(line_no, reason, actor)
+            later = ledger.last_claim(line.key)
+            if later is not None and later != claim.id:
+                # a later claim already adjusted this subject on newer facts: rejecting the older line would undo
+                # money the later line takes into account (a clawback of money never paid)
+                raise Conflict(f"a later claim ({later}) already adjusts this line; review its line there")
             ledger.release(claim.id, line.slip_id, line.subsidy, line.amount_fen)
 
         return self._save(self._claim_and_ledger(county, claim_id), decide)

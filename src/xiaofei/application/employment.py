@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from xiaofei.domain.employment import (
     UploadReceipt,
     Workshop,
 )
+from xiaofei.domain.bounds import day_problem, fen_problem, month_problem
 from xiaofei.domain.errors import AlreadyExists, Conflict, FieldProblem, InvalidInput, NotFound, invalid
 
 A = TypeVar("A", bound=Aggregate)
@@ -142,6 +142,9 @@ class EmploymentService:
 
     def hire(self, organisation: str, workshop_id: UUID, name: str, id_number: str, contract_type: str, start: date,
              end: date | None, pay_form: str, actor: str) -> tuple[UUID, int]:
+        problems = [p for p in (day_problem("start", start), end and day_problem("end", end)) if p]
+        if problems:
+            raise InvalidInput(problems)
         number = normalise_id_number(id_number)
         employment = Employment(employment_id=uuid4(), id_hash=self.protector.hash(number),
                                 id_masked=self.protector.mask(number), name=name.strip(), contract_type=contract_type,
@@ -157,8 +160,9 @@ class EmploymentService:
 
     def report_cost(self, organisation: str, workshop_id: UUID, month: str, kind: str, amount_fen: int,
                     evidence: str, actor: str) -> int:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-            raise invalid("month", "must be YYYY-MM")
+        problems = [p for p in (month_problem("month", month), fen_problem("amount_fen", amount_fen)) if p is not None]
+        if problems:
+            raise InvalidInput(problems)
         return self._update(lambda: self.workshop(workshop_id, organisation=organisation),
                             lambda w: w.report_cost(month, kind, amount_fen, evidence, actor))
 
@@ -332,6 +336,11 @@ class EmploymentService:
             if amount <= 0:
                 problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
                 continue
+            bounded = [p for p in (day_problem("date", paid_on, number), fen_problem("amount_yuan", amount, number))
+                       if p is not None]
+            if bounded:
+                problems.extend(bounded)
+                continue
             lines.append(StatementLine(line=number, paid_on=paid_on, amount_fen=amount,
                                        payee_name=cell.get("payee_name", ""),
                                        payee_account=cell.get("payee_account", ""),
@@ -359,7 +368,9 @@ class EmploymentService:
             statement = BankStatement(organisation=organisation, county=org.county, file_sha256=digest, lines=lines,
                                       actor=actor)
             rec = self.bank.reconciliation(organisation) or BankReconciliation(organisation=organisation)
-            rec.open_lines(statement.id, lines)
+            fresh = rec.new_lines(lines)
+            if fresh:
+                rec.open_lines(statement.id, fresh)
             try:
                 already, position = False, self.app.record(statement, rec)
             except IntegrityError:

@@ -11,7 +11,16 @@ from eventsourcing.application import AggregateNotFoundError
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.domain.errors import invalid
 from xiaofei.domain.policy import PolicyBook
-from xiaofei.rules.parameters import ERAS, PRESETS, ParameterVersion, era_on, overlaps_era, parse_value, scope_chain
+from xiaofei.rules.parameters import (
+    ERAS,
+    PRESETS,
+    ParameterVersion,
+    era_on,
+    in_force,
+    overlaps_era,
+    parse_value,
+    scope_chain,
+)
 
 def check_scope(scope: str) -> str:
     if scope != "national" and not re.fullmatch(r"\d{6}", scope):
@@ -69,6 +78,12 @@ class PolicyService:
         start = effective_from or preset.effective_from
         if preset.effective_to is not None and start > preset.effective_to:
             raise invalid("effective_from", f"preset {preset.name} ended on {preset.effective_to.isoformat()}")
+        lookup = "000000" if scope == "national" else scope
+        versions = self.versions_for(lookup)
+        for name in preset.requires:
+            if in_force(versions, name, lookup, start).typed() is None:
+                raise invalid(name, f"preset {preset.name} applies this rule with the local value: record "
+                                    f"{name} for {scope} from {start.isoformat()} first")
         # A preset adopted later than its own era is recorded in the era of its start (its values, not its label).
         era = preset.era if overlaps_era(preset.era, start, preset.effective_to) else era_on(start)
 

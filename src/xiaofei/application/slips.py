@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -14,6 +13,7 @@ import msgspec
 from xiaofei.application.tables import csv_rows, header_map, xlsx_rows
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.employment import PAYMENT_METHODS
+from xiaofei.domain.bounds import day_problem, fen_problem, month_problem
 from xiaofei.domain.errors import FieldProblem, InvalidInput
 
 MAX_ROWS = 5000
@@ -32,7 +32,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "correction_reason": ("correction_reason", "更正原因"),
 }
 REQUIRED = ("workshop_id", "month", "id_number", "gross_yuan", "days_worked", "pay_date", "method")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _METHOD = {**{k: k for k in PAYMENT_METHODS}, **{v: k for k, v in PAYMENT_METHODS.items()}, "银行": "bank"}
 
 
@@ -100,8 +99,8 @@ class _Checker:
             self.fail(row, "workshop_id", "is not a workshop id (UUID)")
             workshop = UUID(int=0)
         month = str(cells.get("month", ""))
-        if not _MONTH.match(month):
-            self.fail(row, "month", "must be YYYY-MM")
+        if (problem := month_problem("month", month, row)) is not None:
+            self.problems.append(problem)
         id_number = ""
         try:
             id_number = normalise_id_number(str(cells.get("id_number", "")))
@@ -116,6 +115,9 @@ class _Checker:
             pay_date = date.fromisoformat(str(cells.get("pay_date", "")))
         except ValueError:
             self.fail(row, "pay_date", "must be a real date YYYY-MM-DD")
+        else:
+            if (problem := day_problem("pay_date", pay_date, row)) is not None:
+                self.problems.append(problem)
         method = _METHOD.get(str(cells.get("method", "")).strip())
         if method is None:
             self.fail(row, "method", f"must be one of {', '.join(PAYMENT_METHODS)}")
@@ -145,6 +147,9 @@ class _Checker:
             return None
         if value < 0:
             self.fail(row, field, "must not be negative")
+            return None
+        if (problem := fen_problem(field, value, row)) is not None:
+            self.problems.append(problem)
             return None
         return value
 

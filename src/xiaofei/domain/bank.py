@@ -44,6 +44,28 @@ class BankReconciliation(Aggregate):
         self.organisation = organisation
         self.open: dict[tuple[UUID, int], StatementLine] = {}
         """Open lines by (statement id, line number), in upload order."""
+        self.seen: dict[tuple[object, ...], int] = {}
+        """How many lines of each payment (``payment_of``) were ever opened, across every statement."""
+
+    @staticmethod
+    def payment_of(line: StatementLine) -> tuple[object, ...]:
+        """What identifies one payment across statements: an overlapping export, or the same file with one byte
+        changed, repeats these and must not open the same payment twice."""
+        account = line.payee_account.strip()
+        return (line.paid_on, line.amount_fen, account, "" if account else line.payee_name.strip(),
+                line.reference.strip())
+
+    def new_lines(self, lines: list[StatementLine]) -> list[StatementLine]:
+        """The lines of a statement that are new payments: the k-th identical line of a statement is new only when
+        fewer than k such lines were opened before (so two genuine identical payments in one file both count)."""
+        count: dict[tuple[object, ...], int] = {}
+        out = []
+        for line in lines:
+            fp = self.payment_of(line)
+            count[fp] = count.get(fp, 0) + 1
+            if count[fp] > self.seen.get(fp, 0):
+                out.append(line)
+        return out
 
     class LinesOpened(Aggregate.Event):
         statement_id: UUID
@@ -53,6 +75,9 @@ class BankReconciliation(Aggregate):
     def open_lines(self, statement_id: UUID, lines: list[StatementLine]) -> None:
         for line in lines:
             self.open[(statement_id, line.line)] = line
+        for line in lines:
+            fp = self.payment_of(line)
+            self.seen[fp] = self.seen.get(fp, 0) + 1
 
     class LinesUsed(Aggregate.Event):
         uses: list[LineUse]

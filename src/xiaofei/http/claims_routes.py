@@ -209,7 +209,9 @@ class ClaimController(Controller):
             next_after = organisations[-1] if len(organisations) == limit else None
         claims = _services(request).claims
         found = await _command(lambda: claims.pending_adjustments(county, organisations))
-        return PendingAdjustmentsPage(items=[_pending_view(p) for p in found], next_after=next_after)
+        # officials of the workshop's county read a worker of another county's registry as an outcome only
+        items = await disclose_claim_lines(pool, [_pending_view(p) for p in found], _viewer(request))
+        return PendingAdjustmentsPage(items=items, next_after=next_after)
 
     @post("/counties/{county:str}/adjustment-claims", operation_id="fileAdjustmentClaim", opt=roles(*OFFICIAL),
           responses=_COMMAND,

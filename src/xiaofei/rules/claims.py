@@ -80,6 +80,9 @@ def claim_lines(entitled: Iterable[Entitled], ledger: ClaimLedger,
         last = ledger.last_line(key)
         if key in seen or before == 0 or last is None:
             continue
+        held = ledger.held.get(key)
+        if held is not None and held.line.entitled_fen == 0:
+            continue  # its clawback was rejected, on the same facts (the entitlement is still gone)
         explanation = {"rule": VANISHED_RULE,
                        "reason": "no entitlement line for this subject and subsidy any more (the slip was removed, "
                                  "or the award moved to another subject or was withdrawn)",

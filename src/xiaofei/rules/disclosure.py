@@ -40,7 +40,8 @@ _OWN = (re.compile(r"^slip is current$"), re.compile(r"^workshop certified on ")
 # Checks about the registry: merged into one yes/no, or shown as a bare outcome.
 _REGISTRY = (re.compile(r"^(worker|trainee) found in the registry"), re.compile(r"^household category on "))
 _AGE = re.compile(r"^age (on \S+ )?within ")
-OWN_CODES = frozenset({"slip_current", "workshop_certified", "bank_verified", "min_days", "wage_floor",
+# "min_days" and "wage_floor" total the worker's month across every employer: shown as a bare outcome.
+OWN_CODES = frozenset({"slip_current", "workshop_certified", "bank_verified",
                        "first_training_of_year", "consecutive_months", "pay_total", "rent_months", "poor_share",
                        "costs_evidenced"})
 REGISTRY_CODES = frozenset({"registered", "category_eligible"})
@@ -105,10 +106,8 @@ def outcome_view(explanation: dict[str, Any], registry_counties: list[str] | Non
     view = {k: v for k, v in explanation.items() if k in SAFE_KEYS}
     inputs = view.get("inputs")
     if isinstance(inputs, dict) and isinstance(inputs.get("worker_month_uncapped_fen"), dict):
-        # the worker's other slips may be another employer's payroll: only their total reaches this reader
-        others = inputs["worker_month_uncapped_fen"]
-        view["inputs"] = {**{k: v for k, v in inputs.items() if k != "worker_month_uncapped_fen"},
-                          "worker_month_uncapped_total_fen": sum(others.values())}
+        # the worker's other slips may be another employer's payroll: they do not reach this reader
+        view["inputs"] = {k: v for k, v in inputs.items() if k != "worker_month_uncapped_fen"}
     checks = explanation.get("checks")
     if isinstance(checks, list):
         view["checks"] = outcome_checks([c for c in checks if isinstance(c, dict)], registry_counties)

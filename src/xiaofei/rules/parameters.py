@@ -83,11 +83,11 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
     _p("subsidy.worker_wage_rate", "decimal", "0.20", f"{GANZHOU}：上犹县月工资600元补助120元",
        "worker wage subsidy (工资补贴) as a share of a verified slip's gross pay", SHARE),
     _p("subsidy.worker_wage_cap_fen", "optional-fen", "", f"{GANZHOU}：上犹县未规定补贴上限",
-       "monthly cap on a worker's wage subsidy: per worker and month across all their slips in the county; when it binds it is shared between the slips in proportion, largest remainder", FEN_MONTH),
+       "monthly cap on a worker's wage subsidy: per worker and month across all their bank-verified slips in the county; when it binds it is shared between the slips in proportion, largest remainder", FEN_MONTH),
     _p("subsidy.worker_min_days", "optional-int", "", f"{GANZHOU}：上犹县未规定出勤天数",
-       "days worked the worker's month must total, across all their slips in the county", ("0", "31", "days in a month: 0–31")),
+       "days worked the worker's month must total, across all their bank-verified slips in the county", ("0", "31", "days in a month: 0–31")),
     _p("subsidy.worker_wage_floor_fen", "optional-fen", "", f"{GANZHOU}：上犹县未规定工资下限",
-       "gross pay the worker's month must total, across all their slips in the county, for any wage subsidy", FEN_MONTH),
+       "gross pay the worker's month must total, across all their bank-verified slips in the county, for any wage subsidy", FEN_MONTH),
     _p("subsidy.employer_match_ratio", "decimal", "1.0", f"{GANZHOU}：上犹县对企业给予等额配套补助",
        "employer matching subsidy as a multiple of the worker subsidy",
        ("0", "1", "0–1: at most equal matching (等额配套), the highest any source pays")),
@@ -261,6 +261,9 @@ class Preset:
     effective_from: date
     effective_to: date | None
     values: dict[str, str]
+    requires: tuple[str, ...] = ()
+    """Parameters the preset's rules read but whose value is local (a county's own minimum wage): a county must
+    have them in force before it adopts the preset, or the rule would silently not apply."""
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
@@ -285,7 +288,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                "worker.min_age": "16",
                "worker.max_age_male": "60",
                "worker.max_age_female": "55",
-           }),
+           }, requires=("workshop.min_monthly_wage_fen",)),
     Preset("gansu-2018", "甘肃 扶贫车间 (新华社 2018-08)",
            f"{GANSU}：吸纳建档立卡贫困劳动力10人以上或占职工总数20%以上，签订6个月以上劳动合同",
            "campaign", date(2018, 8, 1), None, {

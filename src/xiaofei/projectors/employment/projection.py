@@ -99,13 +99,18 @@ class EmploymentProjection(BatchProjection):
 
 def expand_dirty(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str]], workshops: set[UUID],
                   hashes: set[str], scopes: set[str]) -> None:
-    """Turn changed certifications, people and parameters into the workshop-months they affect."""
+    """Turn changed certifications, people and parameters into the workshop-months they affect: months with slips,
+    and, for certification and parameter changes, months with reported costs (a rent line needs no slip)."""
     if workshops:
-        cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE workshop_id = ANY(%s)", (list(workshops),))
+        cur.execute("SELECT workshop_id, month FROM slips WHERE workshop_id = ANY(%s)"
+                    " UNION SELECT workshop_id, month FROM workshop_costs WHERE workshop_id = ANY(%s)",
+                    (list(workshops), list(workshops)))
         dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
     if hashes:
         cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE id_hash = ANY(%s)", (list(hashes),))
         dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())
     for scope in scopes:
-        cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE county LIKE %s", (scope_prefix(scope),))
+        cur.execute("SELECT workshop_id, month FROM slips WHERE county LIKE %s UNION SELECT c.workshop_id, c.month"
+                    " FROM workshop_costs c JOIN workshops w USING (workshop_id) WHERE w.county LIKE %s",
+                    (scope_prefix(scope), scope_prefix(scope)))
         dirty.update((r["workshop_id"], r["month"]) for r in cur.fetchall())

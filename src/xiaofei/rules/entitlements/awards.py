@@ -59,13 +59,15 @@ def hiring_award_lines(months: list[EligibleMonth], params_on: Any) -> list[Hiri
         by_person.setdefault((m.county, m.id_hash), []).append(m)
     found: list[tuple[str, EligibleMonth, list[EligibleMonth], dict[str, Any], date]] = []
     for (county, id_hash) in sorted(by_person):
-        per_month: dict[tuple[str, str], EligibleMonth] = {}
+        # one organisation-month may hold slips of several of its workshops: all their pay counts
+        per_month: dict[tuple[str, str], list[EligibleMonth]] = {}
         for m in sorted(by_person[(county, id_hash)], key=lambda x: (x.month, x.organisation, str(x.workshop_id))):
-            per_month.setdefault((m.month, m.organisation), m)
+            per_month.setdefault((m.month, m.organisation), []).append(m)
         runs: dict[str, list[EligibleMonth]] = {}
         eras_awarded: set[str] = set()
         consumed_to = ""
-        for (month, org), m in sorted(per_month.items()):
+        for (month, org), slips in sorted(per_month.items()):
+            m = slips[0]
             run = runs.get(org, [])
             run = run + [m] if run and next_month(run[-1].month) == month else [m]
             run = [x for x in run if x.month > consumed_to]
@@ -77,9 +79,10 @@ def hiring_award_lines(months: list[EligibleMonth], params_on: Any) -> list[Hiri
             p = params_on(county, hired_on)
             need = p["subsidy.hiring_min_months"].typed()
             window = run[-need:]
-            if len(window) == need and sum(x.gross_fen for x in window) >= \
+            window_slips = [x for w in window for x in per_month[(w.month, org)]]
+            if len(window) == need and sum(x.gross_fen for x in window_slips) >= \
                     p["subsidy.hiring_min_pay_total_fen"].typed():
-                found.append((era, m, window, p, hired_on))
+                found.append((era, m, window_slips, p, hired_on))
                 eras_awarded.add(era)
                 consumed_to = month
                 runs = {}
@@ -103,7 +106,8 @@ def hiring_award_lines(months: list[EligibleMonth], params_on: Any) -> list[Hiri
                         "months with one employer; months count towards one award only",
                 "slips": [{"slip_id": str(x.slip_id), "month": x.month, "gross_fen": x.gross_fen} for x in window],
                 "checks": [{"code": "consecutive_months",
-                            "check": f"{len(window)} consecutive eligible months with {m.organisation}",
+                            "check": f"{len({x.month for x in window})} consecutive eligible months with "
+                                     f"{m.organisation}",
                             "passed": True, "detail": f"{window[0].month} to {window[-1].month}"},
                            {"code": "pay_total", "check": "pay over those months", "passed": True,
                             "detail": f"{yuan(pay)}元 ≥ {yuan(p['subsidy.hiring_min_pay_total_fen'].typed())}元"}],

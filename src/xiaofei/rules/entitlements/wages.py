@@ -33,15 +33,15 @@ def worker_month_lines(month: str, first: date, last: date, slips: Sequence[Work
     """Worker wage subsidy (工资补贴) and employer matching subsidy for every slip of one worker in one month of
     one county (the paying authority), in slip-id order.
 
-    Minimum days and the wage floor are tested on the worker's month: days and gross pay summed over all the
-    worker's current (not voided) slips. The monthly cap applies to the sum of the worker's subsidies; when it
+    Minimum days and the wage floor are tested on the worker's month: days and gross pay summed over the worker's
+    current, bank-verified slips (an unproven slip, perhaps another employer's, cannot lift a proven one). The monthly cap applies to the sum of the worker's subsidies; when it
     binds, the capped amount is shared between the lines in proportion to their uncapped subsidies by the
     largest-remainder method (leftover fen to the largest remainders, ties by slip id), so the lines sum to
     the cap exactly. The employer match is the ratio applied to each line's (capped) worker subsidy.
     """
     value = {name: params[name].typed() for name in WAGE_PARAMETERS}
     ordered = sorted(slips, key=lambda x: str(x.slip.slip_id))
-    current = [x.slip for x in ordered if not x.slip.voided]
+    current = [x.slip for x in ordered if not x.slip.voided and x.slip.verified_version == x.slip.version]
     total_days = sum(s.days_worked for s in current)
     total_gross = sum(s.gross_fen for s in current)
     month_view = {"slips": [{"slip_id": str(s.slip_id), "version": s.version, "gross_fen": s.gross_fen,
@@ -69,12 +69,12 @@ def worker_month_lines(month: str, first: date, last: date, slips: Sequence[Work
     month_checks: list[dict[str, Any]] = []
     if value["subsidy.worker_min_days"] is not None:
         check(month_checks, "min_days",
-              f"at least {value['subsidy.worker_min_days']} days worked in the month (all slips)",
+              f"at least {value['subsidy.worker_min_days']} days worked in the month (all verified slips)",
               total_days >= value["subsidy.worker_min_days"], f"{total_days} days")
     if value["subsidy.worker_wage_floor_fen"] is not None:
         floor = value["subsidy.worker_wage_floor_fen"]
         check(month_checks, "wage_floor",
-              f"gross pay of the month (all slips) at least {yuan(floor)}元", total_gross >= floor,
+              f"gross pay of the month (all verified slips) at least {yuan(floor)}元", total_gross >= floor,
               f"{yuan(total_gross)}元")
 
     rate: Decimal = value["subsidy.worker_wage_rate"]
@@ -105,9 +105,9 @@ def worker_month_lines(month: str, first: date, last: date, slips: Sequence[Work
         arithmetic = [f"{rate} × {yuan(slip.gross_fen)}元 = {yuan(uncapped)}元 (half-up to the fen)"] if eligible \
             else ["not eligible: " + "; ".join(f"{c['check']}: {c['detail']}" for c in checks if not c["passed"])]
         if capped and eligible:
-            arithmetic.append(f"the worker's subsidies this month total {yuan(uncapped_total)}元 over the "
-                              f"{yuan(cap)}元 monthly cap: this line's share of the cap is {yuan(worker)}元 "
-                              "(in proportion to the uncapped amounts, largest remainder)")
+            arithmetic.append(f"the worker's monthly cap of {yuan(cap)}元 binds across their slips this month: "
+                              f"this line's share is {yuan(worker)}元 (in proportion to the uncapped amounts, "
+                              "largest remainder)")
         employer = apply_rate(ratio, worker)
         base = {"month": month, "slip": {"slip_id": str(slip.slip_id), "version": slip.version,
                                          "gross_fen": slip.gross_fen, "days_worked": slip.days_worked},

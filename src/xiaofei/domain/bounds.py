@@ -1,0 +1,42 @@
+"""The range of business values the system accepts, so no accepted input can break arithmetic later (a slip for
+month 9999-12 has no month after it; an amount beyond ``bigint`` cannot be stored in a read model).
+
+Months run from the start of the 攻坚期 campaign's predecessor programmes to the end of the century; amounts stop
+at 10亿元 (10^11 fen) per line, far beyond any wage, cost or statement line, and far inside PostgreSQL's ``bigint``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from xiaofei.domain.errors import FieldProblem
+
+FIRST_MONTH = "2000-01"
+LAST_MONTH = "2099-12"
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+MAX_FEN = 10**11
+"""10亿元: the largest amount one line may carry."""
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def month_problem(field: str, value: str, row: int | None = None) -> FieldProblem | None:
+    if not _MONTH.match(value):
+        return FieldProblem(field, "must be YYYY-MM", row)
+    if not FIRST_MONTH <= value <= LAST_MONTH:
+        return FieldProblem(field, f"must be between {FIRST_MONTH} and {LAST_MONTH}", row)
+    return None
+
+
+def day_problem(field: str, value: date, row: int | None = None) -> FieldProblem | None:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        return FieldProblem(field, f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}", row)
+    return None
+
+
+def fen_problem(field: str, value: int, row: int | None = None) -> FieldProblem | None:
+    if value > MAX_FEN:
+        return FieldProblem(field, f"must be at most {MAX_FEN} fen (10亿元)", row)
+    return None
