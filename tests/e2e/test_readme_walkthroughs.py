@@ -1,0 +1,223 @@
+"""The README's walkthroughs, typed as a user would, against a live `xiaofei serve` on a fresh database.
+
+House rule: everything the README shows a user typing must give what it says. The bash blocks under the two
+walkthrough headings are taken from README.md as they are — only `localhost:8000` becomes the test server's address
+and the `ADMIN=xf_...` step gets the admin token the server printed on its first start — and run, in order, as one
+bash session (`bash -euo pipefail`, in a scratch directory), with curl made to fail on an HTTP error. Their answers
+are checked against what the README says they give (every "key":value of a "→" comment, and the figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import _drop_database, _free_port, _fresh_database, bearer
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+WALKTHROUGHS = ("## Five-minute walkthrough", "### Employment (就业帮扶) in five more minutes")
+ADMIN_PLACEHOLDER = re.compile(r"^(?:export )?ADMIN=xf_\.\.\.(?=\s|$).*$", re.MULTILINE)
+BLOCK_MARK = "#### next walkthrough block"
+# Each curl answer on a line of its own, and an HTTP error (4xx/5xx) fails the command, so `set -e` stops the script.
+CURL_IN_TESTS = "curl() { command curl --fail-with-body --show-error --max-time 60 -w '\\n' \"$@\"; }\n"
+
+
+@pytest.fixture
+def real_clock() -> None:
+    """This test talks to its own server process: no in-process services (overrides the e2e autouse fixture)."""
+
+
+def walkthrough_blocks(text: str, heading: str) -> list[str]:
+    """The ```bash blocks of the section under ``heading`` (up to the next heading); none found fails the test."""
+    lines = text.splitlines()
+    assert heading in lines, f"README.md has no heading {heading!r}"
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("#") and not _inside_fence(lines, i)),
+               len(lines))
+    section = "\n".join(lines[start:end])
+    blocks = re.findall(r"^```bash\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    assert blocks, f"README.md section {heading!r} has no ```bash block"
+    return blocks
+
+
+def _inside_fence(lines: list[str], index: int) -> bool:
+    return sum(1 for line in lines[:index] if line.startswith("```")) % 2 == 1
+
+
+def promised_fragments(script: str) -> list[str]:
+    """Every literal JSON member ("key":value) a '→' comment promises."""
+    fragments: list[str] = []
+    for line in script.splitlines():
+        comment = line.partition("#")[2]
+        if "→" in comment:
+            fragments += re.findall(r'"[a-z_]+":(?:true|false|null|-?\d+|"[^"]*")', comment.partition("→")[2])
+    return fragments
+
+
+def _wait_until_served(proc: subprocess.Popen[str], printed: queue.Queue[str], port: int, stderr: Path) -> str:
+    """Read what `xiaofei serve` prints until it names its address; returns the admin token it printed once."""
+    seen: list[str] = []
+    deadline = time.monotonic() + 90
+    while not any(line.startswith("xiaofei on http://") for line in seen):
+        try:
+            seen.append(printed.get(timeout=0.5))
+        except queue.Empty:
+            assert proc.poll() is None, f"serve exited: {seen}\n{stderr.read_text(encoding='utf-8')}"
+        assert time.monotonic() < deadline, f"serve printed no address: {seen}"
+    marker = next(i for i, line in enumerate(seen) if line.startswith("First start: an admin token"))
+    token = seen[marker + 1].strip()
+    assert re.fullmatch(r"xf_[A-Za-z0-9_-]{20,}", token), seen
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200:
+                return token
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "serve did not answer /health"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def live_server(pg_server: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(address, admin token) of a real `xiaofei serve` on a free port and a database of its own."""
+    name, url = _fresh_database(pg_server)
+    port = _free_port()
+    env = {**os.environ, "XIAOFEI_DATABASE_URL": url, "XIAOFEI_PORT": str(port),
+           "XIAOFEI_DATA_DIR": str(tmp_path / "data"), "XIAOFEI_LOG_LEVEL": "WARNING",
+           # a loaded machine may need more than the default 5 s for a projection to catch up
+           "XIAOFEI_READ_WAIT_SECONDS": "30", "PYTHONUNBUFFERED": "1"}
+    env.pop("XIAOFEI_SECRET_KEY", None)  # first start on a fresh machine: the key is generated into the data dir
+    env.pop("XIAOFEI_WORKERS", None)
+    stderr = tmp_path / "serve.stderr"
+    try:
+        with stderr.open("w", encoding="utf-8") as errors, subprocess.Popen(
+                [sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=errors,
+                text=True, encoding="utf-8") as proc:
+            printed: queue.Queue[str] = queue.Queue()
+            stdout = proc.stdout
+            assert stdout is not None
+            reader = threading.Thread(target=lambda: [printed.put(line) for line in stdout], daemon=True)
+            reader.start()
+            try:
+                yield f"127.0.0.1:{port}", _wait_until_served(proc, printed, port, stderr)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=30)
+                reader.join(timeout=10)
+    finally:
+        _drop_database(pg_server, name)
+
+
+def _script(address: str, admin: str) -> str:
+    readme = README.read_text(encoding="utf-8")
+    parts = [block for heading in WALKTHROUGHS for block in walkthrough_blocks(readme, heading)]
+    script = f"\n{BLOCK_MARK}\n".join(parts)
+    assert len(ADMIN_PLACEHOLDER.findall(script)) == 1, "the walkthrough must have one ADMIN=xf_... step"
+    script = ADMIN_PLACEHOLDER.sub(f"ADMIN={admin}", script)
+    assert "localhost:8000" in script
+    script = script.replace("localhost:8000", address)
+    assert ":8000" not in script and "xf_..." not in script, "a placeholder the test cannot fill is left"
+    return script
+
+
+def _answers(stdout: str) -> list[list[Any]]:
+    """Each block's answers, one JSON value per line."""
+    blocks: list[list[Any]] = [[]]
+    for line in stdout.splitlines():
+        if line == BLOCK_MARK:
+            blocks.append([])
+        elif line.strip():
+            blocks[-1].append(json.loads(line))
+    return blocks
+
+
+def _one(answers: list[Any], key: str) -> list[dict[str, Any]]:
+    return [a for a in answers if isinstance(a, dict) and key in a]
+
+
+def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tmp_path: Path) -> None:
+    # given a fresh `xiaofei serve` and the walkthroughs exactly as README.md shows them
+    address, admin = live_server
+    script = _script(address, admin)
+    workdir = tmp_path / "user"
+    workdir.mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "HOME": str(workdir)}
+
+    # when a user types them, in order, in one bash session
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c",
+                          CURL_IN_TESTS + script.replace(BLOCK_MARK, f"echo '{BLOCK_MARK}'")],
+                         cwd=workdir, env=env, capture_output=True, text=True, encoding="utf-8", timeout=240)
+
+    # then every command succeeds
+    assert run.returncode == 0, f"walkthrough failed ({run.returncode}):\n{run.stderr}\n--- stdout:\n{run.stdout}"
+    registry, employment = _answers(run.stdout)
+    # and every "key":value a "→" comment promises is in the answers
+    for fragment in promised_fragments(script):
+        assert fragment in run.stdout, f"README promises {fragment} but the answers do not say so"
+
+    # the import registers one household; the same file again is a no-op at the same position
+    first, again = _one(registry, "already_imported")
+    assert (first["registered"], first["already_imported"], again["already_imported"]) == (1, False, True)
+    assert again["position"] == first["position"]
+    household = _one(registry, "household_number")[0]
+    assert (household["household_number"], household["member_count"]) == ("4210810001", 2)
+    assert [{"village_code": "421081100001", "category": "exited", "households": 1}] in registry
+    projections = next(a for a in registry if isinstance(a, list) and a and "lag" in a[0])
+    assert {p["name"] for p in projections} >= {"access", "registry", "policy", "employment"}
+    assert (workdir / "households.csv").exists()
+
+    # the preset's parameters, each with its source
+    policy = next(a for a in employment if isinstance(a, list) and a and "source" in a[0])
+    rate = next(p for p in policy if p["name"] == "subsidy.worker_wage_rate")
+    assert rate["value"] == "0.20" and rate["source"].startswith("preset shangyou-2017")
+    # the slip is reported unverified, then verified by the statement line's reference
+    assert _one(employment, "reported")[0]["verified"] == 0
+    assert _one(employment, "statement_id")[0]["matched"] == 1
+    # worker_wage 12000 and employer_match 12000 fen, with slip, checks, parameters and the arithmetic
+    lines = next(a for a in employment if isinstance(a, list) and a and "subsidy" in a[0])
+    amounts = {line["subsidy"]: line["amount_fen"] for line in lines}
+    assert amounts == {"worker_wage": 12000, "employer_match": 12000}
+    wage = next(line for line in lines if line["subsidy"] == "worker_wage")["explanation"]
+    assert wage["slip"]["version"] == 1 and wage["checks"] and all(c["passed"] for c in wage["checks"])
+    assert any(p["name"] == "subsidy.worker_wage_rate" and p["value"] == "0.20"
+               and p["source"].startswith("preset shangyou-2017") for p in wage["parameters"])
+    assert "0.20 × 600.00元 = 120.00元 (half-up to the fen)" in wage["arithmetic"]
+    # the claim is filed with both lines, then its notice is published
+    filed = _one(employment, "claim_id")[0]
+    assert (filed["lines"], filed["total_fen"]) == (2, 24000)
+    notice_position = employment[-1]["position"]
+
+    # and the county sees the claim in its public notice, which approval cannot cut short
+    official = httpx.post(f"http://{address}/admin/tokens", headers=bearer(admin), timeout=60,
+                          json={"role": "county_official", "counties": ["421081"], "label": "readme test"})
+    assert official.status_code == 201, official.text
+    who = bearer(official.json()["token"])
+    claims = httpx.get(f"http://{address}/counties/421081/claims", headers=who, timeout=60,
+                       params={"min_position": notice_position})
+    assert claims.status_code == 200, claims.text
+    (claim,) = claims.json()
+    assert (claim["claim_id"], claim["status"], claim["total_fen"]) == (filed["claim_id"], "in_notice", 24000)
+    published = date.fromisoformat(claim["notice_published_on"])
+    assert published == date.fromisoformat(claim["filed_on"])
+    assert date.fromisoformat(claim["notice_ends"]) == published + timedelta(days=7)  # claim.notice_days default
+    approval = httpx.post(f"http://{address}/counties/421081/claims/{filed['claim_id']}/approval", headers=who,
+                          json={}, timeout=60)
+    assert approval.status_code == 422 and "approved_on" in approval.text, approval.text
