@@ -165,11 +165,19 @@ def wage_lines(cur: psycopg.Cursor[DictRow], workshop_ids: list[UUID], months: l
     in one of the given workshop-months: caps, minimum days and wage floors apply to the worker's month across
     all their slips in the county, so a change to one slip can change the worker's lines in other workshops.
     Returns the workshops whose lines were replaced."""
-    cur.execute(
-        "SELECT s.* FROM slips s WHERE (s.county, s.id_hash, s.month) IN (SELECT DISTINCT t.county, t.id_hash,"
-        " t.month FROM slips t JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
-        " ON t.workshop_id = d.workshop_id AND t.month = d.month)", (workshop_ids, months))
-    slips = cur.fetchall()
+    # Two plain joins rather than one row-value IN: the planner has no statistics for slips loaded in this very
+    # transaction, and the IN form degenerated to a nested loop over every slip at month end.
+    cur.execute("SELECT DISTINCT t.county, t.id_hash, t.month FROM slips t"
+                " JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
+                " ON t.workshop_id = d.workshop_id AND t.month = d.month", (workshop_ids, months))
+    wanted = {(r["county"], r["id_hash"], r["month"]) for r in cur.fetchall()}
+    if not wanted:
+        return set()
+    people_months = sorted({(h, m) for _, h, m in wanted})
+    cur.execute("SELECT s.* FROM slips s JOIN unnest(%s::text[], %s::text[]) AS g(id_hash, month)"
+                " ON s.id_hash = g.id_hash AND s.month = g.month",
+                ([h for h, _ in people_months], [m for _, m in people_months]))
+    slips = [r for r in cur.fetchall() if (r["county"], r["id_hash"], r["month"]) in wanted]
     if not slips:
         return set()
     cur.execute("DELETE FROM entitlements WHERE slip_id = ANY(%s) AND subsidy IN ('worker_wage', 'employer_match')",
