@@ -15,8 +15,10 @@ from xiaofei.application.importer import HouseholdImporter
 from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.registry import RegistryService
+from xiaofei.catalogue import event_classes
 from xiaofei.config import Settings
 from xiaofei.database import Database, open_database, secret_key
+from xiaofei.persistence import prepare_event_types
 from xiaofei.projectors.base import ConnectionParams, Projector
 from xiaofei.projectors.catalog import PROJECTIONS
 
@@ -100,6 +102,8 @@ def setup_storage(database: Database) -> None:
 
 
 def build(settings: Settings, database: Database | None = None) -> Services:
+    # Before any projector or request thread decodes an event (see persistence.warm_types).
+    prepare_event_types(event_classes())
     database = database or open_database(settings)
     try:
         setup_storage(database)
