@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Connections in the asyncpg read pool."""
     max_upload_bytes: int = 20_000_000
     """Largest request body accepted (CSV imports)."""
+    auth_failures_per_minute: int = 30
+    """Failed authentications one client address may make in a minute; past that every request from it answers
+    429 with ``Retry-After`` until the minute is over (per API process)."""
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()

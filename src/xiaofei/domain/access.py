@@ -7,7 +7,6 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
-
 from xiaofei.domain.errors import Conflict, invalid
 
 ROLES: dict[str, str] = {
@@ -38,6 +37,10 @@ def check_scope(role: str, counties: list[str], organisation_id: str | None) -> 
 
 class ApiToken(Aggregate):
     """A bearer token. Only its SHA-256 hash is ever stored; the secret is shown once, at issue."""
+
+    @staticmethod
+    def create_id(token_hash: str) -> UUID:
+        return ids.api_token_id(token_hash)
 
     class Issued(Aggregate.Created):
         token_hash: str

@@ -55,3 +55,8 @@ def hiring_award_key(county: str, era: str, id_hash: str) -> UUID:
     """The one hiring award a person can earn in a county and era: the same key wherever and whenever it lands,
     so a claim ledger knows it was claimed even when a late change moves it to another month or workshop."""
     return uuid5(NAMESPACE, f"hiring-award:{county}:{era}:{id_hash}")
+
+
+def api_token_id(token_hash: str) -> UUID:
+    """A token's aggregate id follows from its hash, so authentication reads the token's own events directly."""
+    return uuid5(NAMESPACE, f"api-token:{token_hash}")

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from eventsourcing.persistence import StoredEvent
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaofei.application.access import hash_token
-from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES
+from xiaofei.domain import ids
+from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES, ApiToken
 from xiaofei.logs import request_id_var
 from xiaofei.queries import status
 from xiaofei.queries.status import StaleRead
@@ -50,33 +58,95 @@ public: dict[str, Any] = {PUBLIC: True}
 
 
 async def _lookup(pool: Any, token_hash: str) -> Any:
-    return await pool.fetchrow(
-        "SELECT token_id, role, counties, organisation_id, revoked_at FROM rm_access.tokens WHERE token_hash = $1",
-        token_hash)
+    return await pool.fetchrow("SELECT token_id FROM rm_access.tokens WHERE token_hash = $1", token_hash)
 
 
-class BearerAuth(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise NotAuthorizedException("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+async def _token_events(connection: ASGIConnection[Any, Any, Any, Any], token_id: UUID) -> list[Any]:
+    rows = await connection.app.state.pool.fetch(
+        f"SELECT originator_version, topic, state FROM {connection.app.state.events_table}"
+        " WHERE originator_id = $1 ORDER BY originator_version", token_id)
+    mapper = connection.app.state.services.app.mapper
+    return [mapper.to_domain_event(StoredEvent(token_id, r["originator_version"], r["topic"], bytes(r["state"])))
+            for r in rows]
+
+
+async def find_token(connection: ASGIConnection[Any, Any, Any, Any], token_hash: str) -> Principal | None:
+    """The token as its own events say now: never a projection that may lag, so a revocation holds from the very
+    next request, even with the access projector stopped."""
+    events = await _token_events(connection, ids.api_token_id(token_hash))
+    if not events:
+        # Tokens issued before their id followed their hash: the access model knows the id (a token issued a
+        # moment ago may not be projected yet: wait briefly), the events still decide.
         pool = connection.app.state.pool
-        token_hash = hash_token(secret.strip())
         row = await _lookup(pool, token_hash)
         if row is None:
-            # A token issued a moment ago may not be projected yet: wait (briefly) for the access model.
             head = await status.head(pool, connection.app.state.events_table)
             try:
                 await status.wait_for(pool, ("access",), head, 2.0)
             except StaleRead:
                 pass
             row = await _lookup(pool, token_hash)
-        if row is None or row["revoked_at"] is not None:
+        if row is None:
+            return None
+        events = await _token_events(connection, row["token_id"])
+    issued = events[0] if events else None
+    if not isinstance(issued, ApiToken.Issued) or issued.token_hash != token_hash:
+        return None
+    if any(isinstance(e, ApiToken.Revoked) for e in events):
+        return None
+    return Principal(token_id=issued.originator_id, role=issued.role, counties=frozenset(issued.counties),
+                     organisation_id=issued.organisation_id)
+
+
+class FailedAuthLimiter:
+    """Failed authentications per client address in a sliding minute; past the limit, the address is refused."""
+
+    def __init__(self, per_minute: int, clock: Any = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.failures: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str) -> deque[float]:
+        window = self.failures.setdefault(address, deque())
+        now = self.clock()
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if not window:
+            self.failures.pop(address, None)
+            return deque()
+        return window
+
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until ``address`` may try again, or None when it may now."""
+        window = self._recent(address)
+        if len(window) < self.per_minute:
+            return None
+        return max(1, int(window[0] + 60 - self.clock()) + 1)
+
+    def failed(self, address: str) -> None:
+        self._recent(address)
+        self.failures.setdefault(address, deque()).append(self.clock())
+
+
+class BearerAuth(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        limiter: FailedAuthLimiter = connection.app.state.auth_limiter
+        address = connection.client.host if connection.client else "unknown"
+        wait = limiter.retry_after(address)
+        if wait is not None:
+            raise TooManyRequestsException(
+                f"too many failed authentications from this address; try again in {wait} s",
+                headers={"Retry-After": str(wait)})
+        header = connection.headers.get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            limiter.failed(address)
+            raise NotAuthorizedException("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        principal = await find_token(connection, hash_token(secret.strip()))
+        if principal is None:
+            limiter.failed(address)
             raise NotAuthorizedException("unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
-        principal = Principal(token_id=row["token_id"], role=row["role"], counties=frozenset(row["counties"]),
-                              organisation_id=row["organisation_id"])
-        return AuthenticationResult(user=principal, auth=row["token_id"])
+        return AuthenticationResult(user=principal, auth=principal.token_id)
 
 
 async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
