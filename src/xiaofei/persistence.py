@@ -8,6 +8,7 @@ themselves, and a state that no longer fits its class fails loudly instead of ha
 
 from __future__ import annotations
 
+import re
 import typing
 from functools import lru_cache
 from typing import Any, ClassVar, cast
@@ -21,7 +22,13 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import resolve_topic
 
+from xiaofei.domain.errors import FieldProblem, InvalidInput
+
 _IDENTITY_FIELDS = ("originator_id", "originator_version")
+_CONTROL_ESCAPE = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u00[01][0-9a-fA-F]|\x7f")
+"""A control character as msgspec writes it in a JSON string: an escape \\u0000-\\u001f after an even number of
+backslashes (an odd run is a literal backslash followed by the letter u), or a raw DEL byte. \\b \\f \\n \\r \\t are
+written as short escapes and pass here (they cannot break a text column); request fields refuse them."""
 
 
 class MsgspecTranscoder(Transcoder):
@@ -32,7 +39,13 @@ class MsgspecTranscoder(Transcoder):
         self._decoder = msgspec.json.Decoder()
 
     def encode(self, obj: Any) -> bytes:
-        return self._encoder.encode(obj)
+        data = self._encoder.encode(obj)
+        if _CONTROL_ESCAPE.search(data):
+            # No event may carry a control character (U+0000 cannot even be stored in a PostgreSQL text column, so
+            # one would stop every projection that copies it). Requests are checked field by field before this;
+            # this is the last line, for any text a check missed.
+            raise InvalidInput(FieldProblem("text", "must not contain control characters (U+0000–U+001F, U+007F)"))
+        return data
 
     def decode(self, data: bytes) -> Any:
         return self._decoder.decode(data)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_employment_api import build_scene, slip, upload
+from tests.helpers import households_csv
 from xiaofei.bootstrap import Services
 
 
@@ -58,3 +59,52 @@ async def test_costs_and_hires_out_of_range_are_refused(
         "name": "x", "id_number": scene.workers[0], "contract_type": "labour_contract", "start": "9999-12-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "start", r.text
     assert services.app.head_position() == before
+
+
+NUL = "\u0000"
+
+
+async def test_a_control_character_in_any_text_is_refused_and_nothing_is_written(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    """U+0000 cannot be stored in a PostgreSQL text column: accepted once, it stopped every projection copying it."""
+    from tests.conftest import bearer
+
+    scene = await build_scene(http, services, county_code, admin_token)
+    before = services.app.head_position()
+    url = f"/organisations/{scene.org}/workshops/{scene.workshop}"
+    attempts = [
+        (http.post(f"{url}/workers", headers=scene.employer, json={
+            "name": f"工人{NUL}", "id_number": scene.workers[0], "contract_type": "labour_contract",
+            "start": "2024-01-01"}), "name"),
+        (http.post("/admin/tokens", headers=bearer(admin_token), json={
+            "role": "county_official", "counties": [county_code], "label": f"x{NUL}"}), "label"),
+        (http.post(f"/counties/{county_code}/workshops/{scene.workshop}/refusal", headers=scene.official,
+                   json={"reason": f"no{NUL}"}), "reason"),
+        (upload(http, scene, [{**slip(scene, scene.workers[0], "2024-03", 60000, "X-1"),
+                               "bank_ref": f"R{NUL}"}]), "bank_ref"),
+        (http.post(f"/organisations/{scene.org}/bank-statements", headers={**scene.employer,
+                                                                          "Content-Type": "text/csv"},
+                   content=f"date,amount_yuan,payee_name,payee_account,reference\n2024-03-28,600,工{NUL}人,,R\n"
+                   .encode()), None),
+        (http.post(f"/counties/{county_code}/household-imports", params={"filename": f"a{NUL}.csv"},
+                   headers={**scene.official, "Content-Type": "text/csv"},
+                   content=households_csv(county_code, 1, start=500)), "text"),
+    ]
+    for request, field in attempts:
+        r = await request
+        assert r.status_code in (400, 422), r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        if field is not None:
+            assert field in r.text, r.text
+    assert services.app.head_position() == before
+
+
+def test_no_event_can_carry_a_control_character() -> None:
+    from xiaofei.domain.errors import InvalidInput
+    from xiaofei.persistence import MsgspecTranscoder
+
+    transcoder = MsgspecTranscoder()
+    assert transcoder.encode({"note": "两行\n\t文字", "path": "C:\\u0000"})  # a literal backslash-u is text
+    for bad in ("a\u0000b", "a\u001fb", "a\u007fb"):
+        with pytest.raises(InvalidInput):
+            transcoder.encode({"name": bad})

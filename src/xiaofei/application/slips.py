@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from xiaofei.application.tables import csv_rows, header_map, xlsx_rows
+from xiaofei.application.tables import CONTROL_CHARACTERS, csv_rows, header_map, xlsx_rows
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.employment import PAYMENT_METHODS
 from xiaofei.domain.bounds import day_problem, fen_problem, month_problem
@@ -93,6 +93,11 @@ class _Checker:
 
     def row(self, row: int, cells: dict[str, Any], amounts_in_yuan: bool) -> SlipRow | None:
         before = len(self.problems)
+        for field, value in cells.items():
+            if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                self.fail(row, field, "must not contain control characters")
+        if len(self.problems) > before:
+            return None
         try:
             workshop = UUID(str(cells.get("workshop_id", "")))
         except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -24,12 +25,27 @@ def decode_text(content: bytes) -> str:
     raise InvalidInput(FieldProblem("file", "is neither UTF-8 nor GB18030 text"))
 
 
+MAX_CELL_CHARS = 2000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def checked_cells(number: int, cells: list[str]) -> list[str]:
+    """A row's cells, refused whole when one holds a control character (U+0000 cannot even be stored) or is longer
+    than any real name, reference or note."""
+    for i, cell in enumerate(cells, start=1):
+        if CONTROL_CHARACTERS.search(cell):
+            raise InvalidInput(FieldProblem(f"column {i}", "must not contain control characters", number))
+        if len(cell) > MAX_CELL_CHARS:
+            raise InvalidInput(FieldProblem(f"column {i}", f"longer than {MAX_CELL_CHARS} characters", number))
+    return cells
+
+
 def csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) with row 1 the header, as a spreadsheet numbers them."""
     reader = csv.reader(io.StringIO(decode_text(content)))
     try:
         for number, row in enumerate(reader, start=1):
-            yield number, [c.strip() for c in row]
+            yield number, checked_cells(number, [c.strip() for c in row])
     except csv.Error as e:
         raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
 
@@ -57,7 +73,7 @@ def xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in row]
+            yield number, checked_cells(number, [_cell_text(v) for v in row])
     finally:
         book.close()
 

@@ -10,8 +10,13 @@ import msgspec
 
 Code6 = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6-digit county code")]
 Village = Annotated[str, msgspec.Meta(pattern=r"^\d{12}$", description="12-digit village code")]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters at all (names, codes, references)."""
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Tabs and line breaks allowed, no other control character (reasons, notes)."""
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE,
+                                   description="one line of text, no control characters")]
+Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=LINES, description="text, no control characters")]
 
 
 class CommandAccepted(msgspec.Struct, kw_only=True):
@@ -29,7 +34,7 @@ class TokenCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     role: str
     counties: list[Code6] = []
     organisation_id: str | None = None
-    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    label: Annotated[str, msgspec.Meta(max_length=200, pattern=ONE_LINE)] = ""
 
 
 class TokenIssued(msgspec.Struct, kw_only=True):
