@@ -88,7 +88,7 @@ async def test_a_control_character_in_any_text_is_refused_and_nothing_is_written
                    .encode()), None),
         (http.post(f"/counties/{county_code}/household-imports", params={"filename": f"a{NUL}.csv"},
                    headers={**scene.official, "Content-Type": "text/csv"},
-                   content=households_csv(county_code, 1, start=500)), "text"),
+                   content=households_csv(county_code, 1, start=500)), "filename"),
     ]
     for request, field in attempts:
         r = await request

@@ -64,6 +64,8 @@ class AccessService:
             token: ApiToken = self.app.repository.get(token_id)
         except AggregateNotFoundError:
             raise NotFound(f"no token {token_id}") from None
+        if not isinstance(token, ApiToken):
+            raise NotFound(f"no token {token_id}")
         token.revoke(reason, actor)
         return self.app.record(token)
 

@@ -61,12 +61,13 @@ class ClaimService:
             return ClaimLedger(organisation=organisation)
 
     def _claim(self, county: str, claim_id: UUID) -> Claim:
+        missing = f"no claim {claim_id} in county {county}"  # the same words whether it exists elsewhere or not
         try:
             claim: Claim = self.app.repository.get(claim_id)
         except AggregateNotFoundError:
-            raise NotFound(f"no claim {claim_id}") from None
+            raise NotFound(missing) from None
         if not isinstance(claim, Claim) or claim.county != county:
-            raise NotFound(f"no claim {claim_id} in county {county}")
+            raise NotFound(missing)
         return claim
 
     def _organisation_county(self, organisation: str) -> str:

@@ -73,21 +73,26 @@ class EmploymentService:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _get(self, aggregate_id: UUID, missing: str, *, read_only: bool = False) -> Aggregate:
-        """``read_only``: the caller will not change it, so the cached aggregate is handed out without a copy."""
+    def _get(self, aggregate_id: UUID, missing: str, kind: type[Aggregate], *, read_only: bool = False) -> Aggregate:
+        """``read_only``: the caller will not change it, so the cached aggregate is handed out without a copy.
+        An id of another kind of aggregate (a household's id given as a workshop's) is not found either."""
         try:
-            return self.app.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
+            found = self.app.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
+        if not isinstance(found, kind):
+            raise NotFound(missing)
+        return found
 
     def organisation(self, credit_code: str, *, read_only: bool = False) -> Organisation:
         return self._get(ids.organisation_id(credit_code), f"no organisation {credit_code}",  # type: ignore[return-value]
-                         read_only=read_only)
+                         Organisation, read_only=read_only)
 
     def workshop(self, workshop_id: UUID, *, organisation: str | None = None, county: str | None = None) -> Workshop:
-        ws: Workshop = self._get(workshop_id, f"no workshop {workshop_id}")  # type: ignore[assignment]
+        missing = f"no workshop {workshop_id}"  # the same words whether it exists elsewhere or not at all
+        ws: Workshop = self._get(workshop_id, missing, Workshop)  # type: ignore[assignment]
         if (organisation is not None and ws.organisation != organisation) or (county is not None and ws.county != county):
-            raise NotFound(f"no workshop {workshop_id} here")
+            raise NotFound(missing)
         return ws
 
     def _update(self, load: Callable[[], A], decide: Callable[[A], None]) -> int:
@@ -275,7 +280,7 @@ class EmploymentService:
                             self.app.head_position())
 
     def _payroll_of(self, county: str, slip_workshop: UUID, month: str) -> Payroll:
-        payroll: Payroll = self._get(ids.payroll_id(slip_workshop, month), "no such payroll")  # type: ignore[assignment]
+        payroll: Payroll = self._get(ids.payroll_id(slip_workshop, month), "no such payroll", Payroll)  # type: ignore[assignment]
         if payroll.county != county:
             raise NotFound("no such payroll in this county")
         return payroll
@@ -283,7 +288,7 @@ class EmploymentService:
     def void_slip(self, organisation: str, workshop_id: UUID, month: str, slip_id: UUID, reason: str,
                   actor: str) -> int:
         def load() -> Payroll:
-            payroll: Payroll = self._get(ids.payroll_id(workshop_id, month), "no such payroll")  # type: ignore[assignment]
+            payroll: Payroll = self._get(ids.payroll_id(workshop_id, month), "no such payroll", Payroll)  # type: ignore[assignment]
             if payroll.organisation != organisation:
                 raise NotFound("no such payroll")
             return payroll

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from xiaofei.domain.codes import (
     normalise_id_number,
     sex_from_id,
 )
+from xiaofei.domain.clock import business_today
 from xiaofei.domain.errors import AlreadyExists, NotFound, invalid
 from xiaofei.domain.registry import County, Household, Member
 
@@ -134,6 +135,7 @@ class RegistryService:
     def add_member(
         self, county: str, household_number: str, member: MemberInput, joined_on: date, reason: str, actor: str
     ) -> int:
+        _not_far_ahead("joined_on", joined_on)
         value = self.member_from_input(member)
         hid, missing = self._household(county, household_number)
         return self._update(hid, missing, lambda h: h.add_member(value, joined_on, reason, actor))
@@ -141,6 +143,7 @@ class RegistryService:
     def remove_member(
         self, county: str, household_number: str, person_number: str, left_on: date, reason: str, actor: str
     ) -> int:
+        _not_far_ahead("left_on", left_on)
         hid, missing = self._household(county, household_number)
         return self._update(hid, missing, lambda h: h.remove_member(person_number, left_on, reason, actor))
 
@@ -155,6 +158,7 @@ class RegistryService:
         note: str,
         actor: str,
     ) -> int:
+        _not_far_ahead("effective_date", effective_date)
         hid, missing = self._household(county, household_number)
         return self._update(
             hid, missing, lambda h: h.change_category(category, subtype, effective_date, reason, note, actor)
@@ -200,3 +204,19 @@ class RegistryService:
 
         position = self._update(hid, missing, decide)
         return revealed[-1], position
+
+
+MAX_DAYS_AHEAD = 366
+
+
+def _not_far_ahead(field: str, day: date) -> None:
+    """Registry dates may be planned a little ahead, not years: a change dated 9999-12-31 would block every later
+    change (each must not be before the last)."""
+    latest = business_today() + timedelta(days=MAX_DAYS_AHEAD)
+    if day > latest:
+        raise invalid(field, f"must not be later than {latest.isoformat()} (a year from today)")
+    if day < EARLIEST_REGISTRY_DAY:
+        raise invalid(field, f"must not be before {EARLIEST_REGISTRY_DAY.isoformat()}")
+
+
+EARLIEST_REGISTRY_DAY = date(1950, 1, 1)

@@ -62,17 +62,48 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+MAX_XLSX_UNCOMPRESSED = 100_000_000
+"""Bytes an XLSX may unpack to: a 300 KB file holding one 300 MB shared string is refused before it is parsed."""
+MAX_TABLE_ROWS = 250_000
+
+
+def _check_workbook(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InvalidInput(FieldProblem("file", f"is not a readable XLSX workbook: {e}")) from None
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise InvalidInput(FieldProblem("file", f"unpacks to {unpacked} bytes, more than {MAX_XLSX_UNCOMPRESSED}"))
+
+
 def xlsx_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
-    """The first sheet's rows as text cells (dates as YYYY-MM-DD)."""
+    """The first sheet's rows as text cells (dates as YYYY-MM-DD), read as a stream.
+
+    openpyxl parses the XML through defusedxml (a dependency), so entity expansion and external entities are
+    refused; any XML the parser cannot read is the uploader's error (422), never a server error."""
     from openpyxl import load_workbook
 
+    _check_workbook(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InvalidInput(FieldProblem("file", f"is not a readable XLSX workbook: {e}")) from None
+    except Exception as e:  # a broken or hostile workbook, whatever the parser raises
+        raise InvalidInput(FieldProblem("file", f"is not a readable XLSX workbook: {type(e).__name__}")) from None
     try:
         sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except Exception as e:  # XML the (defused) parser refuses, met while streaming
+                raise InvalidInput(FieldProblem("file", f"is not a readable XLSX workbook: {type(e).__name__}",
+                                                number + 1)) from None
+            number += 1
+            if number > MAX_TABLE_ROWS:
+                raise InvalidInput(FieldProblem("file", f"has more than {MAX_TABLE_ROWS} rows", number))
             yield number, checked_cells(number, [_cell_text(v) for v in row])
     finally:
         book.close()

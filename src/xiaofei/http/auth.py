@@ -12,6 +12,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 from eventsourcing.persistence import StoredEvent
 from litestar.exceptions import (
+    HTTPException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
@@ -158,6 +159,11 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     principal: Principal = connection.user
     if principal.role not in allowed:
         raise PermissionDeniedException(f"role {principal.role} may not call this endpoint")
+    if "data" in handler.parsed_fn_signature.parameters:
+        # A JSON body sent under another media type (text/plain...) is refused, not guessed at.
+        media = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            raise HTTPException(status_code=415, detail="send the body as JSON with Content-Type: application/json")
     county = connection.path_params.get("county")
     if county is not None:
         # Before the body is even read: nothing about another county is parsed, looked up or written.

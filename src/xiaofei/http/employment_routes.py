@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from xiaofei.application.slips import parse_json, parse_table
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
 from xiaofei.application.whatif import Override, what_if
+from xiaofei.domain.bounds import month_problem
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
@@ -39,6 +40,13 @@ from xiaofei.rules.disclosure import Viewer
 
 EMPLOYER = ("employer",)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _month(month: str | None) -> str | None:
+    """The query's month, checked here: inside ``X | None`` the documented pattern is not enforced by the framework."""
+    if month is not None and month_problem("month", month) is not None:
+        raise invalid("month", "must be YYYY-MM")
+    return month
 IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
 
 
@@ -140,7 +148,7 @@ class CountyEmploymentController(Controller):
     async def entitlements(self, request: AnyRequest, county: FromPath[str], month: FromQuery[Month | None] = None,
                            min_position: MinPosition = None) -> list[eq.EntitlementLine]:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, _viewer(request), county=county, month=month)
+        return await eq.entitlements(pool, _viewer(request), county=county, month=_month(month))
 
 
 class OrganisationController(Controller):
@@ -233,7 +241,7 @@ class OrganisationController(Controller):
     async def entitlements(self, request: AnyRequest, org: FromPath[str], month: FromQuery[Month | None] = None,
                            min_position: MinPosition = None) -> list[eq.EntitlementLine]:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, _viewer(request), organisation=org, month=month)
+        return await eq.entitlements(pool, _viewer(request), organisation=org, month=_month(month))
 
     @get("/workshops/{workshop_id:uuid}/certification-months", operation_id="employerCertificationMonths",
          opt=roles(*EMPLOYER, *READERS),

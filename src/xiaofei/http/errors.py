@@ -93,8 +93,15 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # msgspec raises RecursionError for a body nested thousands of levels deep; nothing was read from it
+    return problem(400, "Bad request", "the request body is nested too deeply", [{"field": "body",
+                                                                                   "reason": "nested too deeply"}])
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     XiaofeiError: domain_error,
+    RecursionError: too_deep,
     ValidationException: validation_error,
     HTTPException: http_error,
     StaleRead: stale_read,

@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response
 
+from xiaofei.application.tables import CONTROL_CHARACTERS
 from xiaofei.application.registry import HouseholdInput, MemberInput
 from xiaofei.bootstrap import Services
 from xiaofei.domain.clock import business_today
@@ -246,6 +247,8 @@ class RegistryController(Controller):
     async def import_households(self, request: AnyRequest, county: FromPath[str],
                                 filename: FromQuery[str] = "upload.csv") -> ImportSummary:
         principal = _scoped(request, county)
+        if len(filename) > 255 or CONTROL_CHARACTERS.search(filename):
+            raise invalid("filename", "at most 255 characters, no control characters")
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith(("text/csv", "application/csv", "application/octet-stream")):
             raise invalid("content-type", "send the CSV file as the body with Content-Type: text/csv")

@@ -1,0 +1,117 @@
+"""Whatever comes in, the answer is never a 5xx: each case is a reproduction of issue 7 §4 and §6."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+
+import httpx
+
+from tests.conftest import bearer
+from tests.e2e.test_employment_api import build_scene, slip, upload
+from xiaofei.bootstrap import Services
+
+
+def _xlsx_with_sheet(sheet_xml: str) -> bytes:
+    """A minimal workbook whose first sheet is ``sheet_xml`` (to smuggle hostile XML past the zip)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                   'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+                   'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+                   '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                   '2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                   'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                   'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                   '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return out.getvalue()
+
+
+BOMB = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+        '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+        '<c r="A1" t="inlineStr"><is><t>&f;</t></is></c></row></sheetData></worksheet>')
+EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+            '<c r="A1" t="inlineStr"><is><t>&ext;</t></is></c></row></sheetData></worksheet>')
+MALFORMED = '<?xml version="1.0"?><worksheet><sheetData><row r="1"><c r="A1"'
+
+
+async def test_hostile_bodies_and_paths_never_get_a_5xx(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    before = services.app.head_position()
+    xlsx = {**scene.employer, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    household_id = str(uuid.uuid5(uuid.UUID("6f1b3f38-2a37-4a55-9d1e-6c3f0f5a8e01"),
+                                  f"household:{county_code}:{county_code}H0000000"))
+    cases = [
+        ("invalid UTF-8 in JSON", http.post(f"/organisations/{scene.org}/wage-slips",
+                                            headers={**scene.employer, "Content-Type": "application/json",
+                                                     "Idempotency-Key": uuid.uuid4().hex},
+                                            content=b'{"slips": [{"month": "\xff\xfe"}]}')),
+        ("JSON nested 100,000 deep", http.post("/counties", headers={**bearer(admin_token),
+                                                                     "Content-Type": "application/json"},
+                                               content=b"[" * 100_000 + b"]" * 100_000)),
+        ("what-if value 1E+999999", http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
+            "period_from": "2024-01", "period_to": "2024-02",
+            "overrides": [{"name": "subsidy.worker_wage_rate", "value": "1E+999999",
+                           "effective_from": "2024-01-01"}]})),
+        ("XLSX entity bomb", http.post(f"/organisations/{scene.org}/wage-slips", content=_xlsx_with_sheet(BOMB),
+                                       headers={**xlsx, "Idempotency-Key": uuid.uuid4().hex})),
+        ("XLSX external entity", http.post(f"/organisations/{scene.org}/wage-slips",
+                                           content=_xlsx_with_sheet(EXTERNAL),
+                                           headers={**xlsx, "Idempotency-Key": uuid.uuid4().hex})),
+        ("XLSX malformed XML", http.post(f"/organisations/{scene.org}/wage-slips",
+                                         content=_xlsx_with_sheet(MALFORMED),
+                                         headers={**xlsx, "Idempotency-Key": uuid.uuid4().hex})),
+        ("a household's id as a workshop id", http.post(
+            f"/organisations/{scene.org}/workshops/{household_id}/workers", headers=scene.employer,
+            json={"name": "x", "id_number": scene.workers[0], "contract_type": "labour_contract",
+                  "start": "2024-01-01"})),
+        ("a household's id as a token id", http.post(f"/admin/tokens/{household_id}/revoke",
+                                                     headers=bearer(admin_token), json={"reason": "x"})),
+        ("a household's id as a claim id", http.post(f"/counties/{county_code}/claims/{household_id}/notice",
+                                                     headers=scene.official, json={})),
+    ]
+    for name, request in cases:
+        r = await request
+        assert r.status_code < 500, (name, r.status_code, r.text[:300])
+        assert r.status_code >= 400, (name, r.status_code)
+        assert r.headers["content-type"].startswith("application/problem+json"), name
+        assert "/etc/passwd" not in r.text and "root:" not in r.text
+    assert services.app.head_position() == before
+
+
+async def test_json_sent_as_text_plain_and_a_month_that_is_not_one_are_refused(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer, params={"month": "AAA"})
+    assert r.status_code == 400 or r.status_code == 422, r.text
+    r = await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "T-1")])
+    assert r.status_code == 201
+    r = await http.post(f"/counties/{county_code}/workshops/{scene.workshop}/refusal",
+                        headers={**scene.official, "Content-Type": "text/plain"}, content=b'{"reason": "x"}')
+    assert r.status_code == 415, r.text
+
+
+async def test_a_category_change_far_in_the_future_and_a_huge_file_name_are_refused(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token)
+    r = await http.post(f"/counties/{county_code}/households/{county_code}H0000000/category-changes",
+                        headers=scene.official, json={"category": "ordinary", "effective_date": "9999-12-31",
+                                                      "reason": "exited"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "effective_date", r.text
+    r = await http.post(f"/counties/{county_code}/household-imports", params={"filename": "x" * 60_000},
+                        headers={**scene.official, "Content-Type": "text/csv"}, content=b"a\n")
+    assert r.status_code in (400, 422) and "filename" in r.text, r.text[:300]
