@@ -104,6 +104,12 @@ class EmploymentService:
                               actor: str) -> int:
         check_county_code(county)
         code = normalise_credit_code(credit_code)
+        # GB 32100: characters 3–8 are the registering authority's division code. An organisation registered in
+        # this county, its city or its province belongs here; an official of another county cannot take its code.
+        division = code[2:8]
+        if division not in (county, county[:4] + "00", county[:2] + "0000"):
+            raise invalid("credit_code", f"was issued in division {division}, not in county {county}, its city or "
+                                         "its province: the county where it was issued registers it")
         Organisation.check_form(form)
         if not name.strip():
             raise invalid("name", "is required")

@@ -13,7 +13,10 @@ class MemberView(msgspec.Struct, kw_only=True):
     name: str
     id_number_masked: str
     sex: str
-    birth_date: date
+    birth_year: int
+    birth_date: date | None
+    """Only for officials of the household's county (who may also reveal the number, on the record): with the
+    mask's first and last four digits, a birth date completes the ID number."""
     relation: str
     labour_capacity: str
     disability: str | None

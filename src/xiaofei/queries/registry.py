@@ -18,7 +18,8 @@ from xiaofei.queries.models import (
 S = "rm_registry"
 
 
-async def household(pool: asyncpg.Pool, county: str, number: str) -> HouseholdView | None:
+async def household(pool: asyncpg.Pool, county: str, number: str, *, may_reveal: bool = False
+                    ) -> HouseholdView | None:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(f"SELECT * FROM {S}.households WHERE county = $1 AND household_number = $2",
                                   county, number)
@@ -41,7 +42,8 @@ async def household(pool: asyncpg.Pool, county: str, number: str) -> HouseholdVi
         version=row["version"],
         members=[MemberView(
             person_number=m["person_number"], name=m["name"], id_number_masked=m["id_masked"], sex=m["sex"],
-            birth_date=m["birth_date"], relation=m["relation"], labour_capacity=m["labour_capacity"],
+            birth_year=m["birth_date"].year, birth_date=m["birth_date"] if may_reveal else None,
+            relation=m["relation"], labour_capacity=m["labour_capacity"],
             disability=m["disability"], joined_on=m["joined_on"], left_on=m["left_on"],
             left_reason=m["left_reason"]) for m in members],
         category_history=[CategoryChangeView(
