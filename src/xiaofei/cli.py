@@ -1,4 +1,5 @@
-"""``xiaofei serve | project | rebuild | import households | token create | demo | events export``."""
+"""``xiaofei serve | project | rebuild | projections failures|retry | import households | token create | demo |
+events export``."""
 
 from __future__ import annotations
 
@@ -116,6 +117,51 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_projections_failures(args: argparse.Namespace) -> int:
+    """Every county whose part of a projection is halted, with the event and the error."""
+    from xiaofei.projectors.catalog import PROJECTIONS
+
+    services = _services(args)
+    found = 0
+    try:
+        with services.params.connect() as conn:
+            for name in PROJECTIONS:
+                rows = conn.execute(
+                    f"SELECT county, position, topic, error, (SELECT count(*) FROM rm_{name}.parked_events p"
+                    f" WHERE p.county = h.county) FROM rm_{name}.halted_partitions h ORDER BY county").fetchall()
+                for county, position, topic, error, parked in rows:
+                    found += 1
+                    print(f"{name}\tcounty {county}\tevent {position} ({topic})\t{parked} parked\t{error}")
+    finally:
+        services.close()
+    if not found:
+        print("no halted partitions")
+    return 1 if found else 0
+
+
+def cmd_projections_retry(args: argparse.Namespace) -> int:
+    """Apply a halted county's parked events again, in log order (after the cause is fixed)."""
+    from xiaofei.projectors.catalog import PROJECTIONS
+
+    if args.name not in PROJECTIONS:
+        print(f"unknown projection {args.name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
+        return 2
+    services = _services(args)
+    try:
+        projector = services.projector(args.name)
+        try:
+            applied, error = projector.retry_partition(args.county)
+        finally:
+            projector.close()
+    finally:
+        services.close()
+    if error is not None:
+        print(f"{args.name} county {args.county}: {applied} parked events applied, then: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.name} county {args.county}: {applied} parked events applied; the county is served again")
+    return 0
+
+
 def cmd_import_households(args: argparse.Namespace) -> int:
     from xiaofei.domain.errors import InvalidInput, XiaofeiError
 
@@ -189,6 +235,15 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rebuild", help="rebuild a projection into fresh tables and swap it in")
     r.add_argument("name")
     r.set_defaults(func=cmd_rebuild)
+
+    pr = sub.add_parser("projections", help="projection partitions halted at an event they cannot apply")
+    pr_sub = pr.add_subparsers(dest="what", required=True)
+    pr_sub.add_parser("failures", help="list halted counties with the event and the error"
+                      ).set_defaults(func=cmd_projections_failures)
+    rt = pr_sub.add_parser("retry", help="apply a halted county's parked events again, in log order")
+    rt.add_argument("name")
+    rt.add_argument("--county", required=True)
+    rt.set_defaults(func=cmd_projections_retry)
 
     imp = sub.add_parser("import", help="bulk imports")
     imp_sub = imp.add_subparsers(dest="what", required=True)

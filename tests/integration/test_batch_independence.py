@@ -30,6 +30,7 @@ from xiaofei.domain.codes import uscc_check_char
 from xiaofei.domain.ids import slip_id
 from xiaofei.projectors.base import SqlView
 from xiaofei.projectors.employment import EmploymentProjection
+from xiaofei.projectors.partitions import Partitions
 
 COUNTIES = ("360724", "421081")
 FIXED_SEED = 20261201
@@ -186,6 +187,7 @@ def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> d
         for size in sizes:
             with view.datastore.transaction(commit=True) as cur:
                 view.use_schema(cur)
+                Partitions(cur).record(events[start:start + size])  # what the projector does for each batch
                 projection.apply(cur, events[start:start + size])
             start += size
     finally:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import strtobool
 from psycopg import sql
 
 from xiaofei.domain.errors import Conflict
@@ -25,10 +28,55 @@ LIBRARY_SAVE_MAX_EVENTS = 200
 LIBRARY_SAVE_MAX_BYTES = 300_000
 
 
+class SnapshotCacheRepository(Repository[UUID]):
+    """The library's repository, except that a cached aggregate is never changed once handed out.
+
+    The library fast-forwards a cached aggregate *in place* and deep-copies it for the caller outside its lock, so
+    a thread copying (or reading) an aggregate while another thread fast-forwards the same one failed with
+    "dictionary changed size during iteration" (3 of 800 concurrent writes to one payroll). Here new events are
+    applied to a copy, which then replaces the cached one; readers holding the old object are never disturbed.
+    Loads of one aggregate are serialised by a striped lock, so it is fast-forwarded once, not once per thread.
+    """
+
+    _STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stripes = [threading.Lock() for _ in range(self._STRIPES)]
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None,  # type: ignore[override]
+            projector_func: Any = project_aggregate, fastforward_skipping: bool = False,
+            deepcopy_from_cache: bool = True) -> Any:
+        if not self.cache or version is not None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func,
+                               fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+        with self._stripes[hash(aggregate_id) % self._STRIPES]:
+            try:
+                aggregate = self.cache.get(aggregate_id)
+            except KeyError:
+                aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+                self.cache.put(aggregate_id, aggregate)
+            else:
+                new_events = list(self.event_store.get(originator_id=aggregate_id, gt=aggregate.version))
+                if new_events:
+                    aggregate = projector_func(deepcopy(aggregate), new_events)
+                    if aggregate is None:
+                        raise AggregateNotFoundError(aggregate_id)
+                    self.cache.put(aggregate_id, aggregate)
+        return deepcopy(aggregate) if deepcopy_from_cache and self.deepcopy_from_cache else aggregate
+
+
 class XiaofeiApplication(Application[UUID]):
     """All aggregates share this application's single ordered notification log."""
 
     name = "xiaofei"
+
+    def construct_repository(self) -> Repository[UUID]:
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return SnapshotCacheRepository(
+            event_store=self.events, snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")))
 
     def construct_transcoder(self) -> Transcoder:
         return MsgspecTranscoder()

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from xiaofei.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, XiaofeiError
 from xiaofei.logs import request_id_var
-from xiaofei.queries.status import StaleRead
+from xiaofei.queries.status import PartitionHalted, StaleRead
 
 log = logging.getLogger("xiaofei.http")
 
@@ -75,6 +75,10 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[s
     return problem(exc.status_code, _title(exc.status_code), exc.detail, headers=exc.headers)
 
 
+def partition_halted(_: Request[Any, Any, Any], exc: PartitionHalted) -> Response[dict[str, Any]]:
+    return problem(503, "Read model halted for this county", str(exc), headers={"Retry-After": "30"})
+
+
 def stale_read(_: Request[Any, Any, Any], exc: StaleRead) -> Response[dict[str, Any]]:
     return problem(503, "Read model not caught up", str(exc), headers={"Retry-After": "1"})
 
@@ -105,6 +109,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     StaleRead: stale_read,
+    PartitionHalted: partition_halted,
     Exception: internal_error,
 }
 __all__ = ["EXCEPTION_HANDLERS", "PROBLEM", "MediaType", "problem"]

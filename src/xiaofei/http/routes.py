@@ -67,8 +67,15 @@ async def _command(fn: Callable[[], T]) -> T:
 
 
 async def _fresh(request: AnyRequest, min_position: int | None, *projections: str) -> Any:
+    """The read pool, once the projections have reached ``min_position`` and are not halted for the county the
+    request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it)."""
     pool = request.app.state.pool
     await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds)
+    county = request.path_params.get("county")
+    org = request.path_params.get("org")
+    if county is None and org is not None:
+        county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+    await status.check_partition(pool, projections, county)
     return pool
 
 
@@ -105,6 +112,13 @@ class SystemController(Controller):
         if services.settings.run_projectors and not services.projectors_alive():
             return Response(Health(status="projectors stopped or failing (see the logs)", projectors="down"),
                             status_code=503)
+        halted = [f"{p.name}:{h.county}" for p in await status.statuses(request.app.state.pool, list(PROJECTIONS),
+                                                                          request.app.state.events_table)
+                  for h in p.halted]
+        if halted:
+            # still ready: every other county is served (a 503 here would take them all out of a load balancer)
+            return Response(Health(status=f"ready, but halted for {', '.join(halted)} (see /projections)",
+                                   projectors="partial"))
         return Response(Health(status="ready", projectors="running" if services.settings.run_projectors else "external"))
 
     @get("/projections", operation_id="listProjections", opt=roles("admin", *READERS),

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import psycopg
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import sql
@@ -26,6 +26,7 @@ from psycopg.types.json import set_json_dumps
 from psycopg.rows import DictRow
 
 from xiaofei.application.app import XiaofeiApplication
+from xiaofei.projectors.partitions import PARTITION_DDL, Partitions
 from xiaofei.projectors.sqlfiles import ddl_statements
 
 log = logging.getLogger("xiaofei.projectors")
@@ -60,6 +61,7 @@ class SqlView(PostgresTrackingRecorder):
             self.use_schema(cur)
             for script in ddl_statements(self.projection_name):
                 cur.execute(script)  # type: ignore[arg-type]
+            cur.execute(PARTITION_DDL)  # type: ignore[arg-type]
 
     def use_schema(self, cur: psycopg.Cursor[DictRow]) -> None:
         """Projection SQL names its tables unqualified; this points them at this view's schema."""
@@ -143,6 +145,23 @@ class ConnectionParams:
                                password=self.password, **kwargs)
 
 
+def is_poison(error: BaseException) -> bool:
+    """An error that the same event will meet every time (bad data, a bug meeting it), as opposed to a hiccup
+    (a dropped connection, a lock timeout, a deadlock) that a retry of the whole batch gets past."""
+    if isinstance(error, psycopg.OperationalError):
+        return False
+    return isinstance(error, (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError,
+                              MapperDeserialisationError, LookupError, ValueError, TypeError, AttributeError,
+                              ArithmeticError, AssertionError))
+
+
+class _Undecodable:
+    """An event the mapper could not decode: it halts its county like an event that cannot be applied."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class Projector:
     """Runs one projection over the application's log in batches (one transaction per batch)."""
 
@@ -186,16 +205,98 @@ class Projector:
         rows = cur.fetchall()
         if not rows:
             return 0
-        events = [
-            self.app.mapper.to_domain_event(
-                StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-            )
-            for r in rows
-        ]
         self.view.use_schema(cur)
-        self.projection.apply(cur, events)
+        parts = Partitions(cur)
+        batch: list[tuple[dict[str, Any], Any]] = []
+        for r in rows:
+            try:
+                event = self.app.mapper.to_domain_event(
+                    StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])))
+            except Exception as e:  # noqa: BLE001 - an undecodable event halts its county (below), not everything
+                event = _Undecodable(e)
+            batch.append((r, event))
+        parts.record([e for _, e in batch if not isinstance(e, _Undecodable)])
+        halted = parts.halted()
+        if halted:  # a halted county's later events wait behind the one that failed
+            kept = []
+            for r, e in batch:
+                county = parts.of(r["originator_id"], None if isinstance(e, _Undecodable) else e)
+                if county in halted:
+                    parts.park(r["notification_id"], county)  # type: ignore[arg-type]
+                else:
+                    kept.append((r, e))
+            batch = kept
+        cur.execute("SAVEPOINT batch")
+        try:
+            if any(isinstance(e, _Undecodable) for _, e in batch):
+                raise next(e.error for _, e in batch if isinstance(e, _Undecodable))
+            self.projection.apply(cur, [e for _, e in batch])
+            cur.execute("RELEASE SAVEPOINT batch")
+        except Exception as error:
+            if not is_poison(error):
+                raise  # a hiccup (connection, lock, deadlock): the whole batch is tried again, nothing halts
+            cur.execute("ROLLBACK TO SAVEPOINT batch")
+            self._apply_one_by_one(cur, parts, batch, halted)
         self.view.advance(cur, self.app.name, rows[-1]["notification_id"])
         return len(rows)
+
+    def _apply_one_by_one(self, cur: psycopg.Cursor[DictRow], parts: Partitions,
+                          batch: list[tuple[dict[str, Any], Any]], halted: set[str]) -> None:
+        for r, e in batch:
+            county = parts.of(r["originator_id"], None if isinstance(e, _Undecodable) else e)
+            if county in halted:
+                parts.park(r["notification_id"], county)  # type: ignore[arg-type]
+                continue
+            cur.execute("SAVEPOINT one")
+            try:
+                if isinstance(e, _Undecodable):
+                    raise e.error
+                self.projection.apply(cur, [e])
+                cur.execute("RELEASE SAVEPOINT one")
+            except Exception as error:
+                if county is None or not is_poison(error):
+                    raise  # no county to halt, or not the event's fault: the whole projection waits, as before
+                cur.execute("ROLLBACK TO SAVEPOINT one")
+                parts.halt(county, r["notification_id"], r["topic"], r["originator_id"], r["originator_version"],
+                           f"{type(error).__name__}: {error}")
+                parts.park(r["notification_id"], county)
+                halted.add(county)
+                log.error("event halted its county's partition", extra={
+                    "projection": self.name, "county": county, "position": r["notification_id"]})
+
+    def retry_partition(self, county: str) -> tuple[int, str | None]:
+        """Apply a halted county's parked events again, in log order, under the projection's lock. Returns how
+        many were applied and, if one still fails, its error (the county stays halted from that event on)."""
+        with self.view.datastore.transaction(commit=True) as cur:
+            self._lock(cur)
+            self.view.use_schema(cur)
+            cur.execute("SELECT position FROM parked_events WHERE county = %s ORDER BY position", (county,))
+            positions = [r["position"] for r in cur.fetchall()]
+            if not positions:
+                return 0, None
+            cur.execute(sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
+                                " WHERE notification_id = ANY(%s) ORDER BY notification_id").format(
+                self.app.events_table), (positions,))
+            applied = 0
+            for r in cur.fetchall():
+                cur.execute("SAVEPOINT one")
+                try:
+                    event = self.app.mapper.to_domain_event(
+                        StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])))
+                    self.projection.apply(cur, [event])
+                    cur.execute("RELEASE SAVEPOINT one")
+                except Exception as error:  # noqa: BLE001 - reported, the county stays halted from here
+                    cur.execute("ROLLBACK TO SAVEPOINT one")
+                    message = f"{type(error).__name__}: {error}"[:2000]
+                    cur.execute("UPDATE halted_partitions SET position = %s, topic = %s, originator_id = %s,"
+                                " originator_version = %s, error = %s WHERE county = %s",
+                                (r["notification_id"], r["topic"], r["originator_id"], r["originator_version"],
+                                 message, county))
+                    return applied, message
+                cur.execute("DELETE FROM parked_events WHERE position = %s", (r["notification_id"],))
+                applied += 1
+            cur.execute("DELETE FROM halted_partitions WHERE county = %s", (county,))
+            return applied, None
 
     def run_batch(self) -> int:
         with self.view.datastore.transaction(commit=True) as cur:

@@ -87,8 +87,19 @@ class CountyView(msgspec.Struct, kw_only=True):
     province: str
 
 
+class HaltedPartition(msgspec.Struct, kw_only=True):
+    """A county whose part of the projection stopped at an event it cannot apply (its later events wait)."""
+
+    county: str
+    position: int
+    topic: str
+    error: str
+    parked_events: int
+
+
 class ProjectionStatus(msgspec.Struct, kw_only=True):
     name: str
     position: int
     head: int
     lag: int
+    halted: list[HaltedPartition] = []

@@ -7,7 +7,7 @@ import time
 
 import asyncpg
 
-from xiaofei.queries.models import ProjectionStatus
+from xiaofei.queries.models import HaltedPartition, ProjectionStatus
 
 
 class StaleRead(Exception):
@@ -18,6 +18,35 @@ class StaleRead(Exception):
         self.projection = projection
         self.position = position
         self.wanted = wanted
+
+
+class PartitionHalted(Exception):
+    """A county's part of a projection stopped at an event it cannot apply; reads of that county would be wrong."""
+
+    def __init__(self, projection: str, county: str, position: int, topic: str, error: str) -> None:
+        super().__init__(f"projection {projection} is halted for county {county} at event {position} ({topic}): "
+                         f"{error}; an operator retries it with `xiaofei projections retry {projection} "
+                         f"--county {county}` once the cause is fixed")
+        self.projection = projection
+        self.county = county
+
+
+async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None) -> None:
+    """Raise ``PartitionHalted`` when ``county``'s part of one of ``projections`` is halted."""
+    if county is None:
+        return
+    for name in projections:
+        row = await pool.fetchrow(f"SELECT position, topic, error FROM rm_{name}.halted_partitions WHERE county = $1",
+                                  county)
+        if row is not None:
+            raise PartitionHalted(name, county, row["position"], row["topic"], row["error"])
+
+
+async def halted_partitions(pool: asyncpg.Pool, name: str) -> list[HaltedPartition]:
+    rows = await pool.fetch(f"SELECT h.*, (SELECT count(*) FROM rm_{name}.parked_events p WHERE p.county = h.county)"
+                            f" AS parked FROM rm_{name}.halted_partitions h ORDER BY county")
+    return [HaltedPartition(county=r["county"], position=r["position"], topic=r["topic"], error=r["error"],
+                            parked_events=r["parked"]) for r in rows]
 
 
 async def position(pool: asyncpg.Pool, projection: str, application: str = "xiaofei") -> int:
@@ -52,5 +81,6 @@ async def statuses(pool: asyncpg.Pool, names: list[str], events_table: str) -> l
     out = []
     for name in names:
         pos = await position(pool, name)
-        out.append(ProjectionStatus(name=name, position=pos, head=top, lag=max(top - pos, 0)))
+        out.append(ProjectionStatus(name=name, position=pos, head=top, lag=max(top - pos, 0),
+                                    halted=await halted_partitions(pool, name)))
     return out
