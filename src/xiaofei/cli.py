@@ -62,6 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from xiaofei.http.app import create_app
 
     services = _services(args)
+    supervisor_stop = threading.Event()
+    threading.Thread(target=services.database.supervise, args=(supervisor_stop,), name="pg-supervisor",
+                     daemon=True).start()
     try:
         _print_first_admin(services)
         if args.demo:
@@ -78,6 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
                         access_log=False, lifespan="on")
     finally:
+        supervisor_stop.set()
         services.close()
     return 0
 

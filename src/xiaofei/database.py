@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +42,34 @@ class Database:
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            # An outage is answered with a 503 within a few seconds, not after a long connect; a pooled connection
+            # that died with the server is noticed before use instead of failing the request.
+            "POSTGRES_CONNECT_TIMEOUT": "3",
+            "POSTGRES_PRE_PING": "y",
             "CREATE_TABLE": "y" if create_table else "n",
             # Keep recently used aggregates in memory; each get still fast-forwards from the store and hands out a
             # deep copy, so a refused command never leaves a half-changed aggregate behind.
             "AGGREGATE_CACHE_MAXSIZE": "2000",
         }
+
+    def supervise(self, stop: threading.Event, every: float = 2.0) -> None:
+        """Keep the embedded server running while the service runs: if its postmaster died (killed, crashed), start
+        it again in the same data directory. Does nothing for a configured server (its operators supervise it)."""
+        server = self.embedded_server
+        if server is None:
+            return
+        from pgserver.postgres_server import PostmasterInfo
+
+        while not stop.wait(every):
+            try:
+                info = PostmasterInfo.read_from_pgdata(server.pgdata)
+                if info is not None and info.is_running():
+                    continue
+                log.warning("embedded PostgreSQL is not running; starting it again", extra={"data": str(server.pgdata)})
+                with type(server)._lock:
+                    server.ensure_postgres_running()
+            except Exception:  # noqa: BLE001 - keep supervising; the next round tries again
+                log.exception("could not restart the embedded PostgreSQL")
 
     def stop(self) -> None:
         """Stop the embedded server if we are its last user (processes share it through the data dir)."""

@@ -25,7 +25,9 @@ def create_app(services: Services) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(services.database.dsn, min_size=1, max_size=services.settings.db_pool_size)
+        # connect within 3 s and give up on a statement after 30 s: an outage is a quick 503, never a hung request
+        pool = await asyncpg.create_pool(services.database.dsn, min_size=1, max_size=services.settings.db_pool_size,
+                                         timeout=3, command_timeout=30)
         app.state.pool = pool
         try:
             yield

@@ -6,6 +6,9 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
+import psycopg
+from eventsourcing import persistence
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -97,6 +100,12 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+    return problem(503, "Database unavailable", "the database cannot be reached just now; try again shortly",
+                   headers={"Retry-After": "2"})
+
+
 def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
     # msgspec raises RecursionError for a body nested thousands of levels deep; nothing was read from it
     return problem(400, "Bad request", "the request body is nested too deeply", [{"field": "body",
@@ -106,6 +115,14 @@ def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[st
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     XiaofeiError: domain_error,
     RecursionError: too_deep,
+    # The database went away (killed, restarting, unreachable): a 503 the client can retry, not a 500.
+    OSError: database_unavailable,
+    TimeoutError: database_unavailable,
+    asyncpg.exceptions.PostgresConnectionError: database_unavailable,
+    asyncpg.exceptions.InterfaceError: database_unavailable,
+    psycopg.OperationalError: database_unavailable,
+    persistence.OperationalError: database_unavailable,
+    persistence.InterfaceError: database_unavailable,
     ValidationException: validation_error,
     HTTPException: http_error,
     StaleRead: stale_read,

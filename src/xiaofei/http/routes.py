@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -98,9 +99,14 @@ def _member(m: MemberCreate) -> MemberInput:
 class SystemController(Controller):
     tags = ["system"]
 
-    @get("/health", operation_id="health", opt=public, summary="Liveness")
-    async def health(self) -> Health:
-        return Health(status="ok")
+    @get("/health", operation_id="health", opt=public,
+         summary="Liveness, and whether the database answers (503 while it does not)")
+    async def health(self, request: AnyRequest) -> Response[Health]:
+        try:
+            await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), timeout=2)
+        except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+            return Response(Health(status="database unreachable"), status_code=503, headers={"Retry-After": "2"})
+        return Response(Health(status="ok"))
 
     @get("/ready", operation_id="ready", opt=public, summary="Readiness: database reachable, projectors running")
     async def ready(self, request: AnyRequest) -> Response[Health]:

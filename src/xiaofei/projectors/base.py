@@ -336,7 +336,7 @@ class Projector:
                 self.last_error = f"{type(e).__name__}: {e}"
                 log.exception("projection batch failed; retrying", extra={"projection": self.name})
                 stop.wait(pause)
-                pause = min(pause * 2, 30.0)
+                pause = min(pause * 2, 2.0)  # resume within seconds once the database is back
 
 
 def rebuild(
