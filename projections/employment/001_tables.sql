@@ -18,9 +18,6 @@ CREATE TABLE IF NOT EXISTS workshops (
     workshop_type   text NOT NULL,
     village_code    text NOT NULL,
     premises        text NOT NULL,
-    certified_on    date,
-    plaque_number   text,
-    decertified_on  date,
     last_refusal    text
 );
 CREATE INDEX IF NOT EXISTS workshops_by_org ON workshops (organisation);

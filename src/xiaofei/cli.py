@@ -104,12 +104,20 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_projection(name: str) -> bool:
+    from xiaofei.projectors.catalog import PROJECTIONS
+
+    if name not in PROJECTIONS:
+        print(f"unknown projection {name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from xiaofei.projectors.base import rebuild
     from xiaofei.projectors.catalog import PROJECTIONS
 
-    if args.name not in PROJECTIONS:
-        print(f"unknown projection {args.name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
+    if not _known_projection(args.name):
         return 2
     services = _services(args)
     try:
@@ -145,10 +153,7 @@ def cmd_projections_failures(args: argparse.Namespace) -> int:
 
 def cmd_projections_retry(args: argparse.Namespace) -> int:
     """Apply a halted county's parked events again, in log order (after the cause is fixed)."""
-    from xiaofei.projectors.catalog import PROJECTIONS
-
-    if args.name not in PROJECTIONS:
-        print(f"unknown projection {args.name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
+    if not _known_projection(args.name):
         return 2
     services = _services(args)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+from xiaofei.domain.employment import StatementLine
 from xiaofei.rules.bank_matching import OpenLine, SlipToProve, match
 
 PAYROLL = UUID(int=1)
@@ -17,11 +18,12 @@ def slip(n: int, net: int, pay: str, ref: str = "", account: str = "", name: str
 
 
 def line(n: int, amount: int, paid: str, ref: str = "", account: str = "", name: str = "王芳") -> OpenLine:
-    return OpenLine(UUID(int=9), n, date.fromisoformat(paid), amount, name, account, ref, n)
+    return OpenLine(UUID(int=9), StatementLine(line=n, paid_on=date.fromisoformat(paid), amount_fen=amount,
+                                               payee_name=name, payee_account=account, reference=ref), n)
 
 
 def pairs(found: list) -> list[tuple[int, int, str]]:  # type: ignore[type-arg]
-    return sorted((m.slip.slip_id.int - 100, m.line.line, m.how) for m in found)
+    return sorted((m.slip.slip_id.int - 100, m.line.entry.line, m.how) for m in found)
 
 
 def test_a_reference_matches_whatever_the_dates_but_only_for_the_same_amount() -> None:

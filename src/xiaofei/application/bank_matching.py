@@ -55,8 +55,7 @@ class BankMatcher:
               only_statement: UUID | None = None) -> int:
         """Match unverified current slips of ``payrolls`` (restricted to ``only_slips`` per payroll) against the
         open lines (of ``only_statement``); verify the slips and use the lines. Returns how many were proven."""
-        lines = [OpenLine(sid, ln.line, ln.paid_on, ln.amount_fen, ln.payee_name, ln.payee_account, ln.reference,
-                          order) for order, ((sid, _), ln) in enumerate(rec.open.items())
+        lines = [OpenLine(sid, ln, order) for order, ((sid, _), ln) in enumerate(rec.open.items())
                  if only_statement is None or sid == only_statement]
         if not lines:
             return 0
@@ -85,9 +84,9 @@ class BankMatcher:
             return 0
         for m in found:
             by_id[m.slip.payroll_id].verify(
-                m.slip.slip_id, f"bank statement line {m.line.line}, matched by {HOW_TEXT[m.how]}", actor,
-                statement_id=m.line.statement_id, statement_line=m.line.line)
-        rec.use([LineUse(statement_id=m.line.statement_id, line=m.line.line, payroll_id=m.slip.payroll_id,
+                m.slip.slip_id, f"bank statement line {m.line.entry.line}, matched by {HOW_TEXT[m.how]}", actor,
+                statement_id=m.line.statement_id, statement_line=m.line.entry.line)
+        rec.use([LineUse(statement_id=m.line.statement_id, line=m.line.entry.line, payroll_id=m.slip.payroll_id,
                          slip_id=m.slip.slip_id, slip_version=m.slip.version, how=m.how) for m in found], actor)
         return len(found)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -39,7 +39,15 @@ from xiaofei.queries import employment as eq
 from xiaofei.rules.disclosure import Viewer
 
 EMPLOYER = ("employer",)
+T = TypeVar("T")
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _found(rows: list[T] | None, county: str, workshop_id: UUID) -> list[T]:
+    """A county workshop's rows, or 404 when the county has no such workshop."""
+    if rows is None:
+        raise NotFoundException(f"no workshop {workshop_id} in county {county}")
+    return rows
 
 
 def _month(month: str | None) -> str | None:
@@ -96,20 +104,14 @@ class CountyEmploymentController(Controller):
     async def certification_months(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
                                    min_position: MinPosition = None) -> list[eq.CertificationMonth]:
         pool = await _fresh(request, min_position, "employment")
-        months = await eq.certification_months(pool, county, workshop_id)
-        if months is None:
-            raise NotFoundException(f"no workshop {workshop_id} in county {county}")
-        return months
+        return _found(await eq.certification_months(pool, county, workshop_id), county, workshop_id)
 
     @get("/workshops/{workshop_id:uuid}/certifications", operation_id="workshopCertifications",
          opt=roles(*READERS), summary="Every certification period of the workshop (plaque, from, to, reason)")
     async def certifications(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
                              min_position: MinPosition = None) -> list[eq.CertificationPeriodView]:
         pool = await _fresh(request, min_position, "employment")
-        periods = await eq.certification_periods(pool, county, workshop_id)
-        if periods is None:
-            raise NotFoundException(f"no workshop {workshop_id} in county {county}")
-        return periods
+        return _found(await eq.certification_periods(pool, county, workshop_id), county, workshop_id)
 
     @post("/workshops/{workshop_id:uuid}/slips/{month:str}/{slip_id:uuid}/verification", operation_id="verifySlip",
           opt=roles(*OFFICIAL), summary="Verify a slip by hand (say what evidence was checked)")

@@ -72,11 +72,7 @@ async def _fresh(request: AnyRequest, min_position: int | None, *projections: st
     request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it)."""
     pool = request.app.state.pool
     await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds)
-    county = request.path_params.get("county")
-    org = request.path_params.get("org")
-    if county is None and org is not None:
-        county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
-    await status.check_partition(pool, projections, county)
+    await status.check_partition(pool, projections, request.path_params.get("county"), request.path_params.get("org"))
     return pool
 
 

@@ -91,10 +91,13 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
     return lines
 
 
+async def workshop_in_county(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> bool:
+    return await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND county = $2",
+                               workshop_id, county) is not None
+
+
 async def certification_months(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> list[CertificationMonth] | None:
-    found = await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND county = $2",
-                                workshop_id, county)
-    if found is None:
+    if not await workshop_in_county(pool, county, workshop_id):
         return None
     rows = await pool.fetch(f"SELECT * FROM {S}.workshop_months WHERE workshop_id = $1 ORDER BY month", workshop_id)
     versions = await _versions(pool, county)
@@ -191,9 +194,7 @@ class CertificationPeriodView(msgspec.Struct, kw_only=True):
 
 async def certification_periods(pool: asyncpg.Pool, county: str, workshop_id: UUID
                                 ) -> list[CertificationPeriodView] | None:
-    found = await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND county = $2",
-                                workshop_id, county)
-    if found is None:
+    if not await workshop_in_county(pool, county, workshop_id):
         return None
     rows = await pool.fetch(f"SELECT * FROM {S}.workshop_certifications WHERE workshop_id = $1 ORDER BY seq",
                             workshop_id)

@@ -31,15 +31,18 @@ class PartitionHalted(Exception):
         self.county = county
 
 
-async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None) -> None:
-    """Raise ``PartitionHalted`` when ``county``'s part of one of ``projections`` is halted."""
-    if county is None:
+async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None,
+                          organisation: str | None = None) -> None:
+    """Raise ``PartitionHalted`` when the part of one of ``projections`` for ``county`` (or the organisation's
+    county) is halted. One small query per projection read."""
+    if county is None and organisation is None:
         return
     for name in projections:
-        row = await pool.fetchrow(f"SELECT position, topic, error FROM rm_{name}.halted_partitions WHERE county = $1",
-                                  county)
+        row = await pool.fetchrow(
+            f"SELECT county, position, topic, error FROM rm_{name}.halted_partitions WHERE county = coalesce($1,"
+            " (SELECT county FROM rm_employment.organisations WHERE credit_code = $2))", county, organisation)
         if row is not None:
-            raise PartitionHalted(name, county, row["position"], row["topic"], row["error"])
+            raise PartitionHalted(name, row["county"], row["position"], row["topic"], row["error"])
 
 
 async def halted_partitions(pool: asyncpg.Pool, name: str) -> list[HaltedPartition]:

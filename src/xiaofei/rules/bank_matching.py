@@ -23,6 +23,8 @@ from uuid import UUID
 
 HOW_TEXT = {"reference": "reference", "account": "payee account and amount", "name": "payee name and amount"}
 
+from xiaofei.domain.employment import StatementLine
+
 
 @dataclass(frozen=True)
 class SlipToProve:
@@ -42,15 +44,16 @@ class SlipToProve:
 
 @dataclass(frozen=True)
 class OpenLine:
+    """A statement line not yet used, as the reconciliation holds it."""
+
     statement_id: UUID
-    line: int
-    paid_on: date
-    amount_fen: int
-    payee_name: str
-    payee_account: str
-    reference: str
+    entry: StatementLine
     order: int
     """Upload order of the statement, then line order."""
+
+    @property
+    def key(self) -> tuple[UUID, int]:
+        return (self.statement_id, self.entry.line)
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def _normal(name: str) -> str:
 
 
 def _in_window(slip: SlipToProve, line: OpenLine) -> bool:
-    return line.amount_fen == slip.net_fen and abs((line.paid_on - slip.pay_date).days) <= slip.window_days
+    return line.entry.amount_fen == slip.net_fen and abs((line.entry.paid_on - slip.pay_date).days) <= slip.window_days
 
 
 def match(slips: list[SlipToProve], lines: list[OpenLine]) -> list[Match]:
@@ -79,23 +82,23 @@ def match(slips: list[SlipToProve], lines: list[OpenLine]) -> list[Match]:
     out: list[Match] = []
 
     def take(s: SlipToProve, ln: OpenLine, how: str) -> None:
-        used.add((ln.statement_id, ln.line))
+        used.add(ln.key)
         proven.add((s.slip_id, s.version))
         out.append(Match(s, ln, how))
 
     def free(ln: OpenLine) -> bool:
-        return (ln.statement_id, ln.line) not in used
+        return ln.key not in used
 
     def todo() -> list[SlipToProve]:
         return [s for s in slips if (s.slip_id, s.version) not in proven]
 
     by_ref: dict[str, list[OpenLine]] = defaultdict(list)
     for ln in lines:
-        if ln.reference.strip():
-            by_ref[ln.reference.strip()].append(ln)
+        if ln.entry.reference.strip():
+            by_ref[ln.entry.reference.strip()].append(ln)
     for s in todo():
         ref = s.bank_ref.strip()
-        found = next((ln for ln in by_ref.get(ref, []) if free(ln) and ln.amount_fen == s.net_fen), None) if ref \
+        found = next((ln for ln in by_ref.get(ref, []) if free(ln) and ln.entry.amount_fen == s.net_fen), None) if ref \
             else None
         if found is not None:
             take(s, found, "reference")
@@ -103,15 +106,15 @@ def match(slips: list[SlipToProve], lines: list[OpenLine]) -> list[Match]:
     by_account: dict[str, list[OpenLine]] = defaultdict(list)
     by_name: dict[str, list[OpenLine]] = defaultdict(list)
     for ln in lines:
-        if ln.payee_account.strip():
-            by_account[ln.payee_account.strip()].append(ln)
-        elif _normal(ln.payee_name):
-            by_name[_normal(ln.payee_name)].append(ln)
+        if ln.entry.payee_account.strip():
+            by_account[ln.entry.payee_account.strip()].append(ln)
+        elif _normal(ln.entry.payee_name):
+            by_name[_normal(ln.entry.payee_name)].append(ln)
     for s in todo():
         account = s.payee_account.strip()
         fits = [ln for ln in by_account.get(account, []) if free(ln) and _in_window(s, ln)] if account else []
         if fits:
-            take(s, min(fits, key=lambda ln: (abs((ln.paid_on - s.pay_date).days), ln.order)), "account")
+            take(s, min(fits, key=lambda ln: (abs((ln.entry.paid_on - s.pay_date).days), ln.order)), "account")
 
     remaining = todo()
     fits_of = {(s.slip_id, s.version): [ln for ln in by_name.get(_normal(s.worker_name), [])
@@ -119,9 +122,9 @@ def match(slips: list[SlipToProve], lines: list[OpenLine]) -> list[Match]:
     takers: dict[tuple[UUID, int], int] = defaultdict(int)
     for fits in fits_of.values():
         for ln in fits:
-            takers[(ln.statement_id, ln.line)] += 1
+            takers[ln.key] += 1
     for s in remaining:
         fits = fits_of[(s.slip_id, s.version)]
-        if len(fits) == 1 and takers[(fits[0].statement_id, fits[0].line)] == 1:
+        if len(fits) == 1 and takers[fits[0].key] == 1:
             take(s, fits[0], "name")
     return out

@@ -26,15 +26,12 @@ def record_workshop(cur: psycopg.Cursor[DictRow], e: Any, dirty_workshops: set[U
                     (wid, e.organisation, e.county, e.name, e.workshop_type, e.village_code, e.premises))
     elif isinstance(e, Workshop.Certified):
         # Every period is kept: a new certification never erases an earlier one (see workshop_certifications).
-        cur.execute("UPDATE workshops SET certified_on = %s, plaque_number = %s, decertified_on = NULL"
-                    " WHERE workshop_id = %s", (e.certified_on, e.plaque_number, wid))
         cur.execute("INSERT INTO workshop_certifications (workshop_id, seq, plaque_number, certified_on)"
                     " VALUES (%s, %s, %s, %s)", (wid, e.originator_version, e.plaque_number, e.certified_on))
         dirty_workshops.add(wid)
     elif isinstance(e, Workshop.CertificationRefused):
         cur.execute("UPDATE workshops SET last_refusal = %s WHERE workshop_id = %s", (e.reason, wid))
     elif isinstance(e, Workshop.Decertified):
-        cur.execute("UPDATE workshops SET decertified_on = %s WHERE workshop_id = %s", (e.effective_date, wid))
         cur.execute("UPDATE workshop_certifications SET ends_on = %s, end_reason = %s"
                     " WHERE workshop_id = %s AND ends_on IS NULL", (e.effective_date, e.reason, wid))
         dirty_workshops.add(wid)
