@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -82,12 +83,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def base_url(services: Services) -> Iterator[str]:
-    """The API served by uvicorn on a real port, in a thread."""
+def live_app(services: Services) -> Any:
+    """The Litestar app that ``base_url`` serves (tests may adjust its state, e.g. the failed-login limiter)."""
     from xiaofei.http.app import create_app
 
+    return create_app(services)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app: Any) -> Iterator[str]:
+    """The API served by uvicorn on a real port, in a thread."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_config=None,
+    server = uvicorn.Server(uvicorn.Config(live_app, host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

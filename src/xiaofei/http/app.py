@@ -17,6 +17,7 @@ from xiaofei.bootstrap import Services
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
 from xiaofei.http import claims_routes, employment_routes
+from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
 
 
@@ -52,6 +53,7 @@ def create_app(services: Services) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
+    complete(app)
     app.state.services = services
     app.state.events_table = events_table
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)

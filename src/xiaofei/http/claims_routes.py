@@ -16,6 +16,7 @@ from xiaofei.application.claims import PendingAdjustments
 from xiaofei.http.employment_routes import _viewer
 from xiaofei.http.auth import roles
 from xiaofei.http.errors import PROBLEM
+from xiaofei.http.openapi import WHY
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
 from xiaofei.http.schemas import (
     AdjustmentClaimCreate,
@@ -40,24 +41,11 @@ from xiaofei.queries import claims as cq
 
 EMPLOYER = ("employer",)
 
-_WHY = {
-    400: "The body or a parameter does not fit the schema (the field is named)",
-    401: "No valid bearer token",
-    403: "The token's role may not call this, or the county/organisation is outside its scope",
-    404: "No such claim, line, objection or organisation in this county",
-    409: "The claim is not in the state this needs, or something changed meanwhile (the detail says what)",
-    422: "A rule refuses the request (the field and the reason are named)",
-    503: "The read model has not caught up with min_position yet (Retry-After: 1)",
-}
-
 
 def _problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {s: ResponseSpec(data_container=Problem, description=_WHY[s], media_type=PROBLEM, generate_examples=False)
-            for s in (400, 401, 403, *statuses)}
-
-
-_READ = _problems(503)
-_COMMAND = _problems(404, 409, 422)
+    """Statuses beyond those every operation of its kind answers (``http.openapi`` documents those)."""
+    return {s: ResponseSpec(data_container=Problem, description=WHY[s], media_type=PROBLEM, generate_examples=False)
+            for s in statuses}
 
 
 def _pending_view(p: PendingAdjustments) -> PendingAdjustmentsView:
@@ -81,7 +69,7 @@ def _filed(claim: Any, position: int) -> ClaimFiled:
 class ClaimController(Controller):
     tags = ["claims"]
 
-    @post("/organisations/{org:str}/claims", operation_id="fileClaim", opt=roles(*EMPLOYER), responses=_COMMAND,
+    @post("/organisations/{org:str}/claims", operation_id="fileClaim", opt=roles(*EMPLOYER),
           summary="Claim a month or a quarter: every entitled amount not yet claimed, plus pending adjustments",
           description="Amounts come from the entitlements read model once it has caught up. Each (subject, "
                       "subsidy) is claimed once; later changes come as arrears or clawback lines linked to the claim "
@@ -97,14 +85,13 @@ class ClaimController(Controller):
 
         return await _command(run)
 
-    @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS),
-         responses=_READ, summary="The organisation's claims with their lines, objections, explanations and payments")
+    @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS), summary="The organisation's claims with their lines, objections, explanations and payments")
     async def organisation_claims(self, request: AnyRequest, org: FromPath[str],
                                   min_position: MinPosition = None) -> list[cq.ClaimView]:
         pool = await _fresh(request, min_position, "employment")
         return await disclose_claim_lines(pool, await cq.claims(pool, organisation=org), _viewer(request))
 
-    @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS), responses=_READ,
+    @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS),
          summary="Claims filed in the county, with their lines, objections and payments")
     async def county_claims(self, request: AnyRequest, county: FromPath[str],
                             min_position: MinPosition = None) -> list[cq.ClaimView]:
@@ -112,7 +99,7 @@ class ClaimController(Controller):
         return await disclose_claim_lines(pool, await cq.claims(pool, county=county), _viewer(request))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection", operation_id="rejectClaimLine",
-          opt=roles(*OFFICIAL), responses=_COMMAND,
+          opt=roles(*OFFICIAL),
           summary="Reject one line in review or during the notice, with a reason",
           description="The line is held back from later claims while its facts (slip version, entitled amount, "
                       "verification) stay those it was rejected on. 409 once the claim is approved.")
@@ -123,7 +110,7 @@ class ClaimController(Controller):
             county, claim_id, line_no, data.reason, request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/reinstatement",
-          operation_id="reinstateClaimLine", opt=roles(*OFFICIAL), responses=_COMMAND,
+          operation_id="reinstateClaimLine", opt=roles(*OFFICIAL),
           summary="Let a rejected line be claimed again (its rejection in this claim stands), with a reason",
           description="409 when the line was not rejected, is reinstated already, or came back on its own because "
                       "its facts changed.")
@@ -134,7 +121,7 @@ class ClaimController(Controller):
             county, claim_id, line_no, data.reason, request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/notice", operation_id="publishClaimNotice",
-          opt=roles(*OFFICIAL), responses=_COMMAND,
+          opt=roles(*OFFICIAL),
           summary="Start the public notice (公示) of 'claim.notice_days' from its real publication date",
           description="published_on: omitted means today (Asia/Shanghai); a stated date may not be before the "
                       "claim was filed nor in the future (422). The notice length is 'claim.notice_days' in force on "
@@ -146,7 +133,7 @@ class ClaimController(Controller):
             county, claim_id, data.published_on, request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/objections", operation_id="lodgeClaimObjection",
-          opt=roles(*OFFICIAL), responses=_COMMAND,
+          opt=roles(*OFFICIAL),
           summary="Record an objection (异议) received during the notice",
           description="Only while the claim is in notice (409 otherwise), dated within the notice (422). An "
                       "objection must be resolved before the claim can be approved.")
@@ -158,7 +145,7 @@ class ClaimController(Controller):
         return ObjectionLodged(number=number, position=position)
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/objections/{number:int}/resolution",
-          operation_id="resolveClaimObjection", opt=roles(*OFFICIAL), responses=_COMMAND,
+          operation_id="resolveClaimObjection", opt=roles(*OFFICIAL),
           summary="Resolve an objection, saying what was found and decided (dated today, Asia/Shanghai)",
           description="An upheld objection usually goes with rejecting the lines concerned. 409 when it is "
                       "resolved already.")
@@ -169,7 +156,7 @@ class ClaimController(Controller):
             county, claim_id, number, data.resolution, request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/approval", operation_id="approveClaim",
-          opt=roles(*OFFICIAL), responses=_COMMAND,
+          opt=roles(*OFFICIAL),
           summary="Approve a claim once its notice has run and every objection is resolved",
           description="approved_on: omitted means today (Asia/Shanghai); never in the future, never before the "
                       "notice ends (422). Open objections: 409.")
@@ -180,7 +167,7 @@ class ClaimController(Controller):
             county, claim_id, data.approved_on, request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/payment", operation_id="payClaim", opt=roles(*OFFICIAL),
-          responses=_COMMAND,
+          
           summary="Record payment: a reference per payee (workers to their accounts, the employer to its own)",
           description="paid_on: omitted means today (Asia/Shanghai); on or after the approval, not in the future. "
                       "A payee whose net is negative owes it back: a recovery is opened.")
@@ -191,7 +178,7 @@ class ClaimController(Controller):
             county, claim_id, data.paid_on, dict(data.references), request.user.actor)))
 
     @get("/counties/{county:str}/pending-adjustments", operation_id="pendingAdjustments", opt=roles(*READERS),
-         responses=_problems(404, 409, 503),
+         responses=_problems(409),
          summary="Per organisation: the arrears and clawbacks its next claim would carry, as of now",
          description="Computed like a claim (same rule), from the entitlements now against what each organisation "
                      "has claimed. Pages scan organisations with claims in credit-code order; those with nothing "
@@ -214,7 +201,7 @@ class ClaimController(Controller):
         return PendingAdjustmentsPage(items=items, next_after=next_after)
 
     @post("/counties/{county:str}/adjustment-claims", operation_id="fileAdjustmentClaim", opt=roles(*OFFICIAL),
-          responses=_COMMAND,
+          
           summary="Settle an organisation's pending adjustments without waiting for the employer",
           description="Files, on the county's initiative, a claim of the organisation's pending adjustments only, "
                       "for the current month (Asia/Shanghai). It follows the usual notice, approval and payment; a "
@@ -224,7 +211,7 @@ class ClaimController(Controller):
         claims = _services(request).claims
         return _filed(*await _command(lambda: claims.file_adjustments(county, data.organisation, request.user.actor)))
 
-    @get("/counties/{county:str}/recoveries", operation_id="countyRecoveries", opt=roles(*READERS), responses=_READ,
+    @get("/counties/{county:str}/recoveries", operation_id="countyRecoveries", opt=roles(*READERS),
          summary="Amounts owed back after clawbacks, and what is settled")
     async def recoveries(self, request: AnyRequest, county: FromPath[str],
                          min_position: MinPosition = None) -> list[cq.RecoveryView]:
@@ -232,7 +219,7 @@ class ClaimController(Controller):
         return await cq.recoveries(pool, county)
 
     @post("/counties/{county:str}/recoveries/settlement", operation_id="settleRecovery", opt=roles(*OFFICIAL),
-          responses=_COMMAND, summary="Record money recovered from a payee")
+           summary="Record money recovered from a payee")
     async def settle(self, request: AnyRequest, county: FromPath[str], data: JSONBody[RecoverySettle]) -> CommandAccepted:
         claims = _services(request).claims
         return CommandAccepted(position=await _command(lambda: claims.settle_recovery(

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from litestar import Controller, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from xiaofei.application.slips import parse_json, parse_table
@@ -212,7 +212,7 @@ class OrganisationController(Controller):
         elif content_type in CSV_TYPES or content_type in XLSX_TYPES:
             rows = await _command(lambda: parse_table(body, xlsx=content_type in XLSX_TYPES))
         else:
-            raise invalid("content-type", "send application/json, text/csv or an XLSX workbook")
+            raise HTTPException(status_code=415, detail="send application/json, text/csv or an XLSX workbook")
         employment = _services(request).employment
         result = await _command(lambda: employment.upload_slips(org, idempotency_key, body, rows, request.user.actor))
         return SlipUploadResult(upload_id=result.upload_id, rows=result.rows, reported=result.reported,
@@ -231,7 +231,7 @@ class OrganisationController(Controller):
           summary="Upload a bank statement (CSV: date, amount_yuan, payee_name, payee_account, reference)")
     async def upload_statement(self, request: AnyRequest, org: FromPath[str]) -> StatementUploadResult:
         if request.headers.get("content-type", "").split(";")[0].strip() not in CSV_TYPES:
-            raise invalid("content-type", "send the statement as text/csv")
+            raise HTTPException(status_code=415, detail="send the statement as text/csv")
         body = await request.body()
         employment = _services(request).employment
         result = await _command(lambda: employment.upload_statement(org, body, request.user.actor))

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from anyio import to_thread
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response
 
@@ -71,7 +71,8 @@ async def _fresh(request: AnyRequest, min_position: int | None, *projections: st
     """The read pool, once the projections have reached ``min_position`` and are not halted for the county the
     request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it)."""
     pool = request.app.state.pool
-    await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds)
+    await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds,
+                          request.app.state.events_table)
     await status.check_partition(pool, projections, request.path_params.get("county"), request.path_params.get("org"))
     return pool
 
@@ -110,7 +111,7 @@ class SystemController(Controller):
         try:
             await request.app.state.pool.fetchval("SELECT 1")
         except Exception:
-            return Response(Health(status="database unreachable"), status_code=503)
+            return Response(Health(status="database unreachable"), status_code=503, headers={"Retry-After": "2"})
         if services.settings.run_projectors and not services.projectors_alive():
             return Response(Health(status="projectors stopped or failing (see the logs)", projectors="down"),
                             status_code=503)
@@ -275,7 +276,7 @@ class RegistryController(Controller):
             raise invalid("filename", "at most 255 characters, no control characters")
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith(("text/csv", "application/csv", "application/octet-stream")):
-            raise invalid("content-type", "send the CSV file as the body with Content-Type: text/csv")
+            raise HTTPException(status_code=415, detail="send the CSV file as the body with Content-Type: text/csv")
         body = await request.body()
         importer = _services(request).importer
         result = await _command(lambda: importer.run(county, filename, body, principal.actor))

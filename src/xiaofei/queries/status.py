@@ -7,6 +7,7 @@ import time
 
 import asyncpg
 
+from xiaofei.domain.errors import invalid
 from xiaofei.queries.models import HaltedPartition, ProjectionStatus
 
 
@@ -62,17 +63,25 @@ async def head(pool: asyncpg.Pool, events_table: str) -> int:
     return int(await pool.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {events_table}") or 0)
 
 
-async def wait_for(pool: asyncpg.Pool, projections: tuple[str, ...], min_position: int | None, timeout: float) -> None:
-    """Return once every named projection has processed ``min_position``; raise ``StaleRead`` after ``timeout``."""
+async def wait_for(pool: asyncpg.Pool, projections: tuple[str, ...], min_position: int | None, timeout: float,
+                   events_table: str | None = None) -> None:
+    """Return once every named projection has processed ``min_position``; raise ``StaleRead`` after ``timeout``.
+    A position past the log's head was never returned by a write (no waiting makes it true): ``InvalidInput``."""
     if not min_position:
         return
     deadline = time.monotonic() + timeout
     delay = 0.005
+    checked_head = events_table is None
     for name in projections:
         while True:
             current = await position(pool, name)
             if current >= min_position:
                 break
+            if not checked_head:
+                checked_head = True
+                if min_position > (top := await head(pool, events_table)):  # type: ignore[arg-type]
+                    raise invalid("min_position", f"is past the last position of the log ({top}): use the position "
+                                                  "a command returned")
             if time.monotonic() >= deadline:
                 raise StaleRead(name, current, min_position)
             await asyncio.sleep(delay)

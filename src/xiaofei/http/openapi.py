@@ -1,0 +1,242 @@
+"""The OpenAPI document, completed in one place after Litestar has generated it.
+
+Litestar documents each operation's success response and its own 400 (as ``application/json`` with its own
+shape). What every operation may also answer follows from what it is, so it is derived here rather than repeated
+on sixty decorators: any route behind a token can answer 401/403 and, past the failed-login limit, 429; any route
+with parameters or a body 400 (the schema refused it) and 422 (a rule refused it); a route with path ids 404; a
+command 409 (a conflict, or a state that does not allow it), 413 and 415 for its body; every route that touches the
+database 503 while it cannot be reached, and every read 503 while the read model lags ``min_position`` or is
+halted for the county. All of them are ``application/problem+json`` (RFC 9457) with the ``Problem`` schema.
+Upload bodies that routes read raw (CSV, XLSX, JSON slips) are documented from the parsers' own column tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
+from litestar.routes import HTTPRoute
+
+from xiaofei.application import importer, slips
+from xiaofei.application.employment import EmploymentService
+from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
+from xiaofei.http.auth import PUBLIC
+
+PROBLEM = "application/problem+json"
+BEARER = "bearer"
+
+WHY: dict[int, str] = {
+    400: "The body or a parameter does not fit the schema (the field and the reason are named)",
+    401: "No valid bearer token",
+    403: "The token's role may not call this, or the county/organisation is outside its scope",
+    404: "No such object here (the same words whether or not it exists in another county or organisation)",
+    409: "A conflict: the object exists already, is not in the state this needs, or changed meanwhile",
+    413: "The body is larger than XIAOFEI_MAX_UPLOAD_BYTES",
+    415: "The body is not sent as a media type this operation reads",
+    422: "A rule refuses the request (the field and the reason are named); nothing was written",
+    429: "Too many failed authentications from this address; retry after Retry-After seconds",
+    503: "The database cannot be reached, or the read model has not reached min_position or is halted for this "
+         "county (the detail names the event); retry after Retry-After seconds",
+}
+
+_EXAMPLE: dict[int, dict[str, Any]] = {
+    400: {"title": "Invalid request", "detail": "min_position: Expected `int` >= 0",
+          "errors": [{"field": "min_position", "reason": "Expected `int` >= 0"}]},
+    401: {"title": "Unauthorized", "detail": "missing or invalid bearer token"},
+    403: {"title": "Forbidden", "detail": "county 421081 is outside this token's scope"},
+    404: {"title": "Not Found", "detail": "no workshop 0b8e7a8e-5a8f-5d3c-9a53-6f1f0f1c2d3e here"},
+    409: {"title": "Conflict", "detail": "the claim is not under notice"},
+    413: {"title": "Request Entity Too Large", "detail": "Request Entity Too Large"},
+    415: {"title": "Unsupported Media Type", "detail": "send the body as application/json"},
+    422: {"title": "Invalid input", "detail": "amount_fen: at most 100000000000 fen",
+          "errors": [{"field": "amount_fen", "reason": "at most 100000000000 fen"}]},
+    429: {"title": "Too Many Requests", "detail": "too many failed authentications; retry later"},
+    503: {"title": "Read model not caught up", "detail": "projection registry is at 3871, request asked for at "
+                                                        "least 9062"},
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A problem (RFC 9457): what went wrong, and for bad input every field with its reason.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "Always about:blank: the status and title say it all"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "description": "The HTTP status again"},
+        "detail": {"type": "string", "description": "What exactly was refused or failed, in one line"},
+        "errors": {"type": "array", "description": "Each bad field (with its row in an upload)", "items": {
+            "type": "object",
+            "properties": {"field": {"type": "string"}, "reason": {"type": "string"},
+                           "row": {"type": "integer", "description": "Spreadsheet row (header = 1)"}}}},
+        "request_id": {"type": "string", "description": "Also in X-Request-ID and in the service's JSON logs"},
+    },
+}
+
+
+def _columns(columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> str:
+    return "; ".join(f"`{name}`" + "".join(f" / {alias}" for alias in aliases if alias != name)
+                     + (" (required)" if name in required else "") for name, aliases in columns.items())
+
+
+def _csv(description: str) -> OpenAPIMediaType:
+    return OpenAPIMediaType(schema=Schema(type="string", description=description))  # type: ignore[arg-type]
+
+
+_XLSX = OpenAPIMediaType(schema=Schema(type="string", format="binary",  # type: ignore[arg-type]
+                                       description="An XLSX workbook: the first sheet, the same columns as CSV"))
+
+_SLIP_CSV = ("CSV (UTF-8 or GB18030), header row first, amounts in 元 with at most two decimals. Columns: "
+             + _columns(slips.COLUMNS, slips.REQUIRED))
+_HOUSEHOLD_CSV = ("The national system's export, one row per member (UTF-8 or GB18030). Columns: "
+                  + _columns(importer.COLUMNS, importer.REQUIRED))
+_STATEMENT_CSV = ("The bank's export as CSV, amounts in 元. Columns: "
+                  + _columns(EmploymentService.STATEMENT_COLUMNS, ("date", "amount_yuan", "payee_name")))
+
+_SLIP_SCHEMAS, _SLIP_COMPONENTS = msgspec.json.schema_components([slips.JsonUpload],
+                                                                 ref_template="#/components/schemas/{name}")
+
+#: Bodies read raw by the routes (operation id → request body).
+UPLOAD_BODIES: dict[str, RequestBody] = {
+    "uploadWageSlips": RequestBody(required=True, description="Wage slips, at most 5,000; all or nothing", content={
+        "application/json": OpenAPIMediaType(schema=_SLIP_SCHEMAS[0], example={"slips": [{  # type: ignore[arg-type]
+            "workshop_id": "6f3c2a8e-1d2b-5c4e-8f9a-0b1c2d3e4f50", "month": "2024-03",
+            "id_number": "421081197503120020", "gross_fen": 60000, "days_worked": 22, "pay_date": "2024-03-28",
+            "method": "bank", "bank_ref": "B-0001"}]}),
+        **{t: _csv(_SLIP_CSV) for t in CSV_TYPES},
+        **{t: _XLSX for t in XLSX_TYPES},
+    }),
+    "uploadBankStatement": RequestBody(required=True, description="A bank statement", content={
+        t: _csv(_STATEMENT_CSV) for t in CSV_TYPES}),
+    "importHouseholds": RequestBody(required=True, description="Households, all or nothing", content={
+        t: _csv(_HOUSEHOLD_CSV) for t in (*CSV_TYPES, "application/octet-stream")}),
+}
+
+
+def _problem_response(status: int) -> OpenAPIResponse:
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": OpenAPIHeader(schema=Schema(type="integer"),  # type: ignore[arg-type]
+                                                description="Seconds to wait before trying again")}
+    example = {"type": "about:blank", "status": status, **_EXAMPLE[status],
+               "request_id": "b0bdfbb64c9f4b5194a6942fe4ee6e9a"}
+    return OpenAPIResponse(description=WHY[status], headers=headers, content={PROBLEM: OpenAPIMediaType(
+        schema=Reference(ref="#/components/schemas/Problem"), examples={"problem": Example(value=example)})})
+
+
+def statuses(public: bool, method: str, params: set[str], has_body: bool, declared: set[int]) -> set[int]:
+    """The error statuses an operation may answer, from what it is (see the module's docstring)."""
+    found = {503} | {s for s in declared if s >= 400}
+    if not public:
+        found |= {401, 403, 429}
+    if params or has_body:
+        found |= {400, 422}
+    if "path" in params:
+        found.add(404)
+    if method == "post":
+        found |= {404, 409}
+    if has_body:
+        found |= {413, 415}
+    return found
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusive_minimum", "lt": "exclusive_maximum",
+           "min_length": "min_length", "max_length": "max_length", "pattern": "pattern"}
+
+
+def _bound_optional_parameters(operation: Any, handler: Any) -> None:
+    """Litestar drops a parameter's bounds from the schema of an optional one (``int | None`` becomes a bare
+    ``oneOf``): put them back on the non-null branch, so clients and fuzzers see the bounds the server checks."""
+    fields = handler.parsed_fn_signature.parameters
+    for parameter in operation.parameters or []:
+        field = fields.get(getattr(parameter, "name", None))
+        kwarg = getattr(field, "kwarg_definition", None)
+        schema = getattr(parameter, "schema", None)
+        if kwarg is None or not isinstance(schema, Schema) or not schema.one_of:
+            continue
+        for branch in schema.one_of:
+            if isinstance(branch, Schema) and branch.type != "null":
+                for source, target in _BOUNDS.items():
+                    if getattr(kwarg, source, None) is not None and getattr(branch, target) is None:
+                        setattr(branch, target, getattr(kwarg, source))
+
+
+def _project_structs() -> dict[str, type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
+    stack = list(msgspec.Struct.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("xiaofei."):
+            found.setdefault(cls.__name__, cls)
+    return found
+
+
+def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
+    """The schemas of the project's Structs among ``names`` as msgspec itself writes them: msgspec is what
+    validates the bodies, so its schema is exact where Litestar's loses constraints inside containers
+    (``list[Code6]``, ``dict[str, NonEmpty]``) and never says that a Struct refuses unknown fields."""
+    structs = _project_structs()
+    chosen = [structs[name] for name in sorted(names) if name in structs]
+    _, components = msgspec.json.schema_components(chosen, ref_template="#/components/schemas/{name}")
+    return components
+
+
+def _handlers(app: Litestar) -> dict[str, Any]:
+    return {h.operation_id: h for route in app.routes if isinstance(route, HTTPRoute)
+            for h in route.route_handlers if isinstance(h.operation_id, str)}
+
+
+def operation_roles(app: Litestar) -> dict[str, frozenset[str] | None]:
+    """Operation id → roles allowed (None: public)."""
+    return {op: None if h.opt.get(PUBLIC) else h.opt.get("roles", frozenset()) for op, h in _handlers(app).items()}
+
+
+def complete(app: Litestar) -> None:
+    """Finish the app's OpenAPI document (built once, here, before the first request)."""
+    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    components.security_schemes = {BEARER: SecurityScheme(
+        type="http", scheme="bearer", bearer_format="xf_…",
+        description="A token issued by an admin (POST /admin/tokens or `xiaofei token create`), shown once")}
+    generated = components.schemas or {}
+    components.schemas = {**generated, **_msgspec_schemas(set(generated)),  # type: ignore[dict-item]
+                          "Problem": PROBLEM_SCHEMA, **_SLIP_COMPONENTS}
+    openapi.components = components
+    roles = operation_roles(app)
+    handlers = _handlers(app)
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            allowed = roles.get(operation.operation_id)
+            _bound_optional_parameters(operation, handlers[operation.operation_id])
+            if operation.operation_id in UPLOAD_BODIES:
+                operation.request_body = UPLOAD_BODIES[operation.operation_id]
+            if allowed is not None:
+                operation.security = [{BEARER: []}]
+                who = ", ".join(sorted(allowed))
+                operation.description = f"{operation.description or operation.summary or ''}\n\nRoles: {who}.".strip()
+            params = {p.param_in for p in operation.parameters or [] if hasattr(p, "param_in")}
+            responses = operation.responses or {}
+            declared = {int(code) for code in responses if code.isdigit()}
+            for status in sorted(statuses(allowed is None, method, params, operation.request_body is not None,
+                                          declared)):
+                responses[str(status)] = _problem_response(status)
+            operation.responses = responses
+
+
+__all__ = ["PROBLEM", "UPLOAD_BODIES", "WHY", "complete", "operation_roles", "statuses"]
