@@ -13,6 +13,7 @@ import io
 import random
 from datetime import date, timedelta
 
+from xiaofei.application.tables import csv_lines
 from xiaofei.domain.codes import id_check_digit
 
 COUNTY = "360724"
@@ -41,10 +42,9 @@ def _id_number(rng: random.Random, born: date, male: bool) -> str:
 def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
     rng = random.Random(seed)
     townships = 14
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型",
-                "监测对象类型", "识别日期"])
+    header = ["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型",
+              "监测对象类型", "识别日期"]
+    rows: list[list[object]] = []
     person = 0
     for h in range(households):
         township = 100 + (h % townships)
@@ -73,10 +73,10 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
             labour = ("无劳动力" if age < 16 or age > 75 else "弱劳动力" if age > 60 or cause == "因残" and i == 0
                       else "普通劳动力")
             given = "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
-            w.writerow([COUNTY, village, number, f"{number}{i + 1:02d}", surname + given if i != 1 else
-                        rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,
-                        subtype, identified.isoformat()])
-    return out.getvalue().encode("utf-8")
+            rows.append([COUNTY, village, number, f"{number}{i + 1:02d}", surname + given if i != 1 else
+                         rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,
+                         subtype, identified.isoformat()])
+    return "".join(csv_lines(header, rows)).encode("utf-8")
 
 
 DEMO_EMPLOYER = "91360724MA35DEM0"  # + check character, see demo_employer_code()
@@ -94,7 +94,7 @@ def demo_employer_code() -> str:
 
 def demo_workers(per_workshop: int = 14) -> list[list[tuple[str, str]]]:
     """(name, ID number) of working-age registry members of the demo county, grouped by workshop."""
-    rows = list(csv.reader(io.StringIO(demo_csv().decode("utf-8"))))[1:]
+    rows = list(csv.reader(io.StringIO(demo_csv().decode("utf-8-sig"))))[1:]
     able = [(r[4], r[5]) for r in rows if r[7] == "普通劳动力" and 1965 <= int(r[5][6:10]) <= 2000]
     return [able[i * per_workshop:(i + 1) * per_workshop] for i in range(len(WORKSHOP_NAMES))]
 

@@ -205,7 +205,8 @@ def parse_json(content: bytes) -> list[SlipRow]:
 
 
 def parse_table(content: bytes, xlsx: bool) -> list[SlipRow]:
-    rows_iter = xlsx_rows(content) if xlsx else csv_rows(content)
+    # a workbook may hold blank lines between the slips, not more rows than twice the slips an upload can carry
+    rows_iter = xlsx_rows(content, max_rows=2 * MAX_ROWS + 1) if xlsx else csv_rows(content)
     header: list[str] | None = None
     cols: dict[str, int] = {}
     checker = _Checker()
