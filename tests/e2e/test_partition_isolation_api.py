@@ -10,11 +10,13 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import psycopg
 
 from tests.conftest import TEST_SECRET
 from tests.e2e.test_employment_api import build_scene, entitlements, slip, statement, upload
 from xiaofei.bootstrap import Services
 from xiaofei.domain.employment import Workshop
+from xiaofei.domain.ids import claim_ledger_id
 
 
 async def test_an_event_the_projection_cannot_apply_halts_only_its_county(
@@ -74,3 +76,20 @@ async def test_an_event_the_projection_cannot_apply_halts_only_its_county(
     retried = subprocess.run([sys.executable, "-m", "xiaofei.cli", "projections", "retry", "employment",
                               "--county", county_code], env=env, capture_output=True, text=True, timeout=120)
     assert retried.returncode == 1 and "out of range" in retried.stderr
+
+
+async def test_a_claim_ledger_belongs_to_its_organisations_county(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str, database_dsn: str) -> None:
+    # a ClaimLedger's events name only the organisation: were one to fail, it must halt that county, not all
+    scene = await build_scene(http, services, county_code, admin_token)
+    await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "L-1")])
+    r = await statement(http, scene, [("2024-03-28", "600", "", "L-1")])
+    await entitlements(http, scene, r.json()["position"], "2024-03")
+    r = await http.post(f"/organisations/{scene.org}/claims", headers=scene.employer,
+                        json={"period_from": "2024-03", "period_to": "2024-03"})
+    assert r.status_code == 201, r.text
+    await entitlements(http, scene, r.json()["position"], "2024-03")
+    with psycopg.connect(database_dsn) as conn:
+        row = conn.execute("SELECT county FROM rm_employment.partitions WHERE originator_id = %s",
+                           (claim_ledger_id(scene.org),)).fetchone()
+    assert row == (county_code,)

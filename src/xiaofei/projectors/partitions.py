@@ -6,8 +6,9 @@ own savepoint: an event that still fails *halts its county* (``halted_partitions
 parked (``parked_events``), as is every later event of that county; every other county goes on. Nothing is skipped
 silently: the county's reads answer 503 naming the event and the error, ``/ready`` and ``/projections`` show it,
 and ``xiaofei projections retry NAME --county C`` applies the parked events again, in log order, once the cause
-is fixed. An event of no county (a national parameter, a token) that fails still halts the whole projection, as
-before: there is no smaller part to stop.
+is fixed. An aggregate that names only an organisation (a claim ledger) belongs to the organisation's county. An
+event of no county (a national parameter, a token) that fails still halts the whole projection, as before: there
+is no smaller part to stop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from uuid import UUID
 
 import psycopg
 from psycopg.rows import DictRow
+
+from xiaofei.domain.ids import organisation_id
 
 PARTITION_DDL = """
 CREATE TABLE IF NOT EXISTS partitions (
@@ -65,8 +68,13 @@ class Partitions:
         """Remember the county of every aggregate whose event names one (the first such event decides)."""
         rows = {}
         for e in events:
+            if e.originator_id in rows:
+                continue
             county = named_county(e)
-            if county is not None and e.originator_id not in rows:
+            if county is None and isinstance(getattr(e, "organisation", None), str):
+                # an aggregate of one organisation (its claim ledger): the organisation's county
+                county = rows.get(org := organisation_id(e.organisation)) or self.of(org)
+            if county is not None:
                 rows[e.originator_id] = county
         if rows:
             self.cur.execute("INSERT INTO partitions SELECT * FROM unnest(%s::uuid[], %s::text[])"
