@@ -96,6 +96,17 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/flags": "/counties/{C}/flags",
     "/counties/{county:str}/what-if": "/counties/{C}/what-if",
     "/counties/{county:str}/recoveries/settlement": "/counties/{C}/recoveries/settlement",
+    "/counties/{county:str}/organisations/{credit_code:str}": "/counties/{C}/organisations/{O}",
+    "/counties/{county:str}/workshops": "/counties/{C}/workshops",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}": f"/counties/{{C}}/workshops/{U}",
+    "/counties/{county:str}/workshops/{workshop_id:uuid}/workers": f"/counties/{{C}}/workshops/{U}/workers",
+    "/organisations/{org:str}/workshops/{workshop_id:uuid}": f"/organisations/{{O}}/workshops/{U}",
+    "/organisations/{org:str}/slips": "/organisations/{O}/slips",
+    "/organisations/{org:str}/slips/{slip_id:uuid}": f"/organisations/{{O}}/slips/{U}",
+    "/organisations/{org:str}/uploads": "/organisations/{O}/uploads",
+    "/organisations/{org:str}/uploads/{upload_id:uuid}": f"/organisations/{{O}}/uploads/{U}",
+    "/organisations/{org:str}/claims/{claim_id:uuid}": f"/organisations/{{O}}/claims/{U}",
+    "/counties/{county:str}/claims/{claim_id:uuid}": f"/counties/{{C}}/claims/{U}",
 }
 
 

@@ -35,7 +35,7 @@ async def claims_of(http: httpx.AsyncClient, scene: Scene, position: int) -> lis
     r = await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer,
                        params={"min_position": position})
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()["items"]  # type: ignore[no-any-return]
 
 
 async def claim_view(http: httpx.AsyncClient, scene: Scene, claim_id: str, position: int) -> dict:  # type: ignore[type-arg]

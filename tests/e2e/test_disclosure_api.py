@@ -48,7 +48,7 @@ async def test_an_employer_hiring_a_resident_of_another_county_sees_outcomes_and
     r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                        params={"month": "2024-03", "min_position": position})
     employer_lines = r.json()
-    claims = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer)).json()
+    claims = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer)).json()["items"]
     # then it reads that each worker is registered and within age bounds, and nothing of the registry
     text = json.dumps([employer_lines, claims], ensure_ascii=False)
     for secret in (local_household, outsider_household, "exited (since", "age 5", "sex M", "member "):

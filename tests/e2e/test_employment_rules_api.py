@@ -258,7 +258,7 @@ async def test_a_hiring_award_moved_by_a_late_verification_is_claimed_once_and_a
 
     async def claimed_awards(position: int) -> list[int]:
         claims = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer,
-                                 params={"min_position": position})).json()
+                                 params={"min_position": position})).json()["items"]
         return [ln["amount_fen"] for c in claims for ln in c["lines"] if ln["subsidy"] == "hiring_award"]
 
     assert sum(await claimed_awards(r.json()["position"])) == 100000  # claimed once, not 200,000

@@ -52,7 +52,7 @@ async def test_hire_and_leave_within_three_months_around_a_claim_is_flagged(
                         json={"period_from": "2024-01", "period_to": "2024-01"})
     assert r.status_code == 201, r.text
     workers = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer,
-                              params={"min_position": r.json()["position"]})).json()
+                              params={"min_position": r.json()["position"]})).json()["items"]
     assert workers
     employment_id = await _employment_of(services, scene.workshop)
     r = await http.post(f"/organisations/{scene.org}/workshops/{scene.workshop}/workers/{employment_id}/end",

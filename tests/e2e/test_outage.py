@@ -62,7 +62,7 @@ def test_killing_the_embedded_database_gives_quick_503s_and_the_service_recovers
                 assert r.headers.get("Retry-After"), path
 
             # the service starts the embedded server again; writes and projections resume within seconds
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # seconds here; generous for a loaded CI machine
             while httpx.get(f"{base}/health", timeout=10).status_code != 200:
                 assert time.monotonic() < deadline, "the embedded database was not started again"
                 time.sleep(0.2)

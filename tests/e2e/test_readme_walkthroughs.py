@@ -200,8 +200,15 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     assert any(p["name"] == "subsidy.worker_wage_rate" and p["value"] == "0.20"
                and p["source"].startswith("preset shangyou-2017") for p in wage["parameters"])
     assert "0.20 × 600.00元 = 120.00元 (half-up to the fen)" in wage["arithmetic"]
-    # the claim is filed with both lines, then its notice is published
+    # the employer reads its slip back: verified, with the worker's name and masked ID
+    [read_back] = _one(employment, "items")[0]["items"]
+    assert (read_back["status"], read_back["worker_name"], read_back["gross_fen"]) == ("verified", "王芳", 60000)
+    assert read_back["id_masked"].startswith("4210") and "*" in read_back["id_masked"]
+    # the claim is filed with both lines; the county reads it with its payees and totals; its notice is published
     filed = _one(employment, "claim_id")[0]
+    detail = _one(employment, "payees")[0]
+    assert detail["totals_by_subsidy"] == {"employer_match": 12000, "worker_wage": 12000}
+    assert {p["name"]: p["total_fen"] for p in detail["payees"]} == {"王芳": 12000, "石首某服饰": 12000}
     assert (filed["lines"], filed["total_fen"]) == (2, 24000)
     notice_position = employment[-1]["position"]
 
@@ -213,7 +220,7 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     claims = httpx.get(f"http://{address}/counties/421081/claims", headers=who, timeout=60,
                        params={"min_position": notice_position})
     assert claims.status_code == 200, claims.text
-    (claim,) = claims.json()
+    (claim,) = claims.json()["items"]
     assert (claim["claim_id"], claim["status"], claim["total_fen"]) == (filed["claim_id"], "in_notice", 24000)
     published = date.fromisoformat(claim["notice_published_on"])
     assert published == date.fromisoformat(claim["filed_on"])

@@ -228,7 +228,7 @@ class EmploymentService:
                 slips[ids.payroll_id(ws.id, r.month)].append((r, slip))
             if problems:
                 raise InvalidInput(problems)
-            upload_id = uuid4()
+            upload_id = UploadReceipt.create_id(organisation, idempotency_key)  # its rows link to it
             existing = self.app.existing_versions([*slips, rec_id])
             rec = self.bank.reconciliation(organisation) if rec_id in existing else None
             payrolls: list[Payroll] = []

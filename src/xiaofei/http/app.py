@@ -17,6 +17,7 @@ from xiaofei.bootstrap import Services
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
 from xiaofei.http import claims_routes, employment_routes
+from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
 
@@ -40,7 +41,7 @@ def create_app(services: Services) -> Litestar:
     app = Litestar(
         route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
         lifespan=[lifespan],
-        middleware=[request_id_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
+        middleware=[request_id_middleware, wait_preference_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=services.settings.max_upload_bytes,

@@ -17,6 +17,7 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
     TooManyRequestsException,
+    ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -151,7 +152,16 @@ class BearerAuth(AbstractAuthenticationMiddleware):
 
 
 async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    if handler.opt.get(PUBLIC) or connection.scope["path"].startswith("/schema"):
+    if connection.scope["path"].startswith("/schema"):
+        return
+    declared = handler.opt.get("query_names")
+    if declared is not None:
+        unknown = sorted(set(connection.query_params) - declared)
+        if unknown:
+            # ?montth=2024-03 would otherwise answer every month: a typo must not silently widen a read
+            raise ValidationException(f"unknown query parameter {unknown[0]!r}", extra=[
+                {"key": name, "message": "unknown query parameter", "source": "query"} for name in unknown])
+    if handler.opt.get(PUBLIC):
         return
     allowed = handler.opt.get("roles")
     if not allowed:

@@ -5,10 +5,11 @@ Every date a body may state is a business date in Asia/Shanghai; omitted, it is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -17,7 +18,7 @@ from xiaofei.http.employment_routes import _viewer
 from xiaofei.http.auth import roles
 from xiaofei.http.errors import PROBLEM
 from xiaofei.http.openapi import WHY
-from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
+from xiaofei.http.routes import OFFICIAL, READERS, After, AnyRequest, MinPosition, _command, _fresh, _services
 from xiaofei.http.schemas import (
     AdjustmentClaimCreate,
     ClaimApprove,
@@ -40,12 +41,22 @@ from xiaofei.queries.disclosure import disclose_claim_lines
 from xiaofei.queries import claims as cq
 
 EMPLOYER = ("employer",)
+ClaimStatus = Literal["filed", "in_notice", "approved", "paid"]
+ClaimLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Claims per page (at most 100)")]
 
 
 def _problems(*statuses: int) -> dict[int, ResponseSpec]:
     """Statuses beyond those every operation of its kind answers (``http.openapi`` documents those)."""
     return {s: ResponseSpec(data_container=Problem, description=WHY[s], media_type=PROBLEM, generate_examples=False)
             for s in statuses}
+
+
+async def _claim_detail(request: AnyRequest, pool: Any, found: cq.ClaimDetail | None,
+                        claim_id: UUID) -> cq.ClaimDetail:
+    if found is None:
+        raise NotFoundException(f"no claim {claim_id} here")
+    [found.claim] = await disclose_claim_lines(pool, [found.claim], _viewer(request))
+    return found
 
 
 def _pending_view(p: PendingAdjustments) -> PendingAdjustmentsView:
@@ -85,18 +96,45 @@ class ClaimController(Controller):
 
         return await _command(run)
 
-    @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS), summary="The organisation's claims with their lines, objections, explanations and payments")
+    @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS),
+         summary="The organisation's claims with their lines, objections, explanations and payments, paged",
+         description="In filing order; `status` filters (filed, in_notice, approved, paid).")
     async def organisation_claims(self, request: AnyRequest, org: FromPath[str],
-                                  min_position: MinPosition = None) -> list[cq.ClaimView]:
+                                  status: FromQuery[ClaimStatus | None] = None, after: After = None,
+                                  limit: ClaimLimit = 20, min_position: MinPosition = None) -> cq.ClaimPage:
         pool = await _fresh(request, min_position, "employment")
-        return await disclose_claim_lines(pool, await cq.claims(pool, organisation=org), _viewer(request))
+        page = await cq.claims(pool, organisation=org, status=status, after=after, limit=limit)
+        page.items = await disclose_claim_lines(pool, page.items, _viewer(request))
+        return page
+
+    @get("/organisations/{org:str}/claims/{claim_id:uuid}", operation_id="getOrganisationClaim",
+         opt=roles(*EMPLOYER, *READERS),
+         summary="One claim: its lines, payees (name, masked ID and account), totals per subsidy and per payee")
+    async def organisation_claim(self, request: AnyRequest, org: FromPath[str], claim_id: FromPath[UUID],
+                                 min_position: MinPosition = None) -> cq.ClaimDetail:
+        pool = await _fresh(request, min_position, "employment")
+        return await _claim_detail(request, pool, await cq.claim_detail(pool, claim_id, organisation=org), claim_id)
 
     @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS),
-         summary="Claims filed in the county, with their lines, objections and payments")
+         summary="Claims filed in the county, with their lines, objections and payments, paged",
+         description="In filing order; `status` filters (filed, in_notice, approved, paid), `organisation` by "
+                     "credit code.")
     async def county_claims(self, request: AnyRequest, county: FromPath[str],
-                            min_position: MinPosition = None) -> list[cq.ClaimView]:
+                            status: FromQuery[ClaimStatus | None] = None, organisation: FromQuery[str | None] = None,
+                            after: After = None, limit: ClaimLimit = 20,
+                            min_position: MinPosition = None) -> cq.ClaimPage:
         pool = await _fresh(request, min_position, "employment")
-        return await disclose_claim_lines(pool, await cq.claims(pool, county=county), _viewer(request))
+        page = await cq.claims(pool, county=county, organisation=organisation, status=status, after=after,
+                               limit=limit)
+        page.items = await disclose_claim_lines(pool, page.items, _viewer(request))
+        return page
+
+    @get("/counties/{county:str}/claims/{claim_id:uuid}", operation_id="getCountyClaim", opt=roles(*READERS),
+         summary="One claim: its lines, payees (name, masked ID and account), totals per subsidy and per payee")
+    async def county_claim(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
+                           min_position: MinPosition = None) -> cq.ClaimDetail:
+        pool = await _fresh(request, min_position, "employment")
+        return await _claim_detail(request, pool, await cq.claim_detail(pool, claim_id, county=county), claim_id)
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection", operation_id="rejectClaimLine",
           opt=roles(*OFFICIAL),

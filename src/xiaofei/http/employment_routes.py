@@ -7,17 +7,27 @@ from uuid import UUID
 
 import msgspec
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from xiaofei.application.slips import parse_json, parse_table
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
 from xiaofei.application.whatif import Override, what_if
-from xiaofei.domain.bounds import month_problem
-from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _services
+from xiaofei.http.employment_reads import CountyWorkforceReads, EmployerWorkforceReads
+from xiaofei.http.routes import (
+    EMPLOYER,
+    OFFICIAL,
+    READERS,
+    AnyRequest,
+    MinPosition,
+    Month,
+    _command,
+    _fresh,
+    _month,
+    _services,
+)
 from xiaofei.http.schemas import (
     Certification,
     CostReport,
@@ -38,9 +48,8 @@ from xiaofei.http.schemas import (
 from xiaofei.queries import employment as eq
 from xiaofei.rules.disclosure import Viewer
 
-EMPLOYER = ("employer",)
 T = TypeVar("T")
-Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
 
 
 def _found(rows: list[T] | None, county: str, workshop_id: UUID) -> list[T]:
@@ -50,20 +59,12 @@ def _found(rows: list[T] | None, county: str, workshop_id: UUID) -> list[T]:
     return rows
 
 
-def _month(month: str | None) -> str | None:
-    """The query's month, checked here: inside ``X | None`` the documented pattern is not enforced by the framework."""
-    if month is not None and month_problem("month", month) is not None:
-        raise invalid("month", "must be YYYY-MM")
-    return month
-IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
-
-
 def _viewer(request: AnyRequest) -> Viewer:
     """Who reads an explanation: employers see outcomes, registry details stay with the worker's county."""
     return Viewer(role=request.user.role, counties=frozenset(request.user.counties))
 
 
-class CountyEmploymentController(Controller):
+class CountyEmploymentController(CountyWorkforceReads):
     path = "/counties/{county:str}"
     tags = ["employment"]
 
@@ -153,7 +154,7 @@ class CountyEmploymentController(Controller):
         return await eq.entitlements(pool, _viewer(request), county=county, month=_month(month))
 
 
-class OrganisationController(Controller):
+class OrganisationController(EmployerWorkforceReads):
     path = "/organisations/{org:str}"
     tags = ["employment"]
 

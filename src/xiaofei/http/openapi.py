@@ -23,6 +23,7 @@ from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -37,6 +38,7 @@ from xiaofei.http.auth import PUBLIC
 
 PROBLEM = "application/problem+json"
 BEARER = "bearer"
+QUERY_NAMES = "query_names"
 
 WHY: dict[int, str] = {
     400: "The body or a parameter does not fit the schema (the field and the reason are named)",
@@ -194,6 +196,23 @@ def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
     return components
 
 
+PREFER = Parameter(
+    name="Prefer", param_in="header", required=False,  # type: ignore[arg-type]
+    schema=Schema(type="string", examples=["wait=5"]),  # type: ignore[arg-type]
+    description="`wait=N` (RFC 7240; other preferences are ignored): answer once every projection includes this write (at most N seconds, at most "
+                "XIAOFEI_READ_WAIT_SECONDS); the answer then carries `Preference-Applied: wait=N`, and reads need "
+                "no min_position.")
+_APPLIED = OpenAPIHeader(schema=Schema(type="string"), required=False,  # type: ignore[arg-type]
+                         description="`wait=N` when the read models included the write before this answer")
+
+
+def _prefer_wait(operation: Any) -> None:
+    operation.parameters = [*(operation.parameters or []), PREFER]
+    for code, response in (operation.responses or {}).items():
+        if code.startswith("2") and isinstance(response, OpenAPIResponse):
+            response.headers = {**(response.headers or {}), "Preference-Applied": _APPLIED}
+
+
 def _handlers(app: Litestar) -> dict[str, Any]:
     return {h.operation_id: h for route in app.routes if isinstance(route, HTTPRoute)
             for h in route.route_handlers if isinstance(h.operation_id, str)}
@@ -223,7 +242,11 @@ def complete(app: Litestar) -> None:
             if operation is None:
                 continue
             allowed = roles.get(operation.operation_id)
-            _bound_optional_parameters(operation, handlers[operation.operation_id])
+            handler = handlers[operation.operation_id]
+            _bound_optional_parameters(operation, handler)
+            # the guard refuses a query parameter the operation does not declare (a typo must not widen a read)
+            handler.opt[QUERY_NAMES] = frozenset(p.name for p in operation.parameters or []
+                                                 if getattr(p, "param_in", None) == "query")
             if operation.operation_id in UPLOAD_BODIES:
                 operation.request_body = UPLOAD_BODIES[operation.operation_id]
             if allowed is not None:
@@ -231,6 +254,8 @@ def complete(app: Litestar) -> None:
                 who = ", ".join(sorted(allowed))
                 operation.description = f"{operation.description or operation.summary or ''}\n\nRoles: {who}.".strip()
             params = {p.param_in for p in operation.parameters or [] if hasattr(p, "param_in")}
+            if method == "post":
+                _prefer_wait(operation)
             responses = operation.responses or {}
             declared = {int(code) for code in responses if code.isdigit()}
             for status in sorted(statuses(allowed is None, method, params, operation.request_body is not None,

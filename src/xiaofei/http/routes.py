@@ -18,6 +18,7 @@ from xiaofei.application.tables import CONTROL_CHARACTERS
 from xiaofei.application.registry import HouseholdInput, MemberInput
 from xiaofei.bootstrap import Services
 from xiaofei.domain.clock import business_today
+from xiaofei.domain.bounds import month_problem
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import Principal, public, roles
 from xiaofei.http.schemas import (
@@ -56,6 +57,9 @@ MinPosition = Annotated[int | None, QueryParameter(
 
 READERS = ("county_official", "auditor")
 OFFICIAL = ("county_official",)
+EMPLOYER = ("employer",)
+After = Annotated[str | None, QueryParameter(max_length=400, description="The previous page's next_after")]
+Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _services(request: AnyRequest) -> Services:
@@ -75,6 +79,13 @@ async def _fresh(request: AnyRequest, min_position: int | None, *projections: st
                           request.app.state.events_table)
     await status.check_partition(pool, projections, request.path_params.get("county"), request.path_params.get("org"))
     return pool
+
+
+def _month(month: str | None) -> str | None:
+    """The query's month, checked here: inside ``X | None`` the documented pattern is not enforced by the framework."""
+    if month is not None and month_problem("month", month) is not None:
+        raise invalid("month", "must be YYYY-MM")
+    return month
 
 
 def _scoped(request: AnyRequest, county: str) -> Principal:

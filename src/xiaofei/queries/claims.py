@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
+
+from xiaofei.queries import paging
+from xiaofei.queries.workforce import mask_account
 
 S = "rm_employment"
 
@@ -81,13 +84,47 @@ class RecoveryView(msgspec.Struct, kw_only=True):
     outstanding_fen: int
 
 
+class ClaimPage(msgspec.Struct, kw_only=True):
+    items: list[ClaimView]
+    next_after: str | None
+    """Pass as ``after`` for the next page (claims in filing order); null on the last page."""
+
+
+class PayeeView(msgspec.Struct, kw_only=True):
+    payee: str
+    """``employer``, or ``worker:<id hash>`` (the key payment references are given by)."""
+    name: str
+    """The worker's name as the employer recorded it; the organisation's name for ``employer``."""
+    id_masked: str | None
+    account_masked: str | None
+    """The bank account the worker's slips were paid to, all but the last four digits masked."""
+    total_fen: int
+    """What this claim pays the payee (lines not rejected); negative: owed back."""
+    paid_reference: str | None
+
+
+class ClaimDetail(msgspec.Struct, kw_only=True):
+    claim: ClaimView
+    payees: list[PayeeView]
+    totals_by_subsidy: dict[str, int]
+    """Lines not rejected, summed per subsidy (worker_wage, employer_match, hiring, training, rent…)."""
+
+
+CLAIM_STATUSES = ("filed", "in_notice", "approved", "paid")
+
+
 async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
-                 claim_id: UUID | None = None) -> list[ClaimView]:
+                 claim_id: UUID | None = None, status: str | None = None, after: str | None = None,
+                 limit: int = 500) -> ClaimPage:
+    key = paging.parse(after, datetime.fromisoformat, UUID)
     async with pool.acquire() as conn:
         heads = await conn.fetch(
             f"SELECT * FROM {S}.claims WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR"
-            " organisation = $2) AND ($3::uuid IS NULL OR claim_id = $3) ORDER BY filed_at", county, organisation,
-            claim_id)
+            " organisation = $2) AND ($3::uuid IS NULL OR claim_id = $3) AND ($4::text IS NULL OR status = $4)"
+            " AND ($5::timestamptz IS NULL OR (filed_at, claim_id) > ($5, $6)) ORDER BY filed_at, claim_id LIMIT $7",
+            county, organisation, claim_id, status, *(key or (None, None)), limit + 1)
+        more = len(heads) > limit
+        heads = heads[:limit]
         ids = [h["claim_id"] for h in heads]
         lines = await conn.fetch(f"SELECT * FROM {S}.claim_lines WHERE claim_id = ANY($1) ORDER BY claim_id, line_no",
                                  ids)
@@ -116,7 +153,47 @@ async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation:
                         for o in objections if o["claim_id"] == h["claim_id"]],
             payments=[PaymentView(payee=p["payee"], amount_fen=p["amount_fen"], reference=p["reference"],
                                   paid_on=p["paid_on"]) for p in payments if p["claim_id"] == h["claim_id"]]))
-    return out
+    last = heads[-1] if heads else None
+    return ClaimPage(items=out, next_after=paging.cursor(last["filed_at"].isoformat(), last["claim_id"])
+                     if more and last else None)
+
+
+async def claim_detail(pool: asyncpg.Pool, claim_id: UUID, *, county: str | None = None,
+                       organisation: str | None = None) -> ClaimDetail | None:
+    """One claim with its payees (name, masked ID and account) and its totals per subsidy and per payee."""
+    page = await claims(pool, county=county, organisation=organisation, claim_id=claim_id, limit=1)
+    if not page.items:
+        return None
+    claim = page.items[0]
+    counted = [ln for ln in claim.lines if ln.rejected_reason is None]
+    by_subsidy: dict[str, int] = {}
+    by_payee: dict[str, int] = {}
+    for ln in counted:
+        by_subsidy[ln.subsidy] = by_subsidy.get(ln.subsidy, 0) + ln.amount_fen
+    for ln in claim.lines:
+        by_payee.setdefault(ln.payee, 0)
+        if ln.rejected_reason is None:
+            by_payee[ln.payee] += ln.amount_fen
+    hashes = sorted(p.removeprefix("worker:") for p in by_payee if p.startswith("worker:"))
+    people = {r["id_hash"]: r for r in await pool.fetch(
+        f"SELECT DISTINCT ON (e.id_hash) e.id_hash, e.name, e.id_masked FROM {S}.employments e JOIN {S}.workshops w"
+        " USING (workshop_id) WHERE w.organisation = $1 AND e.id_hash = ANY($2) ORDER BY e.id_hash, e.start_date DESC",
+        claim.organisation, hashes)}
+    accounts = {r["id_hash"]: r["payee_account"] for r in await pool.fetch(
+        f"SELECT DISTINCT ON (id_hash) id_hash, payee_account FROM {S}.slips WHERE organisation = $1"
+        " AND id_hash = ANY($2) AND payee_account <> '' ORDER BY id_hash, month DESC", claim.organisation, hashes)}
+    org_name = await pool.fetchval(f"SELECT name FROM {S}.organisations WHERE credit_code = $1", claim.organisation)
+    references = {p.payee: p.reference for p in claim.payments}
+    payees = []
+    for payee, total in sorted(by_payee.items()):
+        h = payee.removeprefix("worker:") if payee.startswith("worker:") else None
+        person = people.get(h) if h else None
+        payees.append(PayeeView(
+            payee=payee, name=(person["name"] if person else "") if h else (org_name or claim.organisation),
+            id_masked=person["id_masked"] if person else None,
+            account_masked=mask_account(accounts[h]) if h and h in accounts else None,
+            total_fen=total, paid_reference=references.get(payee)))
+    return ClaimDetail(claim=claim, payees=payees, totals_by_subsidy=dict(sorted(by_subsidy.items())))
 
 
 async def recoveries(pool: asyncpg.Pool, county: str) -> list[RecoveryView]:

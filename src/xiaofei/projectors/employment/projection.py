@@ -10,7 +10,7 @@ import psycopg
 from psycopg.rows import DictRow
 
 from xiaofei.domain.claims import Claim, ClaimLedger
-from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Training, Workshop
+from xiaofei.domain.employment import BankStatement, Organisation, Payroll, Training, UploadReceipt, Workshop
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
 from xiaofei.projectors.base import BatchProjection
@@ -78,6 +78,10 @@ class EmploymentProjection(BatchProjection):
                 cur.executemany("INSERT INTO trainees VALUES (%s, %s, %s, %s)",
                                 [(e.originator_id, t.id_hash, t.id_masked, t.name) for t in e.trainees])
                 trainees.update(t.id_hash for t in e.trainees)
+            elif isinstance(e, UploadReceipt.Recorded):
+                cur.execute("INSERT INTO upload_receipts VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            (e.originator_id, e.organisation, e.idempotency_key, e.content_sha256, e.rows,
+                             e.reported, e.corrected, e.unchanged, e.timestamp))
             elif isinstance(e, ClaimLedger.Opened):
                 cur.execute("INSERT INTO ledgers VALUES (%s, %s)", (e.originator_id, e.organisation))
             elif isinstance(e, Claim.Event):

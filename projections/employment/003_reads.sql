@@ -1,0 +1,19 @@
+-- What an upload did (issue 8: one upload receipt with its rows). The receipt's id is the upload_id its slip
+-- versions carry (uploads recorded before this rule carried a random upload_id: their receipts list no rows).
+CREATE TABLE IF NOT EXISTS upload_receipts (
+    upload_id        uuid PRIMARY KEY,
+    organisation     text NOT NULL,
+    idempotency_key  text NOT NULL,
+    content_sha256   text NOT NULL,
+    rows             integer NOT NULL,
+    reported         integer NOT NULL,
+    corrected        integer NOT NULL,
+    unchanged        integer NOT NULL,
+    recorded_at      timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS upload_receipts_by_org ON upload_receipts (organisation, recorded_at);
+CREATE INDEX IF NOT EXISTS slip_versions_by_upload ON slip_versions (upload_id);
+-- The county's lists: organisations and workshops by county, slips of an organisation by month.
+CREATE INDEX IF NOT EXISTS organisations_by_county ON organisations (county, credit_code);
+CREATE INDEX IF NOT EXISTS workshops_by_county ON workshops (county, workshop_id);
+CREATE INDEX IF NOT EXISTS slips_by_org_month ON slips (organisation, month, workshop_id, slip_id);
