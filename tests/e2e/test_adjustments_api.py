@@ -66,7 +66,7 @@ async def test_a_correction_after_payment_is_pending_for_the_county_which_settle
 
     position = await approve_and_pay(http, scene, adjustment)
     recoveries = (await http.get(f"/counties/{county_code}/recoveries", headers=scene.official,
-                                 params={"min_position": position})).json()
+                                 params={"min_position": position})).json()["items"]
     assert sorted((x["payee"].split(":")[0], x["outstanding_fen"]) for x in recoveries) == [
         ("employer", 2000), ("worker", 2000)]
 

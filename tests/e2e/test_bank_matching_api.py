@@ -26,7 +26,8 @@ async def unmatched(http: httpx.AsyncClient, scene: Scene, position: int) -> tup
     slips = await http.get(f"/organisations/{scene.org}/unmatched-slips", headers=scene.employer,
                            params={"min_position": position})
     assert lines.status_code == 200 and slips.status_code == 200
-    return [(x["reference"], x["amount_fen"]) for x in lines.json()], [(s["month"], s["version"]) for s in slips.json()]
+    return ([(x["reference"], x["amount_fen"]) for x in lines.json()["items"]],
+            [(s["month"], s["version"]) for s in slips.json()["items"]])
 
 
 async def test_a_statement_uploaded_before_its_slips_verifies_them_when_they_arrive(
@@ -93,7 +94,7 @@ async def test_a_line_without_an_account_matches_by_payee_name_and_amount_within
     assert r.json()["matched"] == 1, r.text
     r2 = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                         params={"month": "2024-04", "min_position": r.json()["position"]})
-    wages = [x for x in r2.json() if x["subsidy"] == "worker_wage"]
+    wages = [x for x in r2.json()["items"] if x["subsidy"] == "worker_wage"]
     assert sorted(x["eligible"] for x in wages) == [False, True]
     assert "matched by payee name and amount" in str(next(x for x in wages if x["eligible"])["explanation"])
     lines, slips = await unmatched(http, scene, r.json()["position"])

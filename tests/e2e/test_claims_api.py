@@ -110,7 +110,7 @@ async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_t
     # paying a claim that only claws back leaves recoveries to settle
     position = await approve_and_pay(http, scene, second)
     recoveries = (await http.get(f"/counties/{county_code}/recoveries", headers=scene.official,
-                                 params={"min_position": position})).json()
+                                 params={"min_position": position})).json()["items"]
     assert sorted((x["payee"].split(":")[0], x["outstanding_fen"]) for x in recoveries) == [
         ("employer", 2000), ("worker", 2000)]
     r = await http.post(f"/counties/{county_code}/recoveries/settlement", headers=scene.official, json={

@@ -47,7 +47,7 @@ async def test_an_employer_hiring_a_resident_of_another_county_sees_outcomes_and
     # when the employer reads its entitlements and claims
     r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                        params={"month": "2024-03", "min_position": position})
-    employer_lines = r.json()
+    employer_lines = r.json()["items"]
     claims = (await http.get(f"/organisations/{scene.org}/claims", headers=scene.employer)).json()["items"]
     # then it reads that each worker is registered and within age bounds, and nothing of the registry
     text = json.dumps([employer_lines, claims], ensure_ascii=False)
@@ -65,7 +65,7 @@ async def test_an_employer_hiring_a_resident_of_another_county_sees_outcomes_and
     # registry county for the other county's resident
     official = scene.official
     lines = (await http.get(f"/counties/{county_code}/entitlements", headers=official,
-                            params={"month": "2024-03"})).json()
+                            params={"month": "2024-03"})).json()["items"]
     wage = [x for x in lines if x["subsidy"] == "worker_wage"]
     texts = [json.dumps(x["explanation"], ensure_ascii=False) for x in wage]
     assert sum(local_household in t for t in texts) == 1
@@ -81,7 +81,7 @@ async def test_an_employer_hiring_a_resident_of_another_county_sees_outcomes_and
     # an auditor of both counties reads everything
     both = bearer(services.access.issue("auditor", [county_code, home], None, "city auditor", "test").secret)
     lines = (await http.get(f"/counties/{county_code}/entitlements", headers=both,
-                            params={"month": "2024-03", "min_position": position})).json()
+                            params={"month": "2024-03", "min_position": position})).json()["items"]
     text = json.dumps(lines, ensure_ascii=False)
     assert local_household in text and outsider_household in text
 

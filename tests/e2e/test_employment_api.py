@@ -101,7 +101,7 @@ async def entitlements(http: httpx.AsyncClient, scene: Scene, position: int, mon
     r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                        params={"month": month, "min_position": position})
     assert r.status_code == 200, r.text
-    return {line["subsidy"]: line for line in r.json()}
+    return {line["subsidy"]: line for line in r.json()["items"]}
 
 
 def reproduce(line: dict[str, Any]) -> int:
@@ -150,7 +150,7 @@ async def test_an_unverified_slip_earns_nothing_and_says_why(
     assert [c["detail"] for c in failed] == ["not verified by bank statement"]
     assert reproduce(worker) == 0
     r = await http.get(f"/organisations/{scene.org}/unmatched-slips", headers=scene.employer)
-    assert [s["bank_ref"] for s in r.json()] == ["B-0402"]
+    assert [s["bank_ref"] for s in r.json()["items"]] == ["B-0402"]
 
 
 async def test_ten_workers_for_three_months_makes_a_workshop_eligible_in_the_third_month(
@@ -263,9 +263,9 @@ async def test_matching_by_payee_and_amount_within_three_days_and_listing_leftov
     assert r.json()["matched"] == 1
     r = await http.get(f"/organisations/{scene.org}/unmatched-statement-lines", headers=scene.employer,
                        params={"min_position": r.json()["position"]})
-    assert [(x["reference"], x["amount_fen"]) for x in r.json()] == [("STRAY", 12345)]
+    assert [(x["reference"], x["amount_fen"]) for x in r.json()["items"]] == [("STRAY", 12345)]
     r = await http.get(f"/organisations/{scene.org}/unmatched-slips", headers=scene.employer)
-    assert r.json() == []
+    assert r.json()["items"] == []
 
 
 @pytest.mark.parametrize(("body", "content_type", "field"), [
@@ -369,7 +369,7 @@ async def test_what_if_covers_hiring_training_and_rent_and_leaves_the_live_rows_
                         json={"month": "2024-03", "kind": "rent", "amount_fen": 80000, "evidence": "租赁发票 No.1"})
     live = {(ln["subsidy"], ln["month"]): ln["amount_fen"] for ln in (await http.get(
         f"/organisations/{scene.org}/entitlements", headers=scene.employer,
-        params={"min_position": r.json()["position"]})).json()}
+        params={"min_position": r.json()["position"]})).json()["items"]}
     assert (live[("hiring_award", "2024-06")], live[("training", "2024-03")],
             live[("rent_utilities", "2024-03")]) == (100000, 30000, 40000)
     r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
@@ -385,7 +385,7 @@ async def test_what_if_covers_hiring_training_and_rent_and_leaves_the_live_rows_
     assert by_subsidy["worker_wage"]["difference_fen"] == 0
     assert r.json()["difference_fen"] == 100000
     after = {(ln["subsidy"], ln["month"]): ln["amount_fen"] for ln in (await http.get(
-        f"/organisations/{scene.org}/entitlements", headers=scene.employer)).json()}
+        f"/organisations/{scene.org}/entitlements", headers=scene.employer)).json()["items"]}
     assert after == live
 
 

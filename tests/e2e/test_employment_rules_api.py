@@ -16,7 +16,7 @@ async def _lines(http: httpx.AsyncClient, scene: Scene, position: int, subsidy: 
     r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                        params={"min_position": position})
     assert r.status_code == 200, r.text
-    return [line for line in r.json() if line["subsidy"] == subsidy]
+    return [line for line in r.json()["items"] if line["subsidy"] == subsidy]
 
 
 async def _paid(http: httpx.AsyncClient, scene: Scene, worker: str, months: list[str], gross_fen: int = 60000,
@@ -191,13 +191,13 @@ async def test_correcting_a_reused_bank_reference_clears_its_flag(
     r = await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "DUP-1"),
                                    slip(scene, scene.workers[1], "2024-03", 60000, "DUP-1")])
     flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
-                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()
+                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()["items"]
     assert len(flags) == 1
     r = await upload(http, scene, [slip(scene, scene.workers[1], "2024-03", 60000, "DUP-2",
                                         correction_reason="wrong bank reference")])
     assert r.status_code == 201, r.text
     flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
-                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()
+                            params={"min_position": r.json()["position"], "kind": "bank_ref_reused"})).json()["items"]
     assert flags == []
 
 
@@ -222,7 +222,7 @@ async def test_a_worker_claimed_while_a_member_is_not_flagged_after_leaving(
     assert r.status_code == 201, r.text
     flags = (await http.get(f"/counties/{county_code}/flags", headers=scene.official,
                             params={"min_position": r.json()["position"], "kind": "unregistered_worker_claimed"}
-                            )).json()
+                            )).json()["items"]
     assert flags == []  # a member on 2024-03-31, when the claimed month ended
 
 

@@ -12,7 +12,7 @@ from xiaofei.bootstrap import Services
 async def _by_subsidy(http: httpx.AsyncClient, scene, position: int, subsidy: str) -> list[dict]:  # type: ignore[no-untyped-def]
     r = await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
                        params={"min_position": position})
-    return [line for line in r.json() if line["subsidy"] == subsidy]
+    return [line for line in r.json()["items"] if line["subsidy"] == subsidy]
 
 
 async def _months(http: httpx.AsyncClient, scene, worker: str, months: list[str]) -> int:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ async def test_the_walkthrough_read_right_after_a_statement_sees_the_entitlement
         assert r.status_code == 201 and r.json()["matched"] == 1, r.text
         assert r.headers["preference-applied"] == "wait=5"
         lines = (await http.get(f"/organisations/{scene.org}/entitlements", headers=scene.employer,
-                                params={"month": month})).json()
+                                params={"month": month})).json()["items"]
         assert {ln["subsidy"]: ln["amount_fen"] for ln in lines} == {"worker_wage": 12000, "employer_match": 12000}
 
 

@@ -192,7 +192,8 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     assert _one(employment, "reported")[0]["verified"] == 0
     assert _one(employment, "statement_id")[0]["matched"] == 1
     # worker_wage 12000 and employer_match 12000 fen, with slip, checks, parameters and the arithmetic
-    lines = next(a for a in employment if isinstance(a, list) and a and "subsidy" in a[0])
+    lines = next(a["items"] for a in employment
+                 if isinstance(a, dict) and a.get("items") and "subsidy" in a["items"][0])
     amounts = {line["subsidy"]: line["amount_fen"] for line in lines}
     assert amounts == {"worker_wage": 12000, "employer_match": 12000}
     wage = next(line for line in lines if line["subsidy"] == "worker_wage")["explanation"]
@@ -201,7 +202,9 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
                and p["source"].startswith("preset shangyou-2017") for p in wage["parameters"])
     assert "0.20 × 600.00元 = 120.00元 (half-up to the fen)" in wage["arithmetic"]
     # the employer reads its slip back: verified, with the worker's name and masked ID
-    [read_back] = _one(employment, "items")[0]["items"]
+    [read_back] = next(a["items"] for a in employment
+                       if isinstance(a, dict) and a.get("items") and "worker_name" in a["items"][0]
+                       and "status" in a["items"][0])
     assert (read_back["status"], read_back["worker_name"], read_back["gross_fen"]) == ("verified", "王芳", 60000)
     assert read_back["id_masked"].startswith("4210") and "*" in read_back["id_masked"]
     # the claim is filed with both lines; the county reads it with its payees and totals; its notice is published

@@ -146,6 +146,20 @@ async def test_one_claim_shows_its_payees_by_name_with_masked_ids_and_its_totals
     r = await http.get(f"/counties/{county_code}/claims/00000000-0000-0000-0000-000000000009", headers=scene.official)
     assert r.status_code == 404
 
+    # each entitlement line names its worker, links its slip and says how far its claim has gone
+    lines = await _get(http, f"/organisations/{scene.org}/entitlements", scene.employer, position, month="2024-03",
+                       subsidy="worker_wage")
+    assert {ln["worker_name"] for ln in lines["items"]} == {"工人0", "工人1"}
+    for line in lines["items"]:
+        assert (line["claimed_fen"], line["claim_status"], line["last_claim_id"]) == (12000, "filed",
+                                                                                      march["claim_id"])
+        slip_read = await _get(http, line["slip"], scene.employer, position)
+        assert slip_read["slip"]["slip_id"] == line["slip_id"] and "*" in line["id_masked"]
+    paged = await _get(http, f"/counties/{county_code}/entitlements", scene.official, position, limit=3)
+    rest = await _get(http, f"/counties/{county_code}/entitlements", scene.official, position,
+                      after=paged["next_after"])
+    assert len(paged["items"]) == 3 and len(rest["items"]) == 5 and rest["next_after"] is None
+
 
 async def test_a_query_parameter_the_read_does_not_know_is_refused_not_ignored(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:

@@ -18,7 +18,7 @@ from xiaofei.http.employment_routes import _viewer
 from xiaofei.http.auth import roles
 from xiaofei.http.errors import PROBLEM
 from xiaofei.http.openapi import WHY
-from xiaofei.http.routes import OFFICIAL, READERS, After, AnyRequest, MinPosition, _command, _fresh, _services
+from xiaofei.http.routes import OFFICIAL, READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _services
 from xiaofei.http.schemas import (
     AdjustmentClaimCreate,
     ClaimApprove,
@@ -251,10 +251,10 @@ class ClaimController(Controller):
 
     @get("/counties/{county:str}/recoveries", operation_id="countyRecoveries", opt=roles(*READERS),
          summary="Amounts owed back after clawbacks, and what is settled")
-    async def recoveries(self, request: AnyRequest, county: FromPath[str],
-                         min_position: MinPosition = None) -> list[cq.RecoveryView]:
+    async def recoveries(self, request: AnyRequest, county: FromPath[str], after: After = None,
+                         limit: Limit = 500, min_position: MinPosition = None) -> cq.RecoveryPage:
         pool = await _fresh(request, min_position, "employment")
-        return await cq.recoveries(pool, county)
+        return await cq.recoveries(pool, county, after, limit)
 
     @post("/counties/{county:str}/recoveries/settlement", operation_id="settleRecovery", opt=roles(*OFFICIAL),
            summary="Record money recovered from a payee")

@@ -4,18 +4,17 @@ workshops, workers, slips (with versions and proof) and upload receipts. Every l
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import EMPLOYER, READERS, After, AnyRequest, MinPosition, Month, _fresh, _month
+from xiaofei.http.routes import EMPLOYER, READERS, After, AnyRequest, Limit, MinPosition, Month, _fresh, _month
 from xiaofei.queries import workforce as wq
 
-Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page (at most 500)")]
 WorkshopStatus = Literal["all", "certified", "eligible"]
 SlipStatus = Literal["verified", "unverified", "rejected", "voided"]
 

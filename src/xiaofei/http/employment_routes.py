@@ -20,7 +20,9 @@ from xiaofei.http.routes import (
     EMPLOYER,
     OFFICIAL,
     READERS,
+    After,
     AnyRequest,
+    Limit,
     MinPosition,
     Month,
     _command,
@@ -49,6 +51,10 @@ from xiaofei.queries import employment as eq
 from xiaofei.rules.disclosure import Viewer
 
 T = TypeVar("T")
+ENTITLEMENTS = ("Paged by month, workshop, subject and subsidy (at most 500 a page). Each line names the worker as the "
+                "employer recorded them (name, masked ID), links its slip, and says what claims have asked for it "
+                "(`claimed_fen`) and the status of the last one (`claim_status`: unclaimed, filed, in_notice, "
+                "approved, paid).")
 IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
 
 
@@ -142,16 +148,21 @@ class CountyEmploymentController(CountyWorkforceReads):
     @get("/flags", operation_id="countyFlags", opt=roles(*READERS),
          summary="Integrity flags standing in the county, each with its evidence")
     async def flags(self, request: AnyRequest, county: FromPath[str], kind: FromQuery[str | None] = None,
-                    min_position: MinPosition = None) -> list[eq.FlagView]:
+                    after: After = None, limit: Limit = 500, min_position: MinPosition = None) -> eq.FlagPage:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.flags(pool, county, kind)
+        return await eq.flags(pool, county, kind, after, limit)
 
     @get("/entitlements", operation_id="countyEntitlements", opt=roles(*READERS),
-         summary="Subsidy entitlement lines of the county, each with its explanation")
+         summary="Subsidy entitlement lines of the county, each with its explanation, worker, slip and claim status",
+         description=ENTITLEMENTS)
     async def entitlements(self, request: AnyRequest, county: FromPath[str], month: FromQuery[Month | None] = None,
-                           min_position: MinPosition = None) -> list[eq.EntitlementLine]:
+                           organisation: FromQuery[str | None] = None, workshop_id: FromQuery[UUID | None] = None,
+                           subsidy: FromQuery[str | None] = None, after: After = None, limit: Limit = 500,
+                           min_position: MinPosition = None) -> eq.EntitlementPage:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, _viewer(request), county=county, month=_month(month))
+        return await eq.entitlements(pool, _viewer(request), county=county, organisation=organisation,
+                                     month=_month(month), workshop_id=workshop_id, subsidy=subsidy, after=after,
+                                     limit=limit)
 
 
 class OrganisationController(EmployerWorkforceReads):
@@ -240,11 +251,15 @@ class OrganisationController(EmployerWorkforceReads):
                                      already_uploaded=result.already_uploaded, position=result.position)
 
     @get("/entitlements", operation_id="organisationEntitlements", opt=roles(*EMPLOYER, *READERS),
-         summary="The organisation's entitlement lines, each with its explanation")
+         summary="The organisation's entitlement lines, each with its explanation, worker, slip and claim status",
+         description=ENTITLEMENTS)
     async def entitlements(self, request: AnyRequest, org: FromPath[str], month: FromQuery[Month | None] = None,
-                           min_position: MinPosition = None) -> list[eq.EntitlementLine]:
+                           workshop_id: FromQuery[UUID | None] = None, subsidy: FromQuery[str | None] = None,
+                           after: After = None, limit: Limit = 500,
+                           min_position: MinPosition = None) -> eq.EntitlementPage:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.entitlements(pool, _viewer(request), organisation=org, month=_month(month))
+        return await eq.entitlements(pool, _viewer(request), organisation=org, month=_month(month),
+                                     workshop_id=workshop_id, subsidy=subsidy, after=after, limit=limit)
 
     @get("/workshops/{workshop_id:uuid}/certification-months", operation_id="employerCertificationMonths",
          opt=roles(*EMPLOYER, *READERS),
@@ -259,17 +274,17 @@ class OrganisationController(EmployerWorkforceReads):
 
     @get("/unmatched-slips", operation_id="unmatchedSlips", opt=roles(*EMPLOYER, *READERS),
          summary="Slips whose current version no bank statement (or official) has verified")
-    async def unmatched_slips(self, request: AnyRequest, org: FromPath[str],
-                              min_position: MinPosition = None) -> list[eq.UnmatchedSlip]:
+    async def unmatched_slips(self, request: AnyRequest, org: FromPath[str], after: After = None,
+                              limit: Limit = 500, min_position: MinPosition = None) -> eq.UnmatchedSlipPage:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.unmatched_slips(pool, org)
+        return await eq.unmatched_slips(pool, org, after, limit)
 
     @get("/unmatched-statement-lines", operation_id="unmatchedStatementLines", opt=roles(*EMPLOYER, *READERS),
          summary="Bank statement lines that matched no slip")
-    async def unmatched_lines(self, request: AnyRequest, org: FromPath[str],
-                              min_position: MinPosition = None) -> list[eq.UnmatchedLine]:
+    async def unmatched_lines(self, request: AnyRequest, org: FromPath[str], after: After = None,
+                              limit: Limit = 500, min_position: MinPosition = None) -> eq.UnmatchedLinePage:
         pool = await _fresh(request, min_position, "employment")
-        return await eq.unmatched_lines(pool, org)
+        return await eq.unmatched_lines(pool, org, after, limit)
 
 
 CONTROLLERS = [CountyEmploymentController, OrganisationController]

@@ -59,6 +59,7 @@ READERS = ("county_official", "auditor")
 OFFICIAL = ("county_official",)
 EMPLOYER = ("employer",)
 After = Annotated[str | None, QueryParameter(max_length=400, description="The previous page's next_after")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page (at most 500)")]
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 

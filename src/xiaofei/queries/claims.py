@@ -196,13 +196,22 @@ async def claim_detail(pool: asyncpg.Pool, claim_id: UUID, *, county: str | None
     return ClaimDetail(claim=claim, payees=payees, totals_by_subsidy=dict(sorted(by_subsidy.items())))
 
 
-async def recoveries(pool: asyncpg.Pool, county: str) -> list[RecoveryView]:
+class RecoveryPage(msgspec.Struct, kw_only=True):
+    items: list[RecoveryView]
+    next_after: str | None
+
+
+async def recoveries(pool: asyncpg.Pool, county: str, after: str | None = None, limit: int = 500) -> RecoveryPage:
+    key = paging.parse(after, str, str)
     rows = await pool.fetch(
         f"SELECT r.* FROM {S}.recoveries r JOIN {S}.organisations o ON o.credit_code = r.organisation"
-        " WHERE o.county = $1 ORDER BY r.organisation, r.payee", county)
-    return [RecoveryView(organisation=r["organisation"], payee=r["payee"], opened_fen=r["opened_fen"],
-                         settled_fen=r["settled_fen"], outstanding_fen=r["opened_fen"] - r["settled_fen"])
-            for r in rows]
+        " WHERE o.county = $1 AND ($2::text IS NULL OR (r.organisation, r.payee) > ($2, $3))"
+        " ORDER BY r.organisation, r.payee LIMIT $4", county, *(key or (None, None)), limit + 1)
+    items, next_after = paging.page(
+        [RecoveryView(organisation=r["organisation"], payee=r["payee"], opened_fen=r["opened_fen"],
+                      settled_fen=r["settled_fen"], outstanding_fen=r["opened_fen"] - r["settled_fen"])
+         for r in rows], limit, lambda x: [x.organisation, x.payee])
+    return RecoveryPage(items=items, next_after=next_after)
 
 
 async def organisations_with_claims(pool: asyncpg.Pool, county: str, after: str | None, limit: int) -> list[str]:

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from xiaofei.queries import paging
 from xiaofei.queries.disclosure import registry_counties
 from xiaofei.rules.disclosure import Viewer, disclose
 from xiaofei.rules.entitlements import expand_parameters
@@ -20,6 +21,7 @@ S = "rm_employment"
 
 class EntitlementLine(msgspec.Struct, kw_only=True):
     slip_id: UUID
+    """The line's subject: a wage slip, or the stable id of a hiring award, a training or a rent month."""
     subsidy: str
     payee: str
     organisation: str
@@ -29,6 +31,23 @@ class EntitlementLine(msgspec.Struct, kw_only=True):
     amount_fen: int
     eligible: bool
     explanation: dict[str, Any]
+    worker_name: str | None = None
+    """As the employer recorded the worker (null for the employer's own lines without a worker)."""
+    id_masked: str | None = None
+    slip: str | None = None
+    """The slip behind the line (GET /organisations/{org}/slips/{slip_id}), null when the subject is not a slip."""
+    claimed_fen: int = 0
+    """What claims not rejected have asked for this line so far (arrears and clawbacks included)."""
+    claim_status: str = "unclaimed"
+    """``unclaimed``, or the status of the last claim that carried it: ``filed``, ``in_notice``, ``approved``,
+    ``paid`` (DOMAIN: claim and payment status per line)."""
+    last_claim_id: UUID | None = None
+
+
+class EntitlementPage(msgspec.Struct, kw_only=True):
+    items: list[EntitlementLine]
+    next_after: str | None
+    """Pass as ``after`` for the next page (by month, workshop, subject, subsidy); null on the last page."""
 
 
 class CertificationMonth(msgspec.Struct, kw_only=True):
@@ -74,21 +93,47 @@ def _line(r: asyncpg.Record, versions: dict[str, list[ParameterVersion]]) -> Ent
 
 
 async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None = None,
-                       organisation: str | None = None, month: str | None = None) -> list[EntitlementLine]:
+                       organisation: str | None = None, month: str | None = None, workshop_id: UUID | None = None,
+                       subsidy: str | None = None, after: str | None = None, limit: int = 500) -> EntitlementPage:
     """Lines with their explanations as ``viewer`` may read them (registry details only for officials and
-    auditors of the worker's county)."""
+    auditors of the worker's county), each with the worker as recorded, its slip and its claim status."""
+    key = paging.parse(after, str, UUID, UUID, str)
     rows = await pool.fetch(
-        f"SELECT * FROM {S}.entitlements WHERE ($1::text IS NULL OR county = $1)"
-        " AND ($2::text IS NULL OR organisation = $2) AND ($3::text IS NULL OR month = $3)"
-        " ORDER BY month, workshop_id, slip_id, subsidy", county, organisation, month)
+        f"""SELECT e.*, w.name AS worker_name, w.id_masked, s.slip_id AS slip, c.claimed_fen, c.claim_status,
+                   c.last_claim_id
+            FROM {S}.entitlements e
+            LEFT JOIN LATERAL (SELECT name, id_masked FROM {S}.employments m WHERE m.workshop_id = e.workshop_id
+                               AND m.id_hash = e.id_hash ORDER BY start_date DESC LIMIT 1) w ON true
+            LEFT JOIN {S}.slips s ON s.slip_id = e.slip_id
+            LEFT JOIN LATERAL (
+                SELECT coalesce(sum(l.amount_fen) FILTER (WHERE l.rejected_reason IS NULL), 0)::bigint AS claimed_fen,
+                       (array_agg(k.status ORDER BY k.filed_at DESC))[1] AS claim_status,
+                       (array_agg(k.claim_id ORDER BY k.filed_at DESC))[1] AS last_claim_id
+                FROM {S}.claim_lines l JOIN {S}.claims k USING (claim_id)
+                WHERE l.slip_id = e.slip_id AND l.subsidy = e.subsidy) c ON true
+            WHERE ($1::text IS NULL OR e.county = $1) AND ($2::text IS NULL OR e.organisation = $2)
+              AND ($3::text IS NULL OR e.month = $3) AND ($4::uuid IS NULL OR e.workshop_id = $4)
+              AND ($5::text IS NULL OR e.subsidy = $5)
+              AND ($6::text IS NULL OR (e.month, e.workshop_id, e.slip_id, e.subsidy) > ($6, $7, $8, $9))
+            ORDER BY e.month, e.workshop_id, e.slip_id, e.subsidy LIMIT $10""",
+        county, organisation, month, workshop_id, subsidy, *(key or (None, None, None, None)), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
     versions = {c: await _versions(pool, c) for c in sorted({r["county"] for r in rows})}
     homes = await registry_counties(pool, (r["id_hash"] for r in rows))
     lines = []
     for r in rows:
         line = _line(r, versions)
         line.explanation = disclose(line.explanation, viewer, homes.get(r["id_hash"], frozenset()))
+        line.worker_name, line.id_masked = r["worker_name"], r["id_masked"]
+        line.slip = f"/organisations/{r['organisation']}/slips/{r['slip']}" if r["slip"] is not None else None
+        line.claimed_fen = r["claimed_fen"] or 0
+        line.claim_status = r["claim_status"] or "unclaimed"
+        line.last_claim_id = r["last_claim_id"]
         lines.append(line)
-    return lines
+    last = lines[-1] if more and lines else None
+    return EntitlementPage(items=lines, next_after=paging.cursor(last.month, last.workshop_id, last.slip_id,
+                                                                 last.subsidy) if last else None)
 
 
 async def workshop_in_county(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> bool:
@@ -152,19 +197,40 @@ async def employer_certification_months(pool: asyncpg.Pool, organisation: str, w
     return out
 
 
-async def unmatched_slips(pool: asyncpg.Pool, organisation: str) -> list[UnmatchedSlip]:
+class UnmatchedSlipPage(msgspec.Struct, kw_only=True):
+    items: list[UnmatchedSlip]
+    next_after: str | None
+
+
+class UnmatchedLinePage(msgspec.Struct, kw_only=True):
+    items: list[UnmatchedLine]
+    next_after: str | None
+
+
+async def unmatched_slips(pool: asyncpg.Pool, organisation: str, after: str | None = None,
+                          limit: int = 500) -> UnmatchedSlipPage:
+    key = paging.parse(after, str, UUID, UUID)
     rows = await pool.fetch(
         f"SELECT slip_id, workshop_id, month, version, net_fen, pay_date, bank_ref, rejected_reason FROM {S}.slips"
         " WHERE organisation = $1 AND NOT voided AND verified_version IS DISTINCT FROM version"
-        " ORDER BY month, workshop_id, slip_id", organisation)
-    return [UnmatchedSlip(**dict(r)) for r in rows]
+        " AND ($2::text IS NULL OR (month, workshop_id, slip_id) > ($2, $3, $4))"
+        " ORDER BY month, workshop_id, slip_id LIMIT $5", organisation, *(key or (None, None, None)), limit + 1)
+    items, next_after = paging.page([UnmatchedSlip(**dict(r)) for r in rows], limit,
+                                    lambda s: [s.month, s.workshop_id, s.slip_id])
+    return UnmatchedSlipPage(items=items, next_after=next_after)
 
 
-async def unmatched_lines(pool: asyncpg.Pool, organisation: str) -> list[UnmatchedLine]:
+async def unmatched_lines(pool: asyncpg.Pool, organisation: str, after: str | None = None,
+                          limit: int = 500) -> UnmatchedLinePage:
+    key = paging.parse(after, UUID, int)
     rows = await pool.fetch(
         f"SELECT statement_id, line, paid_on, amount_fen, payee_name, reference FROM {S}.statement_lines"
-        " WHERE organisation = $1 AND matched_slip IS NULL ORDER BY statement_id, line", organisation)
-    return [UnmatchedLine(**dict(r)) for r in rows]
+        " WHERE organisation = $1 AND matched_slip IS NULL"
+        " AND ($2::uuid IS NULL OR (statement_id, line) > ($2, $3)) ORDER BY statement_id, line LIMIT $4",
+        organisation, *(key or (None, None)), limit + 1)
+    items, next_after = paging.page([UnmatchedLine(**dict(r)) for r in rows], limit, lambda x: [x.statement_id,
+                                                                                                x.line])
+    return UnmatchedLinePage(items=items, next_after=next_after)
 
 
 class FlagView(msgspec.Struct, kw_only=True):
@@ -175,12 +241,22 @@ class FlagView(msgspec.Struct, kw_only=True):
     raised_at: datetime
 
 
-async def flags(pool: asyncpg.Pool, county: str, kind: str | None) -> list[FlagView]:
+class FlagPage(msgspec.Struct, kw_only=True):
+    items: list[FlagView]
+    next_after: str | None
+
+
+async def flags(pool: asyncpg.Pool, county: str, kind: str | None, after: str | None = None,
+                limit: int = 500) -> FlagPage:
+    key = paging.parse(after, datetime.fromisoformat, str)
     rows = await pool.fetch(
-        f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY raised_at, flag_id",
-        county, kind)
-    return [FlagView(flag_id=r["flag_id"], kind=r["kind"], subject=r["subject"], evidence=json.loads(r["evidence"]),
-                     raised_at=r["raised_at"]) for r in rows]
+        f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2)"
+        " AND ($3::timestamptz IS NULL OR (raised_at, flag_id) > ($3, $4)) ORDER BY raised_at, flag_id LIMIT $5",
+        county, kind, *(key or (None, None)), limit + 1)
+    items, next_after = paging.page(
+        [FlagView(flag_id=r["flag_id"], kind=r["kind"], subject=r["subject"], evidence=json.loads(r["evidence"]),
+                  raised_at=r["raised_at"]) for r in rows], limit, lambda f: [f.raised_at.isoformat(), f.flag_id])
+    return FlagPage(items=items, next_after=next_after)
 
 
 class CertificationPeriodView(msgspec.Struct, kw_only=True):
