@@ -40,7 +40,7 @@ def create_app(services: Services) -> Litestar:
     app = Litestar(
         route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
         lifespan=[lifespan],
-        middleware=[request_id_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
+        middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=services.settings.max_upload_bytes,
@@ -54,6 +54,9 @@ def create_app(services: Services) -> Litestar:
         ),
     )
     complete(app)
+    # Outside the router, not per route: a 404 (no route) or 405 (no such method) is answered before any route
+    # middleware runs, and it carries the request id too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     app.state.services = services
     app.state.events_table = events_table
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
