@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+
 import httpx
+import pytest
 
 
 async def test_an_unknown_path_is_a_problem_with_a_request_id(http: httpx.AsyncClient) -> None:
@@ -34,13 +39,28 @@ async def test_an_unusable_incoming_id_is_replaced(http: httpx.AsyncClient) -> N
 
 
 async def test_the_request_log_line_names_the_status_and_the_caller(http: httpx.AsyncClient, admin_token: str,
-                                                                   caplog: object) -> None:
-    import logging
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="xiaofei.http"):
+        await http.get("/projections", headers={"Authorization": f"Bearer {admin_token}"})
+        await http.get("/no/such/route")
+        # the line is written once the response has gone out, so it may follow the answer by a moment
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            seen = {r.path: r for r in caplog.records
+                    if r.getMessage() == "request" and r.path in {"/projections", "/no/such/route"}}
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.02)
+    assert {p: r.status for p, r in seen.items()} == {"/projections": 200, "/no/such/route": 404}
+    assert seen["/projections"].actor.startswith("token:") and seen["/no/such/route"].actor is None
 
-    with caplog.at_level(logging.INFO, logger="xiaofei.http"):  # type: ignore[attr-defined]
-        r = await http.get("/projections", headers={"Authorization": f"Bearer {admin_token}"})
-        missing = await http.get("/no/such/route")
-    seen = [rec for rec in caplog.records if rec.getMessage() == "request"]  # type: ignore[attr-defined]
-    assert [(rec.path, rec.status) for rec in seen] == [("/projections", 200), ("/no/such/route", 404)]
-    assert seen[0].actor and seen[0].actor.startswith("token:") and seen[1].actor is None
-    assert r.status_code == 200 and missing.status_code == 404
+
+async def test_the_docs_assets_are_served_to_anyone(http: httpx.AsyncClient) -> None:
+    from xiaofei.http import docs
+
+    for url in (f"{docs.swagger_prefix()}/swagger-ui-bundle.js", f"{docs.scalar_prefix()}/standalone.js"):
+        r = await http.get(url)  # no token
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], url
+        assert "max-age=86400" in r.headers["cache-control"] and r.headers["x-request-id"]
+    r = await http.get(f"{docs.scalar_prefix()}/no-such-file.js")
+    assert r.status_code == 404 and r.json()["request_id"] == r.headers["x-request-id"]

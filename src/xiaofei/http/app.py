@@ -10,13 +10,12 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from xiaofei import __version__
 from xiaofei.bootstrap import Services
-from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, request_id_middleware, role_guard
+from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, public, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
-from xiaofei.http import claims_routes, employment_routes
+from xiaofei.http import claims_routes, docs, employment_routes
 from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
 
@@ -38,7 +37,8 @@ def create_app(services: Services) -> Litestar:
     recorder = services.app.recorder
     events_table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
+        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
+                        *docs.asset_routers(public)],
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
         guards=[role_guard],
@@ -50,7 +50,7 @@ def create_app(services: Services) -> Litestar:
             version=__version__,
             description="Event-sourced consumption (消费帮扶) and employment (就业帮扶) assistance bookkeeping.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs.render_plugins(),
         ),
     )
     complete(app)
