@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-
+from typing import TextIO
 
 from xiaofei.application.access import AccessService
 from xiaofei.application.claims import ClaimService
@@ -19,6 +19,7 @@ from xiaofei.catalogue import event_classes
 from xiaofei.config import Settings
 from xiaofei.database import Database, open_database, secret_key
 from xiaofei.persistence import prepare_event_types
+from xiaofei.progress import Progress
 from xiaofei.projectors.base import ConnectionParams, Projector
 from xiaofei.projectors.catalog import PROJECTIONS
 
@@ -59,12 +60,21 @@ class Services:
         """Every projector thread runs and its last batch succeeded."""
         return all(t.is_alive() for t in self._threads) and not any(p.last_error for p in self._projectors)
 
-    def catch_up(self) -> None:
-        """Bring every projection up to the head of the log (used by CLI commands and tests)."""
+    def catch_up(self, progress_to: TextIO | None = None) -> None:
+        """Bring every projection up to the head of the log (used by CLI commands and tests). With
+        ``progress_to``, each projection that has work reports events done out of the head position there."""
         for name in PROJECTIONS:
             projector = self.projector(name)
             try:
-                projector.run_until_idle()
+                if progress_to is None:
+                    projector.run_until_idle()
+                    continue
+                start, head = projector.position(), self.app.head_position()
+                if start >= head:
+                    continue
+                bar = Progress(f"projecting {name}", unit="events", stream=progress_to, start=start, total=head)
+                projector.run_until_idle(lambda p, bar=bar: bar.update(p.position(), self.app.head_position()))
+                bar.finish()
             finally:
                 projector.close()
 

@@ -4,26 +4,48 @@ events export``."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 
-from xiaofei import logs
-from xiaofei.config import SettingsError, load_settings
+from xiaofei import __version__, logs
+from xiaofei.config import Settings, SettingsError, load_settings
+from xiaofei.progress import Progress
 
 log = logging.getLogger("xiaofei.cli")
 
 
-def _services(args: argparse.Namespace):  # noqa: ANN202 - imported lazily to keep --help fast
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+def _services(args: argparse.Namespace, settings: Settings | None = None):  # noqa: ANN202 - imported lazily
     from xiaofei.bootstrap import build
 
-    settings = load_settings(
-        host=getattr(args, "host", None), port=getattr(args, "port", None),
-    )
+    settings = settings or _settings(args)
     logs.configure(settings.log_level)
     return build(settings)
+
+
+class PortBusy(Exception):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind the address the way uvicorn will (SO_REUSEADDR) and let it go: a port another server listens on is
+    refused here, before anything starts, rather than after the banner, the admin token and the projectors."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            reason = "address already in use" if e.errno == errno.EADDRINUSE else e.strerror or str(e)
+            raise PortBusy(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def _print_first_admin(services) -> None:  # noqa: ANN001
@@ -35,8 +57,9 @@ def _print_first_admin(services) -> None:  # noqa: ANN001
         print("=" * 72, flush=True)
 
 
-def load_demo(services) -> None:  # noqa: ANN001
-    """Register the demo county, import its households, and issue a demo official token."""
+def load_demo(services, progress_to=None) -> None:  # noqa: ANN001
+    """Register the demo county, import its households, and issue a demo official token. With ``progress_to``
+    (a stream), the household import and the catch-up of the projections report their progress there."""
     from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv, load_employment_demo
     from xiaofei.domain.errors import AlreadyExists
 
@@ -44,13 +67,17 @@ def load_demo(services) -> None:  # noqa: ANN001
         services.registry.register_county(COUNTY, COUNTY_NAME, PROVINCE, "system:demo")
     except AlreadyExists:
         pass
-    result = services.importer.run(COUNTY, "demo-上犹县.csv", demo_csv(), "system:demo")
+    bar = Progress("demo: checking households", unit="households", stream=progress_to) if progress_to else None
+    result = services.importer.run(COUNTY, "demo-上犹县.csv", demo_csv(), "system:demo",
+                                   progress=bar.update if bar else None)
+    if bar and not result.already_imported:
+        bar.finish()
     print(f"demo county {COUNTY} {COUNTY_NAME}: {result.households} households "
           f"({'already loaded' if result.already_imported else f'{result.registered} registered'})", flush=True)
     if not result.already_imported:
         issued = services.access.issue("county_official", [COUNTY], None, "demo official", "system:demo")
         print(f"demo county_official token for {COUNTY} (shown once): {issued.secret}", flush=True)
-        employer = load_employment_demo(services)
+        employer = load_employment_demo(services, progress_to=progress_to)
         issued = services.access.issue("employer", [], employer, "demo employer", "system:demo")
         print(f"demo employer {employer}: 8 workshops, 6 months of wage slips; token (shown once): {issued.secret}",
               flush=True)
@@ -61,14 +88,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from xiaofei.http.app import create_app
 
-    services = _services(args)
+    settings = _settings(args)
+    try:
+        check_port_free(settings.host, settings.port)
+    except PortBusy as e:
+        print(f"xiaofei serve: {e}. Is another xiaofei serve running? Stop it, or choose another port "
+              f"(--port N or XIAOFEI_PORT=N).", file=sys.stderr)
+        return 1
+    services = _services(args, settings)
     supervisor_stop = threading.Event()
     threading.Thread(target=services.database.supervise, args=(supervisor_stop,), name="pg-supervisor",
                      daemon=True).start()
     try:
         _print_first_admin(services)
         if args.demo:
-            load_demo(services)
+            load_demo(services, progress_to=sys.stderr)
         if services.settings.run_projectors:
             services.start_projectors()
         settings = services.settings
@@ -104,25 +138,18 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known_projection(name: str) -> bool:
-    from xiaofei.projectors.catalog import PROJECTIONS
-
-    if name not in PROJECTIONS:
-        print(f"unknown projection {name!r}; one of: {', '.join(PROJECTIONS)}", file=sys.stderr)
-        return False
-    return True
-
-
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from xiaofei.projectors.base import rebuild
     from xiaofei.projectors.catalog import PROJECTIONS
 
-    if not _known_projection(args.name):
-        return 2
     services = _services(args)
     try:
-        applied = rebuild(services.app, PROJECTIONS[args.name], services.params,
-                          batch_size=services.settings.projection_batch_size)
+        app = services.app
+        bar = Progress(f"rebuilding {args.name}", unit="events", total=app.head_position())
+        applied = rebuild(app, PROJECTIONS[args.name], services.params,
+                          batch_size=services.settings.projection_batch_size,
+                          on_batch=lambda p: bar.update(p.position(), app.head_position()))
+        bar.finish()
         print(f"rebuilt {args.name}: {applied} events applied, swapped in", flush=True)
     finally:
         services.close()
@@ -153,8 +180,6 @@ def cmd_projections_failures(args: argparse.Namespace) -> int:
 
 def cmd_projections_retry(args: argparse.Namespace) -> int:
     """Apply a halted county's parked events again, in log order (after the cause is fixed)."""
-    if not _known_projection(args.name):
-        return 2
     services = _services(args)
     try:
         projector = services.projector(args.name)
@@ -177,16 +202,22 @@ def cmd_import_households(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
         content = Path(args.file).read_bytes()
+        bar = Progress(f"importing {Path(args.file).name}", unit="households")
         try:
-            result = services.importer.run(args.county, Path(args.file).name, content, "cli:import")
+            result = services.importer.run(args.county, Path(args.file).name, content, "cli:import",
+                                           progress=bar.update)
         except InvalidInput as e:
+            if bar.done:
+                bar.finish(", refused")
             for p in e.problems:
                 print(f"row {p.row if p.row is not None else '-'}: {p.field}: {p.reason}", file=sys.stderr)
             return 1
         except XiaofeiError as e:
             print(f"refused: {e.detail}", file=sys.stderr)
             return 1
-        services.catch_up()
+        if not result.already_imported:
+            bar.finish(", recorded")
+        services.catch_up(progress_to=sys.stderr)
         print(f"{result.rows} rows, {result.households} households: {result.registered} registered, "
               f"{result.unchanged} unchanged{' (file already imported)' if result.already_imported else ''}")
     finally:
@@ -214,8 +245,8 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
-        load_demo(services)
-        services.catch_up()
+        load_demo(services, progress_to=sys.stderr)
+        services.catch_up(progress_to=sys.stderr)
     finally:
         services.close()
     return 0
@@ -229,53 +260,85 @@ def cmd_events_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="xiaofei", description="Consumption and employment assistance bookkeeping.")
-    sub = p.add_subparsers(dest="command", required=True)
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Shows an option's default where it has a meaningful one."""
 
-    s = sub.add_parser("serve", help="run the HTTP API (and the projectors, unless XIAOFEI_RUN_PROJECTORS=false)")
-    s.add_argument("--demo", action="store_true", help="load the demo county (上犹县: households, workshops, wage slips) first")
-    s.add_argument("--host")
-    s.add_argument("--port", type=int)
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, [], "", argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def parser() -> argparse.ArgumentParser:
+    from xiaofei.domain.access import ROLES
+    from xiaofei.projectors.catalog import PROJECTIONS
+
+    defaults = Settings()
+    names = ", ".join(PROJECTIONS)
+    p = argparse.ArgumentParser(
+        prog="xiaofei", formatter_class=_Help,
+        description="Consumption (消费帮扶) and employment (就业帮扶) assistance bookkeeping.",
+        epilog="Settings come from XIAOFEI_* environment variables (every one is listed in deploy/example.env); "
+               "without XIAOFEI_DATABASE_URL an embedded PostgreSQL runs in XIAOFEI_DATA_DIR.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(parent: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        return parent.add_parser(name, help=help, description=help, formatter_class=_Help)
+
+    s = command(sub, "serve", "run the HTTP API (and the projectors, unless XIAOFEI_RUN_PROJECTORS=false)")
+    s.add_argument("--demo", action="store_true",
+                   help="load the demo county (上犹县: households, workshops, wage slips) first")
+    s.add_argument("--host", help=f"address to listen on (default: XIAOFEI_HOST, else {defaults.host})")
+    s.add_argument("--port", type=int, help=f"port to listen on (default: XIAOFEI_PORT, else {defaults.port})")
     s.set_defaults(func=cmd_serve)
 
-    sub.add_parser("project", help="run the projectors alone").set_defaults(func=cmd_project)
+    command(sub, "project", "run the projectors alone (beside a serve with XIAOFEI_RUN_PROJECTORS=false)"
+            ).set_defaults(func=cmd_project)
 
-    r = sub.add_parser("rebuild", help="rebuild a projection into fresh tables and swap it in")
-    r.add_argument("name")
+    r = command(sub, "rebuild", "rebuild a projection into fresh tables and swap it in")
+    r.add_argument("name", choices=list(PROJECTIONS), metavar="NAME", help=f"the projection: one of {names}")
     r.set_defaults(func=cmd_rebuild)
 
-    pr = sub.add_parser("projections", help="projection partitions halted at an event they cannot apply")
-    pr_sub = pr.add_subparsers(dest="what", required=True)
-    pr_sub.add_parser("failures", help="list halted counties with the event and the error"
-                      ).set_defaults(func=cmd_projections_failures)
-    rt = pr_sub.add_parser("retry", help="apply a halted county's parked events again, in log order")
-    rt.add_argument("name")
-    rt.add_argument("--county", required=True)
+    pr = command(sub, "projections", "projection partitions halted at an event they cannot apply")
+    pr_sub = pr.add_subparsers(dest="what", required=True, metavar="WHAT")
+    command(pr_sub, "failures", "list halted counties with the event and the error"
+            ).set_defaults(func=cmd_projections_failures)
+    rt = command(pr_sub, "retry", "apply a halted county's parked events again, in log order")
+    rt.add_argument("name", choices=list(PROJECTIONS), metavar="NAME", help=f"the projection: one of {names}")
+    rt.add_argument("--county", required=True, help="the halted county's code (6 digits, e.g. 360724)")
     rt.set_defaults(func=cmd_projections_retry)
 
-    imp = sub.add_parser("import", help="bulk imports")
-    imp_sub = imp.add_subparsers(dest="what", required=True)
-    ih = imp_sub.add_parser("households", help="import households from a CSV file")
-    ih.add_argument("file")
-    ih.add_argument("--county", required=True)
+    imp = command(sub, "import", "bulk imports")
+    imp_sub = imp.add_subparsers(dest="what", required=True, metavar="WHAT")
+    ih = command(imp_sub, "households", "import households from the national system's CSV export (UTF-8 or GB18030)")
+    ih.add_argument("file", help="the CSV file, one row per member")
+    ih.add_argument("--county", required=True, help="the county's code (6 digits); it must be registered")
     ih.set_defaults(func=cmd_import_households)
 
-    tok = sub.add_parser("token", help="API tokens")
-    tok_sub = tok.add_subparsers(dest="what", required=True)
-    tc = tok_sub.add_parser("create", help="create a token and print its secret once")
-    tc.add_argument("--role", required=True)
-    tc.add_argument("--county", action="append", help="county code (repeat for several)")
-    tc.add_argument("--organisation")
-    tc.add_argument("--label", default="")
+    tok = command(sub, "token", "API tokens")
+    tok_sub = tok.add_subparsers(dest="what", required=True, metavar="WHAT")
+    tc = command(tok_sub, "create", "create a token and print its secret once (a lost admin token: "
+                                    "`xiaofei token create --role admin`)")
+    tc.add_argument("--role", required=True, choices=list(ROLES), metavar="ROLE",
+                    help="one of " + "; ".join(f"{role} ({what})" for role, what in ROLES.items()))
+    tc.add_argument("--county", action="append", metavar="CODE",
+                    help="a county the token may touch (county_official, auditor); repeat for several")
+    tc.add_argument("--organisation", metavar="CREDIT_CODE",
+                    help="the organisation a seller, employer or buyer token acts for (统一社会信用代码)")
+    tc.add_argument("--label", default="", help="a note saying whose token it is, recorded with it")
     tc.set_defaults(func=cmd_token_create)
 
-    sub.add_parser("demo", help="load the demo county").set_defaults(func=cmd_demo)
+    command(sub, "demo", "load the demo county (上犹县: 3,000 households, an employer with 8 workshops, "
+                         "6 months of wage slips)").set_defaults(func=cmd_demo)
 
-    ev = sub.add_parser("events", help="the event catalogue")
-    ev_sub = ev.add_subparsers(dest="what", required=True)
-    ex = ev_sub.add_parser("export", help="write one JSON Schema and one example per event type and version")
-    ex.add_argument("--dir", default="events")
+    ev = command(sub, "events", "the event catalogue")
+    ev_sub = ev.add_subparsers(dest="what", required=True, metavar="WHAT")
+    ex = command(ev_sub, "export", "write one JSON Schema and one example per event type and version")
+    ex.add_argument("--dir", default="events", help="the directory to write into")
     ex.set_defaults(func=cmd_events_export)
     return p
 

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 ENV_PREFIX = "XIAOFEI_"
+EMBEDDED_PG_LOG = ("file", "console")
 
 
 class SettingsError(ValueError):
@@ -26,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """PostgreSQL URL. Unset: start an embedded PostgreSQL (pgserver) in ``data_dir``."""
     data_dir: str = ".xiaofei-data"
     """Where the embedded PostgreSQL and the generated secret key live."""
+    embedded_pg_log: str = "file"
+    """Where the embedded PostgreSQL's own messages go: ``file`` (``embedded-postgres.log`` in ``data_dir``; the
+    server's log is ``pg/log`` there; warnings still reach the console) or ``console``."""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -95,6 +99,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
                 raise ValueError
         except ValueError:
             raise SettingsError(f"{ENV_PREFIX}SECRET_KEY: expected 64 hex characters") from None
+    if settings.embedded_pg_log not in EMBEDDED_PG_LOG:
+        raise SettingsError(f"{ENV_PREFIX}EMBEDDED_PG_LOG: expected one of {', '.join(EMBEDDED_PG_LOG)}")
     if not 1 <= settings.workers <= 32:
         raise SettingsError(f"{ENV_PREFIX}WORKERS: expected 1..32")
     if settings.projection_batch_size < 1 or settings.projection_batch_size > 2000:

@@ -17,6 +17,39 @@ from xiaofei.config import Settings
 log = logging.getLogger("xiaofei.database")
 
 EMBEDDED_DBNAME = "xiaofei"
+EMBEDDED_LOG = "embedded-postgres.log"
+
+
+class _WarningsUp(logging.Handler):
+    """Hands records of WARNING and above to the root logger's handlers (the console)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            for handler in logging.getLogger().handlers:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+
+
+def route_embedded_log(data_dir: Path, to: str = "file") -> Path | None:
+    """Send the embedded server library's messages (its initdb and pg_ctl command lines...) to ``data_dir`` unless
+    ``to`` is ``console``; its warnings and errors reach the console either way. Returns the file, if any."""
+    logger = logging.getLogger("pgserver")
+    for handler in [h for h in logger.handlers if getattr(h, "xiaofei", False)]:
+        logger.removeHandler(handler)
+        handler.close()
+    if to == "console":
+        logger.propagate = True
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / EMBEDDED_LOG
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    up = _WarningsUp()
+    for handler in (to_file, up):
+        handler.xiaofei = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.propagate = False
+    return path
 
 
 @dataclass
@@ -89,10 +122,11 @@ class Database:
         server.cleanup()
 
 
-def start_embedded(data_dir: Path) -> Database:
+def start_embedded(data_dir: Path, log_to: str = "file") -> Database:
     """Start (or join) the embedded PostgreSQL in ``data_dir/pg`` and make sure our database exists."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
+    messages = route_embedded_log(data_dir, log_to)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
@@ -103,14 +137,16 @@ def start_embedded(data_dir: Path) -> Database:
         server.psql(f"CREATE DATABASE {EMBEDDED_DBNAME};")
     base = server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     dsn = base.replace("/postgres?", f"/{EMBEDDED_DBNAME}?", 1)
-    log.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir / "pg")})
+    log.info("embedded PostgreSQL ready", extra={
+        "data_dir": str(data_dir / "pg"), "server_log": str(data_dir / "pg" / "log"),
+        "messages": str(messages) if messages else "console"})
     return Database(dsn=dsn, embedded_server=server)
 
 
 def open_database(settings: Settings) -> Database:
     if settings.database_url:
         return Database(dsn=settings.database_url)
-    return start_embedded(settings.resolved_data_dir())
+    return start_embedded(settings.resolved_data_dir(), settings.embedded_pg_log)
 
 
 def secret_key(settings: Settings) -> bytes:

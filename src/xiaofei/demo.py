@@ -99,7 +99,7 @@ def demo_workers(per_workshop: int = 14) -> list[list[tuple[str, str]]]:
     return [able[i * per_workshop:(i + 1) * per_workshop] for i in range(len(WORKSHOP_NAMES))]
 
 
-def load_employment_demo(services, actor: str = "system:demo") -> str:  # noqa: ANN001
+def load_employment_demo(services, actor: str = "system:demo", progress_to=None) -> str:  # noqa: ANN001
     """An enterprise with eight workshops, six of them certified, six months of slips, most proven by the bank.
 
     Returns the employer's credit code. Does nothing when the demo employer exists already.
@@ -138,6 +138,6 @@ def load_employment_demo(services, actor: str = "system:demo") -> str:  # noqa: 
                 if rng.random() < 0.93:  # a few payments are missing from the statement: unmatched slips
                     statement.append(f"{pay_day.isoformat()},{gross / 100:.2f},{id_number[-4:]},,{ref}")
     services.employment.upload_slips(code, "demo-upload-1", b"demo-upload-1", slips, actor)
-    services.catch_up()  # the statement's matching reads the employment read model up to its own position
+    services.catch_up(progress_to)  # the statement's matching reads the employment read model up to its own position
     services.employment.upload_statement(code, ("\n".join(statement) + "\n").encode(), actor)
     return code

@@ -378,11 +378,16 @@ def test_a_failing_projector_reports_the_error_retries_and_recovers(services: Se
 
 
 def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
     from xiaofei.cli import load_demo
 
-    load_demo(services)
+    progress = io.StringIO()  # not a terminal: one final line per step
+    load_demo(services, progress_to=progress)
     first = capsys.readouterr().out
     assert "3000 registered" in first and "demo employer" in first
+    assert "demo: checking households: 3,000 households in " in progress.getvalue()
+    assert "\r" not in progress.getvalue()
     before = services.app.head_position()
     load_demo(services)
     assert "already loaded" in capsys.readouterr().out

@@ -1,15 +1,61 @@
-"""The deploy files point at things that exist (no Docker engine runs here, so they are checked, not built)."""
+"""The deploy files point at things that exist (no Docker engine runs here, so they are checked, not built); the
+systemd units are verified by systemd-analyze where it is installed."""
 
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from xiaofei.cli import parser
+from xiaofei.config import setting_names
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+DEPLOY = ROOT / "deploy"
+COMPOSE = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+DOCKERFILE = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
+DEPLOY_README = (DEPLOY / "README.md").read_text(encoding="utf-8")
+ENV_FILE = "/etc/xiaofei/xiaofei.env"
+
+
+def _subcommands() -> set[str]:
+    """Every runnable command line: ``serve``, ``token create``..."""
+    out: set[str] = set()
+    for action in parser()._subparsers._group_actions:  # noqa: SLF001 - argparse has no public walk
+        for name, sub in action.choices.items():
+            out.add(name)
+            if sub._subparsers is not None:  # noqa: SLF001
+                for inner in sub._subparsers._group_actions:  # noqa: SLF001
+                    out.update(f"{name} {n}" for n in inner.choices)
+    return out
+
+
+def _unit(path: Path) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
+            key, _, value = line.partition("=")
+            keys.setdefault(key.strip(), []).append(value.strip())
+    return keys
+
+
+def _exec(command: str) -> tuple[dict[str, str], list[str]]:
+    """(variables set through /usr/bin/env, the command's words)."""
+    words = shlex.split(command)
+    env: dict[str, str] = {}
+    if words[0] == "/usr/bin/env":
+        words = words[1:]
+        while words and "=" in words[0]:
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+    return env, words
 
 
 def test_every_dockerfile_the_compose_file_builds_exists() -> None:
@@ -20,16 +66,83 @@ def test_every_dockerfile_the_compose_file_builds_exists() -> None:
 
 
 def test_what_the_dockerfile_copies_and_runs_exists() -> None:
-    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
-    for line in dockerfile.splitlines():
+    for line in DOCKERFILE.splitlines():
         if line.startswith("COPY ") and "--from=" not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert 'ENTRYPOINT ["xiaofei"]' in dockerfile and "xiaofei" in scripts
+    assert 'ENTRYPOINT ["xiaofei"]' in DOCKERFILE and "xiaofei" in scripts
 
 
-def test_the_compose_commands_are_real_subcommands() -> None:
+def test_the_image_is_multi_stage_non_root_installs_the_wheel_and_checks_health() -> None:
+    stages = re.findall(r"^FROM \S+", DOCKERFILE, re.M)
+    assert len(stages) >= 2
+    final = DOCKERFILE[DOCKERFILE.rindex("\nFROM "):]
+    assert "pip wheel" in DOCKERFILE and "--no-index --find-links=/wheels xiaofei" in final
+    assert re.search(r"^USER (?!root)\w+", final, re.M)
+    health = re.search(r"^HEALTHCHECK .*?CMD (.*)$", final, re.M | re.S)
+    assert health and "/health" in health.group(1)
+    for name in re.findall(r"XIAOFEI_[A-Z_]+", DOCKERFILE):
+        assert name in setting_names(), name
+
+
+def test_the_compose_commands_and_variables_are_real() -> None:
     commands = set(re.findall(r'command:\s*\["(\w+)"\]', COMPOSE))
-    known = set(parser()._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public walk
-    assert commands and commands <= known, commands - known
+    assert commands and commands <= _subcommands(), commands - _subcommands()
+    for name in re.findall(r"XIAOFEI_[A-Z_]+", COMPOSE):
+        assert name in setting_names(), name
+    # the image's health check asks /health: the projector (no HTTP) turns it off
+    projector = COMPOSE[COMPOSE.index("  projector:"):]
+    assert re.search(r"healthcheck:\s*\n\s*disable: true", projector)
+
+
+def test_the_systemd_units_run_real_commands_with_real_settings() -> None:
+    assert {u.name for u in UNITS} == {"xiaofei-api.service", "xiaofei-projector.service"}
+    ran = set()
+    for unit in UNITS:
+        keys = _unit(unit)
+        assert keys["EnvironmentFile"] == [ENV_FILE], unit.name
+        assert keys["User"] != ["root"] and keys.get("Restart") == ["on-failure"], unit.name
+        for assignment in keys.get("Environment", []):
+            for word in shlex.split(assignment):
+                assert word.split("=", 1)[0] in setting_names(), (unit.name, word)
+        (command,) = keys["ExecStart"]
+        env, words = _exec(command)
+        assert set(env) <= set(setting_names()), (unit.name, env)
+        assert words[0].endswith("/bin/xiaofei"), words
+        line = " ".join(words[1:3]) if " ".join(words[1:3]) in _subcommands() else words[1]
+        assert line in _subcommands(), (unit.name, words)
+        ran.add((line, env.get("XIAOFEI_RUN_PROJECTORS")))
+    # the API leaves the projectors to their own unit
+    assert ran == {("serve", "false"), ("project", None)}
+
+
+def test_the_deploy_readme_names_only_real_commands_settings_and_files() -> None:
+    for name in set(re.findall(r"XIAOFEI_[A-Z_]+", DEPLOY_README)):
+        assert name in setting_names(), name
+    named = set(re.findall(r"bin/xiaofei ((?:token|import|events|projections) [a-z]+|[a-z]+)|`xiaofei "
+                           r"((?:token|import|events|projections) [a-z]+|[a-z]+)", DEPLOY_README))
+    named = {a or b for a, b in named}
+    assert named and named <= _subcommands(), named - _subcommands()
+    made_here = set(re.findall(r"^cp \S+ (\S+)", DEPLOY_README, re.M))  # files the reader makes (deploy/.env)
+    for path in set(re.findall(r"deploy/[\w./-]+\w", DEPLOY_README)) - made_here:
+        assert (ROOT / path).exists(), path
+    for unit in UNITS:
+        assert unit.name in DEPLOY_README
+    assert ENV_FILE in DEPLOY_README
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed (Debian: apt-get install systemd)")
+def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
+    # The units name the installed paths (/opt/xiaofei/venv, /etc/xiaofei): point them at this checkout's venv
+    # and example settings, so that systemd can check the commands it would run exist and are executable.
+    xiaofei = Path(sys.executable).with_name("xiaofei")
+    assert xiaofei.exists(), xiaofei
+    for unit in UNITS:
+        text = unit.read_text(encoding="utf-8")
+        text = text.replace("/opt/xiaofei/venv/bin/xiaofei", str(xiaofei)).replace(ENV_FILE, str(DEPLOY / "example.env"))
+        (tmp_path / unit.name).write_text(text, encoding="utf-8")
+    done = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / u.name) for u in UNITS)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "" and done.stderr.strip() == "", done.stdout + done.stderr

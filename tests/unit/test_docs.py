@@ -48,3 +48,60 @@ def test_every_projection_has_sql_and_a_readme() -> None:
 def test_files_the_readme_links_exist() -> None:
     for target in re.findall(r"\]\(([^)#:]+)\)", README):
         assert (ROOT / target).exists(), target
+
+
+def _prose(text: str) -> str:
+    """The README without its fenced blocks (the walkthroughs' curl options are not ours)."""
+    return re.sub(r"```.*?```", "", text, flags=re.S)
+
+
+def test_every_setting_the_readme_names_exists() -> None:
+    from xiaofei.config import setting_names
+
+    example = (ROOT / "deploy" / "example.env").read_text(encoding="utf-8")
+    conftest = (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")
+    for name in set(re.findall(r"XIAOFEI_[A-Z_]+", README)):
+        if f'os.environ.get("{name}")' in conftest:  # read by the tests only (XIAOFEI_TEST_DATABASE_URL)
+            continue
+        assert name in setting_names(), f"README names {name}, which is no setting"
+        assert f"{name}=" in example, f"{name} is missing from deploy/example.env"
+
+
+def test_the_projections_the_readme_lists_are_the_ones_rebuild_accepts() -> None:
+    listed = re.search(r"<!-- projections -->(.*?)<!-- /projections -->", README)
+    assert listed, "README lost its projection list"
+    assert re.findall(r"`([a-z_]+)`", listed.group(1)) == list(PROJECTIONS)
+
+
+def test_every_option_the_readme_names_exists() -> None:
+    options = {s for _, p in _all_parsers() for a in p._actions for s in a.option_strings}  # noqa: SLF001
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", _prose(README)))
+    assert named and named <= options, f"README names unknown options: {named - options}"
+
+
+def _all_parsers():  # noqa: ANN202
+    stack = [("xiaofei", parser())]
+    while stack:
+        name, p = stack.pop()
+        yield name, p
+        if p._subparsers is not None:  # noqa: SLF001
+            for action in p._subparsers._group_actions:  # noqa: SLF001
+                stack.extend((f"{name} {n}", sub) for n, sub in action.choices.items())
+
+
+def test_every_endpoint_the_readme_names_outside_the_walkthroughs_exists() -> None:
+    from litestar import Litestar
+    from litestar.openapi import OpenAPIConfig
+
+    from xiaofei.http import claims_routes, docs, employment_routes
+    from xiaofei.http.routes import CONTROLLERS
+
+    app = Litestar(route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
+                   openapi_config=OpenAPIConfig(title="x", version="0", path="/schema",
+                                                render_plugins=docs.render_plugins()))
+    templates = [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(re.sub(r":\w+}", "}", r.path))) + "$")
+                 for r in app.routes if "{path" not in r.path]
+    named = set(re.findall(r"`(?:(?:GET|POST|PUT|PATCH|DELETE) )?(/[a-z][^`\s]*)`", _prose(README)))
+    assert {"/health", "/ready"} <= named
+    unknown = {path for path in named if not any(t.match(path) for t in templates)}
+    assert not unknown, f"README names endpoints that do not exist: {unknown}"

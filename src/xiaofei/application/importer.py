@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -206,7 +207,10 @@ class HouseholdImporter:
         self.registry = registry
         self.app = registry.app
 
-    def run(self, county: str, filename: str, content: bytes, actor: str) -> ImportResult:
+    def run(self, county: str, filename: str, content: bytes, actor: str,
+            progress: Callable[[int, int], None] | None = None) -> ImportResult:
+        """Check every row, then record the new households in one transaction. ``progress(done, total)`` is told
+        after each household is checked (the bulk of the work before the write)."""
         self.registry.check_county_registered(county)
         digest = hashlib.sha256(content).hexdigest()
         try:
@@ -221,7 +225,9 @@ class HouseholdImporter:
         if not parsed and not problems:
             raise InvalidInput(FieldProblem("file", "has no data rows"))
         built: list[tuple[int, Household]] = []
-        for household in parsed:
+        for done, household in enumerate(parsed, start=1):
+            if progress is not None:
+                progress(done, len(parsed))
             member_problems = []
             for member_row, member in zip(household.member_rows, household.data.members, strict=True):
                 try:

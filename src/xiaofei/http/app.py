@@ -10,13 +10,12 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from xiaofei import __version__
 from xiaofei.bootstrap import Services
-from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, request_id_middleware, role_guard
+from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, public, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
-from xiaofei.http import claims_routes, employment_routes
+from xiaofei.http import claims_routes, docs, employment_routes
 from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
@@ -39,9 +38,11 @@ def create_app(services: Services) -> Litestar:
     recorder = services.app.recorder
     events_table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
+        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
+                        *docs.asset_routers(public)],
         lifespan=[lifespan],
-        middleware=[request_id_middleware, wait_preference_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
+        middleware=[wait_preference_middleware,
+                    DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
         guards=[role_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=services.settings.max_upload_bytes,
@@ -51,10 +52,13 @@ def create_app(services: Services) -> Litestar:
             version=__version__,
             description="Event-sourced consumption (消费帮扶) and employment (就业帮扶) assistance bookkeeping.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs.render_plugins(),
         ),
     )
     complete(app)
+    # Outside the router, not per route: a 404 (no route) or 405 (no such method) is answered before any route
+    # middleware runs, and it carries the request id too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     app.state.services = services
     app.state.events_table = events_table
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)

@@ -24,6 +24,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from xiaofei.application.access import hash_token
+from xiaofei.application.tables import CONTROL_CHARACTERS
 from xiaofei.domain import ids
 from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES, ApiToken
 from xiaofei.logs import request_id_var
@@ -161,6 +162,12 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
             # ?montth=2024-03 would otherwise answer every month: a typo must not silently widen a read
             raise ValidationException(f"unknown query parameter {unknown[0]!r}", extra=[
                 {"key": name, "message": "unknown query parameter", "source": "query"} for name in unknown])
+    values = [*connection.query_params.multi_items(), *connection.path_params.items()]
+    bad = sorted({name for name, value in values if isinstance(value, str) and CONTROL_CHARACTERS.search(value)})
+    if bad:
+        # no query or path value reaches a query with a control character (PostgreSQL cannot even take U+0000)
+        raise ValidationException(f"{bad[0]}: control characters", extra=[
+            {"key": name, "message": "must not contain control characters", "source": "parameter"} for name in bad])
     if handler.opt.get(PUBLIC):
         return
     allowed = handler.opt.get("roles")

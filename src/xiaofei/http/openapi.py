@@ -213,6 +213,20 @@ def _prefer_wait(operation: Any) -> None:
             response.headers = {**(response.headers or {}), "Preference-Applied": _APPLIED}
 
 
+ONE_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # what the guard lets through (tables.CONTROL_CHARACTERS)
+
+
+def _text_parameters(operation: Any) -> None:
+    """Query and path text never carries a control character (the guard refuses one): say so in every string's
+    schema."""
+    for parameter in operation.parameters or []:
+        if getattr(parameter, "param_in", None) not in ("query", "path") or not isinstance(parameter.schema, Schema):
+            continue
+        for branch in parameter.schema.one_of or [parameter.schema]:
+            if isinstance(branch, Schema) and branch.type == "string" and branch.pattern is None and not branch.format:
+                branch.pattern = ONE_LINE
+
+
 def _handlers(app: Litestar) -> dict[str, Any]:
     return {h.operation_id: h for route in app.routes if isinstance(route, HTTPRoute)
             for h in route.route_handlers if isinstance(h.operation_id, str)}
@@ -244,6 +258,7 @@ def complete(app: Litestar) -> None:
             allowed = roles.get(operation.operation_id)
             handler = handlers[operation.operation_id]
             _bound_optional_parameters(operation, handler)
+            _text_parameters(operation)
             # the guard refuses a query parameter the operation does not declare (a typo must not widen a read)
             handler.opt[QUERY_NAMES] = frozenset(p.name for p in operation.parameters or []
                                                  if getattr(p, "param_in", None) == "query")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -303,11 +303,13 @@ class Projector:
             self._lock(cur)
             return self.process_batch_in(cur)
 
-    def run_until_idle(self) -> int:
+    def run_until_idle(self, on_batch: Callable[[Projector], None] | None = None) -> int:
         total = 0
         while True:
             n = self.run_batch()
             total += n
+            if on_batch is not None:
+                on_batch(self)
             if n < self.batch_size:
                 return total
 
@@ -340,7 +342,8 @@ class Projector:
 
 
 def rebuild(
-    app: XiaofeiApplication, projection_class: type[BatchProjection], params: ConnectionParams, batch_size: int = 1000
+    app: XiaofeiApplication, projection_class: type[BatchProjection], params: ConnectionParams, batch_size: int = 1000,
+    on_batch: Callable[[Projector], None] | None = None,
 ) -> int:
     """Rebuild a projection from zero into fresh tables, then swap them in atomically.
 
@@ -356,7 +359,7 @@ def rebuild(
     projector = Projector(app, projection_class, params, batch_size=batch_size, schema=fresh)
     try:
         projector.setup()
-        applied = projector.run_until_idle()  # the bulk of the work, without blocking the live projector
+        applied = projector.run_until_idle(on_batch)  # the bulk of the work, without blocking the live projector
         with projector.view.datastore.transaction(commit=True) as cur:
             projector._lock(cur)
             while (n := projector.process_batch_in(cur)) > 0:

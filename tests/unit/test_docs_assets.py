@@ -1,0 +1,39 @@
+"""The docs pages' scripts are the pinned packages' files, served from this server (never a CDN)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+from xiaofei.http import docs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_vendored_scalar_bundle_is_the_version_the_manifest_names() -> None:
+    manifest = docs.scalar_manifest()
+    script = (docs.SCALAR_DIR / manifest["file"]).read_bytes()
+    assert hashlib.sha256(script).hexdigest() == manifest["sha256"]
+    assert f"{manifest['package']}@{manifest['version']}".encode() in script
+    assert (docs.SCALAR_DIR / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert manifest["version"] in (docs.SCALAR_DIR / "README.md").read_text(encoding="utf-8")
+
+
+def test_swagger_ui_comes_from_the_pinned_wheel() -> None:
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pinned = next(re.fullmatch(r"swagger-ui-bundle-v2==([\d.]+)", p.split(";")[0].strip()) for p in pins
+                  if p.startswith("swagger-ui-bundle-v2"))
+    assert pinned is not None, "swagger-ui-bundle-v2 must be pinned with =="
+    assert version("swagger-ui-bundle-v2") == pinned.group(1) == docs.swagger_version()
+    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert (docs.swagger_dir() / name).is_file(), name
+
+
+def test_every_url_the_docs_pages_load_is_on_this_server() -> None:
+    for plugin in docs.render_plugins():
+        urls = [getattr(plugin, a) for a in ("js_url", "css_url", "standalone_preset_js_url") if hasattr(plugin, a)]
+        urls += re.findall(r"href='([^']+)'", plugin.favicon)
+        assert urls and all(u.startswith(docs.ASSETS + "/") for u in urls), urls
