@@ -334,23 +334,27 @@ class EmploymentService:
             if not any(cells):
                 continue
             cell = {c: (cells[i] if i < len(cells) else "") for c, i in cols.items()}
+            # every bad cell of the row is one problem; a row with any is left out
+            before = len(problems)
+            paid_on = date.min
             try:
                 paid_on = date.fromisoformat(cell["date"])
             except ValueError:
                 problems.append(FieldProblem("date", "must be a date YYYY-MM-DD", number))
-                continue
+            else:
+                if (problem := day_problem("date", paid_on, number)) is not None:
+                    problems.append(problem)
+            amount = 0
             try:
                 amount = yuan_to_fen(cell["amount_yuan"])
             except ValueError:
                 problems.append(FieldProblem("amount_yuan", "is not an amount in 元", number))
-                continue
-            if amount <= 0:
-                problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
-                continue
-            bounded = [p for p in (day_problem("date", paid_on, number), fen_problem("amount_yuan", amount, number))
-                       if p is not None]
-            if bounded:
-                problems.extend(bounded)
+            else:
+                if amount <= 0:
+                    problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
+                elif (problem := fen_problem("amount_yuan", amount, number)) is not None:
+                    problems.append(problem)
+            if len(problems) > before:
                 continue
             lines.append(StatementLine(line=number, paid_on=paid_on, amount_fen=amount,
                                        payee_name=cell.get("payee_name", ""),

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from xiaofei.application.tables import CONTROL_CHARACTERS, csv_rows, header_map, xlsx_rows
+from xiaofei.application.tables import CONTROL_CHARACTERS, accepted_labels, csv_rows, header_map, xlsx_rows
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.employment import PAYMENT_METHODS
 from xiaofei.domain.bounds import day_problem, fen_problem, month_problem
@@ -125,7 +125,8 @@ class _Checker:
                 self.problems.append(problem)
         method = _METHOD.get(str(cells.get("method", "")).strip())
         if method is None:
-            self.fail(row, "method", f"must be one of {', '.join(PAYMENT_METHODS)}")
+            self.fail(row, "method", f"{str(cells.get('method', '')).strip()!r} is not one of "
+                                     f"{accepted_labels(PAYMENT_METHODS)} or 银行")
         bank_ref = str(cells.get("bank_ref") or "").strip()
         if method == "bank" and not bank_ref:
             self.fail(row, "bank_ref", "is required when wages are paid through the bank")

@@ -136,6 +136,11 @@ def xlsx_rows(content: bytes, max_rows: int = MAX_TABLE_ROWS) -> Iterator[tuple[
         book.close()
 
 
+def accepted_labels(table: dict[str, str]) -> str:
+    """The values a coded column accepts, as the file may spell them: ``因病 (illness), 因残 (disability)``."""
+    return ", ".join(f"{label} ({code})" for code, label in table.items())
+
+
 def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[str, int]:
     """Column name → index, accepting each column's aliases; unknown, duplicate or missing columns are errors."""
     lookup = {alias: col for col, aliases in columns.items() for alias in aliases}
