@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.bank_matching import BankMatcher
+from xiaofei.application.cells import account_cell, parse_day, parse_yuan
 from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.slips import SlipRow
@@ -322,8 +323,6 @@ class EmploymentService:
     }
 
     def parse_statement(self, content: bytes) -> list[StatementLine]:
-        from xiaofei.application.slips import yuan_to_fen
-
         lines: list[StatementLine] = []
         problems: list[FieldProblem] = []
         cols: dict[str, int] | None = None
@@ -338,27 +337,32 @@ class EmploymentService:
             before = len(problems)
             paid_on = date.min
             try:
-                paid_on = date.fromisoformat(cell["date"])
-            except ValueError:
-                problems.append(FieldProblem("date", "must be a date YYYY-MM-DD", number))
+                paid_on = parse_day(cell["date"])
+            except ValueError as e:
+                problems.append(FieldProblem("date", str(e), number))
             else:
                 if (problem := day_problem("date", paid_on, number)) is not None:
                     problems.append(problem)
             amount = 0
             try:
-                amount = yuan_to_fen(cell["amount_yuan"])
-            except ValueError:
-                problems.append(FieldProblem("amount_yuan", "is not an amount in 元", number))
+                amount = parse_yuan(cell["amount_yuan"])
+            except ValueError as e:
+                problems.append(FieldProblem("amount_yuan", str(e), number))
             else:
                 if amount <= 0:
                     problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
                 elif (problem := fen_problem("amount_yuan", amount, number)) is not None:
                     problems.append(problem)
+            account = ""
+            try:
+                account = account_cell(cell.get("payee_account", ""))
+            except ValueError as e:
+                problems.append(FieldProblem("payee_account", str(e), number))
             if len(problems) > before:
                 continue
             lines.append(StatementLine(line=number, paid_on=paid_on, amount_fen=amount,
                                        payee_name=cell.get("payee_name", ""),
-                                       payee_account=cell.get("payee_account", ""),
+                                       payee_account=account,
                                        reference=cell.get("reference", "")))
         if cols is None:
             problems.append(FieldProblem("file", "is empty"))

@@ -21,10 +21,11 @@ from datetime import date
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from xiaofei.application.cells import id_number_cell, normalised, parse_day
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
 from xiaofei.application.tables import accepted_labels, decode_text, header_map
 from xiaofei.domain import ids
-from xiaofei.domain.codes import check_village_code, normalise_id_number
+from xiaofei.domain.codes import check_village_code
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
 from xiaofei.domain.imports import HouseholdImport
 from xiaofei.domain.registry import (
@@ -168,7 +169,7 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             group.members.append((row_number, MemberInput(
                 person_number=cell["person_number"],
                 name=cell["name"],
-                id_number=cell["id_number"],
+                id_number=normalised(cell["id_number"]),
                 relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
                 labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
                 disability=cell.get("disability") or None,
@@ -198,9 +199,9 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
         effective = date(2014, 1, 1)
         if v.get("effective_date"):
             try:
-                effective = date.fromisoformat(v["effective_date"])
-            except ValueError:
-                problems.append(FieldProblem("effective_date", "must be a date YYYY-MM-DD", row))
+                effective = parse_day(v["effective_date"])
+            except ValueError as e:
+                problems.append(FieldProblem("effective_date", str(e), row))
         households.append(ParsedHousehold(row, HouseholdInput(
             household_number=number,
             village_code=v["village_code"],
@@ -254,9 +255,9 @@ class HouseholdImporter:
             member_problems = []
             for member_row, member in zip(household.member_rows, household.data.members, strict=True):
                 try:
-                    normalise_id_number(member.id_number)
-                except InvalidInput as e:
-                    member_problems.extend(FieldProblem(p.field, p.reason, member_row) for p in e.problems)
+                    id_number_cell(member.id_number)
+                except ValueError as e:
+                    member_problems.append(FieldProblem("id_number", str(e), member_row))
             if member_problems:
                 problems.extend(member_problems)
                 continue

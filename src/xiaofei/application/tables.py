@@ -9,7 +9,9 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 
+from xiaofei.application.cells import NumberCell
 from xiaofei.domain.errors import FieldProblem, InvalidInput
 
 XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
@@ -52,14 +54,24 @@ def csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _cell_text(value: object) -> str:
+    """A workbook cell as text: a date cell as ``YYYY-MM-DD`` (a month cell a spreadsheet turned into a date reads
+    ``2024-07-01``), a number cell as a ``NumberCell`` (so an ID number stored as a number can be told apart), with
+    the binary noise of a computed amount (``120.00000000000001``) rounded away at nine decimals."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return NumberCell(str(value))
+    if isinstance(value, float):
+        rounded = round(value, 9) if abs(value) < 1e15 else value
+        if rounded.is_integer():
+            return NumberCell(str(int(rounded)))
+        return NumberCell(format(Decimal(repr(rounded)), "f"))
     return str(value).strip()
 
 
