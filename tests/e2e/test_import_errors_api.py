@@ -98,3 +98,25 @@ async def test_a_statement_row_with_a_bad_date_and_a_bad_amount_gets_one_error_f
                         headers={**scene.employer, "Content-Type": "text/csv"})
     assert r.status_code == 422, r.text
     assert sorted((e["row"], e["field"]) for e in r.json()["errors"]) == [(2, "amount_yuan"), (2, "date")]
+
+
+async def test_a_file_without_identification_dates_is_refused_rather_than_dated_2014(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str]) -> None:
+    # given the national export without its 识别日期 column
+    lines = households_csv(county_code, 2, members=1).decode().splitlines()
+    text = "\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n"
+    assert "识别日期" not in text
+    # when it is imported, then the column is named as missing (it became 2014-01-01 without a word)
+    r = await _import(http, county_code, official, text)
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert [(e["row"], e["field"]) for e in errors] == [(1, "effective_date")]
+    assert "识别日期" in errors[0]["reason"]
+
+
+async def test_an_empty_identification_date_is_an_error_on_its_row(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str]) -> None:
+    text = _replace_cell(households_csv(county_code, 2, members=1).decode(), 2, ",2014-01-01", ",")
+    r = await _import(http, county_code, official, text)
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["field"], e["reason"]) for e in r.json()["errors"]] == [(3, "effective_date", "is required")]

@@ -321,6 +321,7 @@ class EmploymentService:
         "payee_account": ("payee_account", "收款账号"),
         "reference": ("reference", "流水号", "摘要"),
     }
+    STATEMENT_REQUIRED = ("date", "amount_yuan", "payee_name")
 
     def parse_statement(self, content: bytes) -> list[StatementLine]:
         lines: list[StatementLine] = []
@@ -328,7 +329,7 @@ class EmploymentService:
         cols: dict[str, int] | None = None
         for number, cells in csv_rows(content):
             if cols is None:
-                cols = header_map(cells, self.STATEMENT_COLUMNS, ("date", "amount_yuan", "payee_name"))
+                cols = header_map(cells, self.STATEMENT_COLUMNS, self.STATEMENT_REQUIRED)
                 continue
             if not any(cells):
                 continue

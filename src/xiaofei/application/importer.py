@@ -54,7 +54,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "effective_date": ("effective_date", "识别日期"),
 }
 REQUIRED = ("village_code", "household_number", "person_number", "name", "id_number", "relation",
-            "labour_capacity", "category")
+            "labour_capacity", "category", "effective_date")
+"""识别日期 is required: it is the day from which the household's category holds, and every subsidy for a worker of
+the household is judged against it. (It defaulted to 2014-01-01, silently, so a household first identified in 2021
+counted as poor in every month since 2014.)"""
 HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
 MAX_ROWS = 500_000
 
@@ -196,12 +199,11 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             problems.append(FieldProblem("subtype", "only a 监测对象 (monitored) household has a subtype", row))
         causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
         causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
-        effective = date(2014, 1, 1)
-        if v.get("effective_date"):
-            try:
-                effective = parse_day(v["effective_date"])
-            except ValueError as e:
-                problems.append(FieldProblem("effective_date", str(e), row))
+        effective = date.min
+        try:
+            effective = parse_day(v["effective_date"])
+        except ValueError as e:
+            problems.append(FieldProblem("effective_date", str(e), row))
         households.append(ParsedHousehold(row, HouseholdInput(
             household_number=number,
             village_code=v["village_code"],

@@ -153,6 +153,9 @@ def accepted_labels(table: dict[str, str]) -> str:
     return ", ".join(f"{label} ({code})" for code, label in table.items())
 
 
+_HEADER_PARTS = re.compile(r"[\s()（）/]+")
+
+
 def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[str, int]:
     """Column name → index, accepting each column's aliases; unknown, duplicate or missing columns are errors."""
     lookup = {alias: col for col, aliases in columns.items() for alias in aliases}
@@ -162,6 +165,12 @@ def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required:
         if not name:
             continue
         col = lookup.get(name)
+        if col is None:
+            # a bilingual header, as the templates write them: 身份证号 id_number, 身份证号(id_number)
+            parts = [part for part in _HEADER_PARTS.split(name) if part]
+            named = {lookup.get(part) for part in parts}
+            if len(parts) > 1 and len(named) == 1 and None not in named:
+                col = named.pop()
         if col is None:
             problems.append(FieldProblem(name, "unknown column", 1))
         elif col in positions:
