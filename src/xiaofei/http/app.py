@@ -16,7 +16,7 @@ from xiaofei import __version__
 from xiaofei.bootstrap import Services
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
-from xiaofei.http import claims_routes, employment_routes
+from xiaofei.http import claims_routes, employment_routes, template_routes
 from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
 
@@ -38,7 +38,8 @@ def create_app(services: Services) -> Litestar:
     recorder = services.app.recorder
     events_table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS],
+        route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
+                        *template_routes.CONTROLLERS],
         lifespan=[lifespan],
         middleware=[request_id_middleware, DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],
         guards=[role_guard],
