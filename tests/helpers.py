@@ -32,7 +32,9 @@ def household_payload(county: str, number: str, *, members: int = 2, category: s
             "subtype": None, "causes": ["illness"], "members": people, "effective_date": "2016-03-01"}
 
 
-HEADER = ["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型"]
+HEADER = ["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型", "识别日期"]
+IDENTIFIED = "2014-01-01"
+"""The 识别日期 of every household the builders write: early, so any month a test uses finds the category in force."""
 
 
 def households_csv(county: str, count: int, *, start: int = 0, villages: int = 10, members: int = 2) -> bytes:
@@ -45,5 +47,5 @@ def households_csv(county: str, count: int, *, start: int = 0, villages: int = 1
         for i in range(members):
             w.writerow([county, village, number, f"{number}{i + 1:02d}", f"姓名{h}-{i}",
                         id_number(county, h * members + i, born=f"19{70 + i}0{i % 9 + 1}15"),
-                        "户主" if i == 0 else "配偶" if i == 1 else "子女", "普通劳动力", "因病", "脱贫户"])
+                        "户主" if i == 0 else "配偶" if i == 1 else "子女", "普通劳动力", "因病", "脱贫户", IDENTIFIED])
     return out.getvalue().encode("utf-8")

@@ -98,6 +98,8 @@ CREATE TABLE IF NOT EXISTS persons (
     sex               text NOT NULL,
     left_on           date,
     joined_on         date,
+    id_masked         text,
+    recorded_at       timestamptz,
     PRIMARY KEY (county, household_number, person_number)
 );
 CREATE INDEX IF NOT EXISTS persons_by_id_hash ON persons (id_hash);

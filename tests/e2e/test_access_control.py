@@ -67,6 +67,8 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/workers/{employment_id:uuid}/end":
         f"/organisations/{{O}}/workshops/{U}/workers/{U}/end",
     "/organisations/{org:str}/wage-slips": "/organisations/{O}/wage-slips",
+    "/organisations/{org:str}/wage-slips/template.xlsx": "/organisations/{O}/wage-slips/template.xlsx",
+    "/organisations/{org:str}/wage-slips/template.csv": "/organisations/{O}/wage-slips/template.csv",
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/costs": f"/organisations/{{O}}/workshops/{U}/costs",
     "/organisations/{org:str}/workshops/{workshop_id:uuid}/trainings":
         f"/organisations/{{O}}/workshops/{U}/trainings",

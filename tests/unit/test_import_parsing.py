@@ -15,7 +15,7 @@ def _csv(rows: list[list[str]], header: list[str] = HEADER) -> str:
 
 def _row(number: str, person: str, relation: str = "户主", serial: int = 1, **over: str) -> list[str]:
     row = dict(zip(HEADER, [C, f"{C}100001", number, person, "王芳", id_number(C, serial), relation, "普通劳动力",
-                            "因病", "脱贫户"], strict=True))
+                            "因病", "脱贫户", "2016-03-01"], strict=True))
     row.update(over)
     return list(row.values())
 
@@ -60,3 +60,18 @@ def test_accepts_gb18030_files_from_excel() -> None:
 def test_refuses_rows_of_another_county() -> None:
     _, _, problems = parse_households(C, _csv([_row("H1", "H101", 县="421081")]))
     assert problems[0].field == "county"
+
+
+def test_a_bilingual_header_names_its_column() -> None:
+    from xiaofei.application.tables import header_map
+
+    cols = header_map(["身份证号 id_number", "姓名(name)", "户编号（household_number）"], importer_columns(), ())
+    assert cols == {"id_number": 0, "name": 1, "household_number": 2}
+    with pytest.raises(InvalidInput):
+        header_map(["身份证号 name"], importer_columns(), ())
+
+
+def importer_columns() -> dict[str, tuple[str, ...]]:
+    from xiaofei.application.importer import COLUMNS
+
+    return COLUMNS

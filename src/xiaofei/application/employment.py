@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.bank_matching import BankMatcher
+from xiaofei.application.cells import account_cell, parse_day, parse_yuan
 from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.slips import SlipRow
@@ -320,41 +321,49 @@ class EmploymentService:
         "payee_account": ("payee_account", "收款账号"),
         "reference": ("reference", "流水号", "摘要"),
     }
+    STATEMENT_REQUIRED = ("date", "amount_yuan", "payee_name")
 
     def parse_statement(self, content: bytes) -> list[StatementLine]:
-        from xiaofei.application.slips import yuan_to_fen
-
         lines: list[StatementLine] = []
         problems: list[FieldProblem] = []
         cols: dict[str, int] | None = None
         for number, cells in csv_rows(content):
             if cols is None:
-                cols = header_map(cells, self.STATEMENT_COLUMNS, ("date", "amount_yuan", "payee_name"))
+                cols = header_map(cells, self.STATEMENT_COLUMNS, self.STATEMENT_REQUIRED)
                 continue
             if not any(cells):
                 continue
             cell = {c: (cells[i] if i < len(cells) else "") for c, i in cols.items()}
+            # every bad cell of the row is one problem; a row with any is left out
+            before = len(problems)
+            paid_on = date.min
             try:
-                paid_on = date.fromisoformat(cell["date"])
-            except ValueError:
-                problems.append(FieldProblem("date", "must be a date YYYY-MM-DD", number))
-                continue
+                paid_on = parse_day(cell["date"])
+            except ValueError as e:
+                problems.append(FieldProblem("date", str(e), number))
+            else:
+                if (problem := day_problem("date", paid_on, number)) is not None:
+                    problems.append(problem)
+            amount = 0
             try:
-                amount = yuan_to_fen(cell["amount_yuan"])
-            except ValueError:
-                problems.append(FieldProblem("amount_yuan", "is not an amount in 元", number))
-                continue
-            if amount <= 0:
-                problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
-                continue
-            bounded = [p for p in (day_problem("date", paid_on, number), fen_problem("amount_yuan", amount, number))
-                       if p is not None]
-            if bounded:
-                problems.extend(bounded)
+                amount = parse_yuan(cell["amount_yuan"])
+            except ValueError as e:
+                problems.append(FieldProblem("amount_yuan", str(e), number))
+            else:
+                if amount <= 0:
+                    problems.append(FieldProblem("amount_yuan", "a wage payment is a positive amount", number))
+                elif (problem := fen_problem("amount_yuan", amount, number)) is not None:
+                    problems.append(problem)
+            account = ""
+            try:
+                account = account_cell(cell.get("payee_account", ""))
+            except ValueError as e:
+                problems.append(FieldProblem("payee_account", str(e), number))
+            if len(problems) > before:
                 continue
             lines.append(StatementLine(line=number, paid_on=paid_on, amount_fen=amount,
                                        payee_name=cell.get("payee_name", ""),
-                                       payee_account=cell.get("payee_account", ""),
+                                       payee_account=account,
                                        reference=cell.get("reference", "")))
         if cols is None:
             problems.append(FieldProblem("file", "is empty"))

@@ -22,10 +22,11 @@ from datetime import date
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from xiaofei.application.cells import id_number_cell, normalised, parse_day
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
-from xiaofei.application.tables import decode_text, header_map
+from xiaofei.application.tables import accepted_labels, decode_text, header_map
 from xiaofei.domain import ids
-from xiaofei.domain.codes import normalise_id_number
+from xiaofei.domain.codes import check_village_code
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
 from xiaofei.domain.imports import HouseholdImport
 from xiaofei.domain.registry import (
@@ -54,7 +55,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "effective_date": ("effective_date", "识别日期"),
 }
 REQUIRED = ("village_code", "household_number", "person_number", "name", "id_number", "relation",
-            "labour_capacity", "category")
+            "labour_capacity", "category", "effective_date")
+"""识别日期 is required: it is the day from which the household's category holds, and every subsidy for a worker of
+the household is judged against it. (It defaulted to 2014-01-01, silently, so a household first identified in 2021
+counted as poor in every month since 2014.)"""
 HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
 MAX_ROWS = 500_000
 
@@ -93,10 +97,17 @@ class _Group:
 decode_csv = decode_text
 
 
+_LABELS = {"category": CATEGORIES, "subtype": MONITORED_SUBTYPES, "causes": POVERTY_CAUSES, "relation": RELATIONS,
+           "labour_capacity": LABOUR_CAPACITIES}
+
+
 def _code(table: dict[str, str], raw: str, col: str, row: int, problems: list[FieldProblem]) -> str:
+    """The code a cell names (its Chinese label or the English code); a cell that names none is one problem that
+    lists the accepted labels, and the cell's code is left empty (its household is then not built, so the domain's
+    own check never reports the same cell a second time)."""
     value = table.get(raw.strip())
     if value is None:
-        problems.append(FieldProblem(col, f"{raw!r} is not one of {', '.join(sorted(set(table.values())))}", row))
+        problems.append(FieldProblem(col, f"{raw.strip()!r} is not one of {accepted_labels(_LABELS[col])}", row))
         return ""
     return value
 
@@ -107,6 +118,9 @@ class ParsedHousehold:
     """Spreadsheet row of the household's first member row."""
     data: HouseholdInput
     member_rows: list[int]
+    clean: bool = True
+    """False when one of its cells (or one of its rows) was refused already: it is not built, so a refused cell
+    is reported once, by the parser, and never again by the domain's check of the value left in its place."""
 
 
 def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold], list[FieldProblem]]:
@@ -121,6 +135,8 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
     cols = header_map([h.strip() for h in header], COLUMNS, REQUIRED)
     problems: list[FieldProblem] = []
     groups: OrderedDict[str, _Group] = OrderedDict()
+    dirty: set[str] = set()
+    """Households one of whose rows was refused."""
     rows = 0
     try:
         for row_number, raw_row in enumerate(reader, start=2):
@@ -131,6 +147,8 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
                 raise InvalidInput(FieldProblem("file", f"has more than {MAX_ROWS} rows; split it"))
             if len(raw_row) != len(header):
                 problems.append(FieldProblem("row", f"has {len(raw_row)} cells, header has {len(header)}", row_number))
+                if "household_number" in cols and cols["household_number"] < len(raw_row):
+                    dirty.add(raw_row[cols["household_number"]].strip())
                 continue
             cell = {col: raw_row[i].strip() for col, i in cols.items()}
             before = len(problems)
@@ -140,6 +158,8 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             if "county" in cell and cell["county"] and cell["county"] != county:
                 problems.append(FieldProblem("county", f"row is for county {cell['county']}, import is for {county}", row_number))
             if len(problems) > before:
+                if cell["household_number"]:
+                    dirty.add(cell["household_number"])
                 continue
             values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
             group = groups.get(cell["household_number"])
@@ -153,7 +173,7 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             group.members.append((row_number, MemberInput(
                 person_number=cell["person_number"],
                 name=cell["name"],
-                id_number=cell["id_number"],
+                id_number=normalised(cell["id_number"]),
                 relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
                 labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
                 disability=cell.get("disability") or None,
@@ -162,19 +182,29 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
         raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
 
     households: list[ParsedHousehold] = []
+    refused_rows = {p.row for p in problems}
     for number, group in groups.items():
         row = group.first_row
         v = group.values
+        before = len(problems)
+        try:
+            check_village_code(v["village_code"], county)
+        except InvalidInput as e:
+            problems.extend(FieldProblem(p.field, p.reason, row) for p in e.problems)
         category = _code(_CATEGORY, v["category"], "category", row, problems)
         subtype = _code(_SUBTYPE, v["subtype"], "subtype", row, problems) if v.get("subtype") else None
+        if category == "monitored" and not v.get("subtype"):
+            problems.append(FieldProblem("subtype", "a 监测对象 (monitored) household needs one of "
+                                                    + accepted_labels(MONITORED_SUBTYPES), row))
+        elif category and category != "monitored" and v.get("subtype"):
+            problems.append(FieldProblem("subtype", "only a 监测对象 (monitored) household has a subtype", row))
         causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
         causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
-        effective = date(2014, 1, 1)
-        if v.get("effective_date"):
-            try:
-                effective = date.fromisoformat(v["effective_date"])
-            except ValueError:
-                problems.append(FieldProblem("effective_date", "must be a date YYYY-MM-DD", row))
+        effective = date.min
+        try:
+            effective = parse_day(v["effective_date"])
+        except ValueError as e:
+            problems.append(FieldProblem("effective_date", str(e), row))
         households.append(ParsedHousehold(row, HouseholdInput(
             household_number=number,
             village_code=v["village_code"],
@@ -184,6 +214,8 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             members=[m for _, m in group.members],
             effective_date=effective,
         ), [r for r, _ in group.members]))
+        households[-1].clean = (len(problems) == before and number not in dirty
+                                and not any(r in refused_rows for r, _ in group.members))
     return rows, households, problems
 
 
@@ -231,11 +263,13 @@ class HouseholdImporter:
             member_problems = []
             for member_row, member in zip(household.member_rows, household.data.members, strict=True):
                 try:
-                    normalise_id_number(member.id_number)
-                except InvalidInput as e:
-                    member_problems.extend(FieldProblem(p.field, p.reason, member_row) for p in e.problems)
+                    id_number_cell(member.id_number)
+                except ValueError as e:
+                    member_problems.append(FieldProblem("id_number", str(e), member_row))
             if member_problems:
                 problems.extend(member_problems)
+                continue
+            if not household.clean:
                 continue
             try:
                 built.append((household.row, self.registry.build_household(county, household.data, "import", actor)))

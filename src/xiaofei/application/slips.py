@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from xiaofei.application.tables import CONTROL_CHARACTERS, csv_rows, header_map, xlsx_rows
+from xiaofei.application.cells import account_cell, id_number_cell, parse_day, parse_month, parse_whole, parse_yuan
+from xiaofei.application.tables import CONTROL_CHARACTERS, accepted_labels, csv_rows, header_map, xlsx_rows
 from xiaofei.domain.codes import normalise_id_number
 from xiaofei.domain.employment import PAYMENT_METHODS
 from xiaofei.domain.bounds import day_problem, fen_problem, month_problem
@@ -74,14 +74,8 @@ class JsonUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def yuan_to_fen(text: str) -> int:
-    """``600`` / ``600.5`` / ``600.50`` → fen; more than two decimals or a non-number raises ValueError."""
-    try:
-        amount = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    return int(amount * 100)
+    """``600`` / ``600.5`` / ``1,234.50`` / ``１２３`` → fen; more than two decimals or a non-number raises ValueError."""
+    return parse_yuan(text)
 
 
 class _Checker:
@@ -91,7 +85,9 @@ class _Checker:
     def fail(self, row: int, field: str, reason: str) -> None:
         self.problems.append(FieldProblem(field, reason, row))
 
-    def row(self, row: int, cells: dict[str, Any], amounts_in_yuan: bool) -> SlipRow | None:
+    def row(self, row: int, cells: dict[str, Any], from_table: bool) -> SlipRow | None:
+        """``from_table``: a CSV or XLSX row (amounts in 元, the date, month and number forms spreadsheets write);
+        else a JSON slip (fen, ``YYYY-MM`` and ``YYYY-MM-DD`` as the API documents them)."""
         before = len(self.problems)
         for field, value in cells.items():
             if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
@@ -99,44 +95,59 @@ class _Checker:
         if len(self.problems) > before:
             return None
         try:
-            workshop = UUID(str(cells.get("workshop_id", "")))
+            workshop = UUID(str(cells.get("workshop_id", "")).strip())
         except ValueError:
             self.fail(row, "workshop_id", "is not a workshop id (UUID)")
             workshop = UUID(int=0)
         month = str(cells.get("month", ""))
-        if (problem := month_problem("month", month, row)) is not None:
+        if from_table:
+            try:
+                month = parse_month(month)
+            except ValueError as e:
+                self.fail(row, "month", str(e))
+        if len(self.problems) == before and (problem := month_problem("month", month, row)) is not None:
             self.problems.append(problem)
         id_number = ""
         try:
-            id_number = normalise_id_number(str(cells.get("id_number", "")))
+            id_number = (id_number_cell(cells.get("id_number", "")) if from_table
+                         else normalise_id_number(str(cells.get("id_number", ""))))
+        except ValueError as e:
+            self.fail(row, "id_number", str(e))
         except InvalidInput as e:
             self.fail(row, "id_number", e.problems[0].reason)
-        gross = self._amount(row, "gross", cells, amounts_in_yuan, required=True)
-        net = self._amount(row, "net", cells, amounts_in_yuan, required=False)
+        gross = self._amount(row, "gross", cells, from_table, required=True)
+        net = self._amount(row, "net", cells, from_table, required=False)
         days = self._int(row, "days_worked", cells.get("days_worked"), 0, 31, required=True)
         pieces = self._int(row, "pieces", cells.get("pieces"), 0, 10_000_000, required=False)
         pay_date = date.min
         try:
-            pay_date = date.fromisoformat(str(cells.get("pay_date", "")))
-        except ValueError:
-            self.fail(row, "pay_date", "must be a real date YYYY-MM-DD")
+            pay_date = (parse_day(cells.get("pay_date", "")) if from_table
+                        else date.fromisoformat(str(cells.get("pay_date", ""))))
+        except ValueError as e:
+            self.fail(row, "pay_date", str(e) if from_table else "must be a real date YYYY-MM-DD")
         else:
             if (problem := day_problem("pay_date", pay_date, row)) is not None:
                 self.problems.append(problem)
         method = _METHOD.get(str(cells.get("method", "")).strip())
         if method is None:
-            self.fail(row, "method", f"must be one of {', '.join(PAYMENT_METHODS)}")
+            self.fail(row, "method", f"{str(cells.get('method', '')).strip()!r} is not one of "
+                                     f"{accepted_labels(PAYMENT_METHODS)} or 银行")
         bank_ref = str(cells.get("bank_ref") or "").strip()
         if method == "bank" and not bank_ref:
             self.fail(row, "bank_ref", "is required when wages are paid through the bank")
+        payee_account = str(cells.get("payee_account") or "").strip()
+        if from_table:
+            try:
+                payee_account = account_cell(cells.get("payee_account") or "")
+            except ValueError as e:
+                self.fail(row, "payee_account", str(e))
         if gross is not None and net is not None and net > gross:
             self.fail(row, "net", "net pay cannot exceed gross pay")
         if len(self.problems) > before:
             return None
         assert gross is not None and days is not None and method is not None
         return SlipRow(row, workshop, month, id_number, gross, gross if net is None else net, days, pieces, pay_date,
-                       method, bank_ref, str(cells.get("payee_account") or "").strip(),
-                       str(cells.get("correction_reason") or "").strip())
+                       method, bank_ref, payee_account, str(cells.get("correction_reason") or "").strip())
 
     def _amount(self, row: int, base: str, cells: dict[str, Any], in_yuan: bool, required: bool) -> int | None:
         field = f"{base}_yuan" if in_yuan else f"{base}_fen"
@@ -146,9 +157,9 @@ class _Checker:
                 self.fail(row, field, "is required")
             return None
         try:
-            value = yuan_to_fen(str(raw)) if in_yuan else int(raw)
-        except (TypeError, ValueError):
-            self.fail(row, field, "is not an amount" + (" in 元 with at most two decimals" if in_yuan else " in fen"))
+            value = parse_yuan(raw) if in_yuan else int(raw)
+        except (TypeError, ValueError) as e:
+            self.fail(row, field, str(e) if in_yuan else "is not an amount in fen")
             return None
         if value < 0:
             self.fail(row, field, "must not be negative")
@@ -164,9 +175,9 @@ class _Checker:
                 self.fail(row, field, "is required")
             return None
         try:
-            value = int(str(raw))
+            value = parse_whole(raw)
         except ValueError:
-            self.fail(row, field, "must be a whole number")
+            self.fail(row, field, f"{str(raw).strip()!r} is not a whole number")
             return None
         if not low <= value <= high:
             self.fail(row, field, f"must be between {low} and {high}")
@@ -200,7 +211,7 @@ def parse_json(content: bytes) -> list[SlipRow]:
         raise InvalidInput(FieldProblem("body", f"is not valid JSON: {e}")) from None
     checker = _Checker()
     rows = [r for i, s in enumerate(upload.slips, start=1)
-            if (r := checker.row(i, msgspec.structs.asdict(s), amounts_in_yuan=False)) is not None]
+            if (r := checker.row(i, msgspec.structs.asdict(s), from_table=False)) is not None]
     return _finish(checker, rows, len(upload.slips))
 
 
@@ -223,7 +234,7 @@ def parse_table(content: bytes, xlsx: bool) -> list[SlipRow]:
         if count > MAX_ROWS:
             break
         named = {col: (cells[i] if i < len(cells) else "") for col, i in cols.items()}
-        if (r := checker.row(number, named, amounts_in_yuan=True)) is not None:
+        if (r := checker.row(number, named, from_table=True)) is not None:
             rows.append(r)
     if header is None:
         raise InvalidInput(FieldProblem("file", "is empty"))

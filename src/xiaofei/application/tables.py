@@ -9,7 +9,9 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 
+from xiaofei.application.cells import NumberCell
 from xiaofei.domain.errors import FieldProblem, InvalidInput
 
 XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
@@ -52,14 +54,24 @@ def csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _cell_text(value: object) -> str:
+    """A workbook cell as text: a date cell as ``YYYY-MM-DD`` (a month cell a spreadsheet turned into a date reads
+    ``2024-07-01``), a number cell as a ``NumberCell`` (so an ID number stored as a number can be told apart), with
+    the binary noise of a computed amount (``120.00000000000001``) rounded away at nine decimals."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return NumberCell(str(value))
+    if isinstance(value, float):
+        rounded = round(value, 9) if abs(value) < 1e15 else value
+        if rounded.is_integer():
+            return NumberCell(str(int(rounded)))
+        return NumberCell(format(Decimal(repr(rounded)), "f"))
     return str(value).strip()
 
 
@@ -136,6 +148,14 @@ def xlsx_rows(content: bytes, max_rows: int = MAX_TABLE_ROWS) -> Iterator[tuple[
         book.close()
 
 
+def accepted_labels(table: dict[str, str]) -> str:
+    """The values a coded column accepts, as the file may spell them: ``因病 (illness), 因残 (disability)``."""
+    return ", ".join(f"{label} ({code})" for code, label in table.items())
+
+
+_HEADER_PARTS = re.compile(r"[\s()（）/]+")
+
+
 def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> dict[str, int]:
     """Column name → index, accepting each column's aliases; unknown, duplicate or missing columns are errors."""
     lookup = {alias: col for col, aliases in columns.items() for alias in aliases}
@@ -145,6 +165,12 @@ def header_map(header: list[str], columns: dict[str, tuple[str, ...]], required:
         if not name:
             continue
         col = lookup.get(name)
+        if col is None:
+            # a bilingual header, as the templates write them: 身份证号 id_number, 身份证号(id_number)
+            parts = [part for part in _HEADER_PARTS.split(name) if part]
+            named = {lookup.get(part) for part in parts}
+            if len(parts) > 1 and len(named) == 1 and None not in named:
+                col = named.pop()
         if col is None:
             problems.append(FieldProblem(name, "unknown column", 1))
         elif col in positions:

@@ -105,7 +105,7 @@ _SLIP_CSV = ("CSV (UTF-8 or GB18030), header row first, amounts in 元 with at m
 _HOUSEHOLD_CSV = ("The national system's export, one row per member (UTF-8 or GB18030). Columns: "
                   + _columns(importer.COLUMNS, importer.REQUIRED))
 _STATEMENT_CSV = ("The bank's export as CSV, amounts in 元. Columns: "
-                  + _columns(EmploymentService.STATEMENT_COLUMNS, ("date", "amount_yuan", "payee_name")))
+                  + _columns(EmploymentService.STATEMENT_COLUMNS, EmploymentService.STATEMENT_REQUIRED))
 
 _SLIP_SCHEMAS, _SLIP_COMPONENTS = msgspec.json.schema_components([slips.JsonUpload],
                                                                  ref_template="#/components/schemas/{name}")

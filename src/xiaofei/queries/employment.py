@@ -276,3 +276,10 @@ async def certification_periods(pool: asyncpg.Pool, county: str, workshop_id: UU
                             workshop_id)
     return [CertificationPeriodView(plaque_number=r["plaque_number"], certified_on=r["certified_on"],
                                     ends_on=r["ends_on"], end_reason=r["end_reason"]) for r in rows]
+
+
+async def organisation_workshops(pool: asyncpg.Pool, organisation: str) -> list[tuple[str, str]]:
+    """(workshop id, name) of an organisation's workshops, by name: what an employer copies into a slip table."""
+    rows = await pool.fetch(f"SELECT workshop_id, name FROM {S}.workshops WHERE organisation = $1"
+                            " ORDER BY name, workshop_id", organisation)
+    return [(str(r["workshop_id"]), r["name"]) for r in rows]

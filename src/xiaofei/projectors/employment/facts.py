@@ -17,6 +17,9 @@ from xiaofei.projectors.base import copy_rows
 SLIP_COLUMNS = ("slip_id, workshop_id, organisation, county, month, employment_id, id_hash, version, gross_fen,"
                  " net_fen, days_worked, pieces, pay_date, method, bank_ref, payee_account")
 
+PERSON_COLUMNS = ("id_hash", "county", "household_number", "person_number", "birth_date", "sex", "left_on",
+                  "joined_on", "id_masked", "recorded_at")
+
 
 def record_workshop(cur: psycopg.Cursor[DictRow], e: Any, dirty_workshops: set[UUID]) -> None:
     wid = e.originator_id
@@ -91,7 +94,8 @@ def record_household(cur: psycopg.Cursor[DictRow], e: Any, households: dict[UUID
                     (e.originator_id, e.county, e.household_number))
         # Founding members carry no joining date: the household's category history starts with the registration.
         copy_rows(cur, "persons", [(m.id_hash, e.county, e.household_number, m.person_number, m.birth_date,
-                                    m.sex, None, None) for m in e.members])
+                                    m.sex, None, None, m.id_masked, e.timestamp) for m in e.members],
+                  PERSON_COLUMNS)
         cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
                     (e.county, e.household_number, e.originator_version, e.effective_date, e.category))
         dirty_hashes.update(m.id_hash for m in e.members)
@@ -109,8 +113,9 @@ def record_household(cur: psycopg.Cursor[DictRow], e: Any, households: dict[UUID
     county, number = key
     if isinstance(e, Household.MemberAdded):
         m = e.member
-        cur.execute("INSERT INTO persons VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
-                    (m.id_hash, county, number, m.person_number, m.birth_date, m.sex, e.joined_on))
+        cur.execute(f"INSERT INTO persons ({', '.join(PERSON_COLUMNS)}) VALUES ({', '.join(['%s'] * 10)})",
+                    (m.id_hash, county, number, m.person_number, m.birth_date, m.sex, None, e.joined_on,
+                     m.id_masked, e.timestamp))
         dirty_hashes.add(m.id_hash)
     elif isinstance(e, Household.MemberRemoved):
         cur.execute("UPDATE persons SET left_on = %s WHERE county = %s AND household_number = %s AND"

@@ -7,6 +7,9 @@
   (filing date in Asia/Shanghai).
 * ``unregistered_worker_claimed``: a claim line paying a worker who was not a registry member (joined on or
   before, not yet left) on the last day of the line's month.
+* ``id_number_in_two_households``: one ID number (by its keyed hash) a current member of two or more households, in
+  one county or several (a move in flight, a typing error, a made-up person). One flag in each county concerned,
+  each naming every household (county, household number, person number) and the masked ID, never the number.
 
 A flag stands while its condition holds and disappears when it no longer does (a void, a correction); its
 ``raised_at`` is when the newest evidence was recorded.
@@ -52,6 +55,8 @@ def evaluate(cur: psycopg.Cursor[DictRow], slip_ids: set[UUID], claims: set[UUID
         _hire_and_leave(cur, claims, employments)
     if claims or hashes or slip_ids:
         _unregistered(cur, claims, hashes)
+    if hashes:
+        _same_id_in_two_households(cur, hashes)
 
 
 def _days_over_31(cur: psycopg.Cursor[DictRow], keys: set[tuple[str, str]]) -> None:
@@ -138,3 +143,27 @@ def _unregistered(cur: psycopg.Cursor[DictRow], claims: set[UUID], hashes: set[s
                       "month": r["month"]}), r["filed_at"]) for r in rows if not r["registered"]]
     _replace(cur, "unregistered_worker_claimed",
              [f"unregistered_worker_claimed:{r['claim_id']}:{r['line_no']}" for r in rows], raised)
+
+
+SAME_ID = "id_number_in_two_households"
+
+
+def _same_id_in_two_households(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> None:
+    """Every ID hash among ``hashes`` held by current members (not left) of two or more households: a flag for each
+    county one of them is in. The flags of these hashes are replaced whole, so a member's removal clears them."""
+    ordered = sorted(hashes)
+    cur.execute(
+        "SELECT id_hash, max(recorded_at) AS raised_at, min(id_masked) AS id_masked,"
+        " array_agg(DISTINCT county ORDER BY county) AS counties,"
+        " json_agg(json_build_object('county', county, 'household_number', household_number, 'person_number',"
+        " person_number, 'id_masked', id_masked) ORDER BY county, household_number, person_number) AS households"
+        " FROM persons WHERE id_hash = ANY(%s) AND left_on IS NULL GROUP BY id_hash"
+        " HAVING count(DISTINCT (county, household_number)) >= 2", (ordered,))
+    raised = [(f"{SAME_ID}:{r['id_hash']}:{county}", county, SAME_ID, r["id_masked"] or "",
+               Jsonb({"id_masked": r["id_masked"], "households": r["households"]}), r["raised_at"])
+              for r in cur.fetchall() for county in r["counties"]
+              # members recorded before the persons kept these columns have none: `xiaofei rebuild employment`
+              if r["raised_at"] is not None]
+    cur.execute("DELETE FROM flags WHERE kind = %s AND split_part(flag_id, ':', 2) = ANY(%s)", (SAME_ID, ordered))
+    if raised:
+        cur.executemany("INSERT INTO flags VALUES (%s, %s, %s, %s, %s, %s)", raised)
