@@ -17,3 +17,6 @@ CREATE INDEX IF NOT EXISTS slip_versions_by_upload ON slip_versions (upload_id);
 CREATE INDEX IF NOT EXISTS organisations_by_county ON organisations (county, credit_code);
 CREATE INDEX IF NOT EXISTS workshops_by_county ON workshops (county, workshop_id);
 CREATE INDEX IF NOT EXISTS slips_by_org_month ON slips (organisation, month, workshop_id, slip_id);
+-- The county's review (审核) of a claim is explicit: started, lines rejected, finished, then the notice.
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS review_started_on date;
+ALTER TABLE claims ADD COLUMN IF NOT EXISTS reviewed_on date;

@@ -128,8 +128,10 @@ def _examples() -> dict[type[Any], Any]:
     claim = claims.Claim(organisation=org.credit_code, county="360724", period_from="2024-03", period_to="2024-03",
                          lines=[line, msgspec.structs.replace(line, line_no=2)], actor="token:employer",
                          filed_on=date(2024, 4, 12), initiated_by="employer")
+    claim.start_review(date(2024, 4, 13), "token:official")
     claim.reject_line(2, "duplicate of line 1", "token:official")
     claim.reinstate_line(2, "the duplicate was a data-entry error: the slip is genuine", "token:official")
+    claim.finish_review(date(2024, 4, 14), "token:official")
     claim.publish_notice(date(2024, 4, 15), date(2024, 4, 15), 7, "token:official")
     claim.lodge_objection("工人王芳三月并未在车间上班", date(2024, 4, 17), date(2024, 4, 17), "token:official")
     claim.resolve_objection(1, "核查考勤与银行流水，工人在岗，异议不成立", date(2024, 4, 20), "token:official")

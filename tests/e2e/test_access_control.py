@@ -109,6 +109,9 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/uploads/{upload_id:uuid}": f"/organisations/{{O}}/uploads/{U}",
     "/organisations/{org:str}/claims/{claim_id:uuid}": f"/organisations/{{O}}/claims/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}": f"/counties/{{C}}/claims/{U}",
+    "/counties/{county:str}/claims/{claim_id:uuid}/review": f"/counties/{{C}}/claims/{U}/review",
+    "/counties/{county:str}/claims/{claim_id:uuid}/review/completion":
+        f"/counties/{{C}}/claims/{U}/review/completion",
 }
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from tests.e2e.test_employment_api import days_pass
-from tests.e2e.test_claims_api import claim_view, claims_of, file, notice_days, shanghai_today
+from tests.e2e.test_claims_api import claim_view, claims_of, file, finish_review, notice_days, shanghai_today
 from tests.e2e.test_employment_api import Scene, build_scene, slip, statement, upload
 from xiaofei.application.claims import ClaimService
 from xiaofei.bootstrap import Services
@@ -22,7 +22,9 @@ async def _filed_claim(http: httpx.AsyncClient, services: Services, county: str,
     await statement(http, scene, [("2024-03-28", "600", "", "N-1")])
     r = await file(http, scene, "2024-03")
     assert r.status_code == 201, r.text
-    return scene, (await claims_of(http, scene, r.json()["position"]))[0]
+    claim = (await claims_of(http, scene, r.json()["position"]))[0]
+    await finish_review(http, scene, claim["claim_id"])  # the notice follows the county's review
+    return scene, claim
 
 
 def _day(offset: int) -> str:
@@ -121,6 +123,8 @@ async def test_the_services_take_today_from_their_clock_in_asia_shanghai(
     at_half_past_midnight = ClaimService(services.app, services.params, services.policy, clock=lambda: instant)
     claim, _ = at_half_past_midnight.file(scene.org, county_code, "2024-04", "2024-04", "token:test")
     assert claim.filed_on == beijing
+    at_half_past_midnight.start_review(county_code, claim.id, "token:test")
+    at_half_past_midnight.finish_review(county_code, claim.id, "token:test")
     at_half_past_midnight.publish_notice(county_code, claim.id, beijing, "token:test")
     view = await claim_view(http, scene, str(claim.id), services.app.head_position())
     assert (view["filed_on"], view["notice_published_on"]) == (beijing.isoformat(), beijing.isoformat())

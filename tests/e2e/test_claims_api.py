@@ -47,9 +47,25 @@ async def file(http: httpx.AsyncClient, scene: Scene, month: str) -> httpx.Respo
                            json={"period_from": month, "period_to": month})
 
 
+async def start_review(http: httpx.AsyncClient, scene: Scene, claim_id: str) -> None:
+    r = await http.post(f"/counties/{scene.county}/claims/{claim_id}/review", headers=scene.official)
+    assert r.status_code == 201, r.text
+
+
+async def finish_review(http: httpx.AsyncClient, scene: Scene, claim_id: str) -> None:
+    """The county's review, started here unless it was (to reject lines), then finished."""
+    base = f"/counties/{scene.county}/claims/{claim_id}/review"
+    r = await http.post(base, headers=scene.official)
+    assert r.status_code == 201 or "in_review" in r.text, r.text
+    r = await http.post(f"{base}/completion", headers=scene.official)
+    assert r.status_code == 201, r.text
+
+
 async def approve_and_pay(http: httpx.AsyncClient, scene: Scene, claim: dict) -> int:  # type: ignore[type-arg]
-    """Notice today, approval and payment once the county's one-day notice has run; returns the log position."""
+    """Review, notice today, approval and payment once the county's one-day notice has run; returns the log
+    position."""
     base = f"/counties/{scene.county}/claims/{claim['claim_id']}"
+    await finish_review(http, scene, claim["claim_id"])
     r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 201, r.text
     days_pass(scene, 1)
@@ -132,6 +148,7 @@ async def test_a_rejected_line_stays_rejected_until_its_slip_is_corrected(
     r = await file(http, scene, "2024-04")
     claim = (await claims_of(http, scene, r.json()["position"]))[0]
     wage = next(ln for ln in claim["lines"] if ln["subsidy"] == "worker_wage")
+    await start_review(http, scene, claim["claim_id"])
     r = await http.post(f"/counties/{county_code}/claims/{claim['claim_id']}/lines/{wage['line_no']}/rejection",
                         headers=scene.official, json={"reason": "worker was not on site"})
     assert r.status_code == 201, r.text
@@ -170,6 +187,7 @@ async def test_an_official_can_reinstate_a_rejected_line(
     base = f"/counties/{county_code}/claims/{claim['claim_id']}/lines/{employer_line['line_no']}"
     r = await http.post(f"{base}/reinstatement", headers=scene.official, json={"reason": "budget found"})
     assert r.status_code == 409 and "not rejected" in r.json()["detail"]
+    await start_review(http, scene, claim["claim_id"])
     r = await http.post(f"{base}/rejection", headers=scene.official, json={"reason": "matching funds not budgeted"})
     assert r.status_code == 201, r.text
     r = await file(http, scene, "2024-04")
@@ -203,6 +221,7 @@ async def test_payment_needs_a_reference_for_every_payee(
     base = f"/counties/{county_code}/claims/{claim['claim_id']}"
     r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {}})
     assert r.status_code == 409  # not approved yet
+    await finish_review(http, scene, claim["claim_id"])
     assert (await http.post(f"{base}/notice", headers=scene.official, json={})).status_code == 201
     days_pass(scene, 1)
     assert (await http.post(f"{base}/approval", headers=scene.official, json={})).status_code == 201
@@ -218,6 +237,7 @@ async def test_a_line_a_later_claim_already_adjusts_cannot_be_rejected_in_the_ol
     await statement(http, scene, [("2024-03-28", "600", "", "O-1")])
     r = await file(http, scene, "2024-03")
     first = (await claims_of(http, scene, r.json()["position"]))[0]
+    await start_review(http, scene, first["claim_id"])
     await upload(http, scene, [slip(scene, worker, "2024-03", 50000, "O-2", correction_reason="overtime twice")])
     await statement(http, scene, [("2024-03-29", "500", "", "O-2")])
     r = await file(http, scene, "2024-04")  # carries the −20元 clawbacks linked to the first claim

@@ -64,6 +64,14 @@ def test_no_server_code_asks_the_process_for_its_local_date() -> None:
 
 
 def _claim(filed_on: date) -> Claim:
+    """A claim filed on ``filed_on`` whose review the county has started and finished."""
+    claim = _filed(filed_on)
+    claim.start_review(filed_on, "token:official")
+    claim.finish_review(filed_on, "token:official")
+    return claim
+
+
+def _filed(filed_on: date) -> Claim:
     line = ClaimLine(line_no=1, slip_id=UUID(int=9), subsidy="worker_wage", payee="employer",
                      workshop_id=UUID(int=5), month="2024-05", slip_version=1, entitled_fen=12000,
                      previously_claimed_fen=0, amount_fen=12000, kind="entitlement", adjusts_claim=None,
@@ -116,3 +124,23 @@ def test_objections_are_lodged_within_the_notice_only() -> None:
     assert claim.lodge_objection("in time", date(2026, 11, 29), today, "token:official") == 1
     claim.reject_line(1, "objection 1 upheld: the worker was not on site", "token:official")  # during the notice
     assert claim.payable() == {}
+
+
+def test_the_review_is_explicit_started_then_finished_before_the_notice() -> None:
+    claim = _filed(date(2026, 11, 22))
+    today = date(2026, 11, 23)
+    with pytest.raises(Conflict, match="the claim is filed; this needs it in_review or in_notice"):
+        claim.reject_line(1, "no review yet", "token:official")
+    with pytest.raises(Conflict, match="the claim is filed; this needs it reviewed"):
+        claim.publish_notice(today, today, 7, "token:official")
+    claim.start_review(today, "token:official")
+    with pytest.raises(Conflict, match="in_review; this needs it filed"):
+        claim.start_review(today, "token:official")
+    claim.reject_line(1, "slip not on file", "token:official")
+    with pytest.raises(Conflict, match="in_review; this needs it reviewed"):
+        claim.publish_notice(today, today, 7, "token:official")
+    claim.finish_review(today, "token:official")
+    with pytest.raises(Conflict, match="reviewed; this needs it in_review or in_notice"):
+        claim.reject_line(1, "after the review", "token:official")
+    claim.publish_notice(today, today, 7, "token:official")
+    assert claim.status == "in_notice"

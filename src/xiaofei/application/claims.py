@@ -202,6 +202,12 @@ class ClaimService:
 
         return self._save(self._claim_and_ledger(county, claim_id), decide)
 
+    def start_review(self, county: str, claim_id: UUID, actor: str) -> int:
+        return self._save(lambda: (self._claim(county, claim_id),), lambda c: c.start_review(self.today(), actor))
+
+    def finish_review(self, county: str, claim_id: UUID, actor: str) -> int:
+        return self._save(lambda: (self._claim(county, claim_id),), lambda c: c.finish_review(self.today(), actor))
+
     def publish_notice(self, county: str, claim_id: UUID, published_on: date | None, actor: str) -> int:
         today = self.today()
         day = published_on or today

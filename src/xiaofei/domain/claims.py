@@ -77,8 +77,9 @@ def _not_future(field: str, day: date, today: date) -> None:
 class Claim(Aggregate):
     """One claim of an organisation for a period (a month or a quarter).
 
-    filed → (lines rejected in review) → public notice from its real publication date, objections lodged and
-    resolved → approved once ``notice_days`` have run and no objection is open → paid on or after approval.
+    filed → review started (lines may be rejected) → review finished → public notice from its real publication
+    date, objections lodged and resolved (a line may still be rejected when one is upheld) → approved once
+    ``notice_days`` have run and no objection is open → paid on or after approval.
     The caller passes ``today`` (the business date in Asia/Shanghai): no stated date may be after it.
     """
 
@@ -124,6 +125,32 @@ class Claim(Aggregate):
 
     # -- review ------------------------------------------------------------------------------------
 
+    class ReviewStarted(Aggregate.Event):
+        started_on: date
+        actor: str
+
+    def start_review(self, today: date, actor: str) -> None:
+        """The county takes the claim up (审核): from now its lines may be rejected."""
+        self._expect("filed")
+        self._review_started(started_on=today, actor=actor)
+
+    @event(ReviewStarted)
+    def _review_started(self, started_on: date, actor: str) -> None:
+        self.status = "in_review"
+
+    class ReviewFinished(Aggregate.Event):
+        finished_on: date
+        actor: str
+
+    def finish_review(self, today: date, actor: str) -> None:
+        """The review is done: what is not rejected goes to the public notice."""
+        self._expect("in_review")
+        self._review_finished(finished_on=today, actor=actor)
+
+    @event(ReviewFinished)
+    def _review_finished(self, finished_on: date, actor: str) -> None:
+        self.status = "reviewed"
+
     class LineRejected(Aggregate.Event):
         line_no: int
         reason: str
@@ -131,7 +158,7 @@ class Claim(Aggregate):
 
     def reject_line(self, line_no: int, reason: str, actor: str) -> ClaimLine:
         """In review, or during the notice when an objection is upheld."""
-        self._expect("filed", "in_notice")
+        self._expect("in_review", "in_notice")
         line = self.lines.get(line_no)
         if line is None:
             raise NotFound(f"no line {line_no} in this claim")
@@ -178,7 +205,7 @@ class Claim(Aggregate):
         actor: str
 
     def publish_notice(self, published_on: date, today: date, notice_days: int, actor: str) -> None:
-        self._expect("filed")
+        self._expect("reviewed")
         _not_future("published_on", published_on, today)
         if published_on < self.filed_on:
             raise invalid("published_on", f"cannot be before the claim was filed on {self.filed_on.isoformat()}")

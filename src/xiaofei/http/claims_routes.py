@@ -41,7 +41,7 @@ from xiaofei.queries.disclosure import disclose_claim_lines
 from xiaofei.queries import claims as cq
 
 EMPLOYER = ("employer",)
-ClaimStatus = Literal["filed", "in_notice", "approved", "paid"]
+ClaimStatus = Literal["filed", "in_review", "reviewed", "in_notice", "approved", "paid"]
 ClaimLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Claims per page (at most 100)")]
 
 
@@ -98,7 +98,7 @@ class ClaimController(Controller):
 
     @get("/organisations/{org:str}/claims", operation_id="organisationClaims", opt=roles(*EMPLOYER, *READERS),
          summary="The organisation's claims with their lines, objections, explanations and payments, paged",
-         description="In filing order; `status` filters (filed, in_notice, approved, paid).")
+         description="In filing order; `status` filters (filed, in_review, reviewed, in_notice, approved, paid).")
     async def organisation_claims(self, request: AnyRequest, org: FromPath[str],
                                   status: FromQuery[ClaimStatus | None] = None, after: After = None,
                                   limit: ClaimLimit = 20, min_position: MinPosition = None) -> cq.ClaimPage:
@@ -117,7 +117,7 @@ class ClaimController(Controller):
 
     @get("/counties/{county:str}/claims", operation_id="countyClaims", opt=roles(*READERS),
          summary="Claims filed in the county, with their lines, objections and payments, paged",
-         description="In filing order; `status` filters (filed, in_notice, approved, paid), `organisation` by "
+         description="In filing order; `status` filters (filed, in_review, reviewed, in_notice, approved, paid), `organisation` by "
                      "credit code.")
     async def county_claims(self, request: AnyRequest, county: FromPath[str],
                             status: FromQuery[ClaimStatus | None] = None, organisation: FromQuery[str | None] = None,
@@ -135,6 +135,24 @@ class ClaimController(Controller):
                            min_position: MinPosition = None) -> cq.ClaimDetail:
         pool = await _fresh(request, min_position, "employment")
         return await _claim_detail(request, pool, await cq.claim_detail(pool, claim_id, county=county), claim_id)
+
+    @post("/counties/{county:str}/claims/{claim_id:uuid}/review", operation_id="startClaimReview",
+          opt=roles(*OFFICIAL), summary="Start the county's review (审核) of a filed claim",
+          description="From now its lines may be rejected, each with a reason; 409 unless the claim is filed.")
+    async def start_review(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID]
+                           ) -> CommandAccepted:
+        claims = _services(request).claims
+        return CommandAccepted(position=await _command(lambda: claims.start_review(county, claim_id,
+                                                                                   request.user.actor)))
+
+    @post("/counties/{county:str}/claims/{claim_id:uuid}/review/completion", operation_id="finishClaimReview",
+          opt=roles(*OFFICIAL), summary="Finish the review: the lines not rejected go to the public notice",
+          description="409 unless the review was started. The notice can be published only after this.")
+    async def finish_review(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID]
+                            ) -> CommandAccepted:
+        claims = _services(request).claims
+        return CommandAccepted(position=await _command(lambda: claims.finish_review(county, claim_id,
+                                                                                    request.user.actor)))
 
     @post("/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection", operation_id="rejectClaimLine",
           opt=roles(*OFFICIAL),

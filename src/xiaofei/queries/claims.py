@@ -62,9 +62,11 @@ class ClaimView(msgspec.Struct, kw_only=True):
     initiated_by: str
     """``employer``, or ``county`` for an adjustment claim the county filed to settle pending adjustments."""
     status: str
-    """``filed`` → ``in_notice`` → ``approved`` → ``paid``."""
+    """``filed`` → ``in_review`` → ``reviewed`` → ``in_notice`` → ``approved`` → ``paid``."""
     filed_on: date | None
     """Business date (Asia/Shanghai) of filing."""
+    review_started_on: date | None
+    reviewed_on: date | None
     notice_published_on: date | None
     notice_ends: date | None
     approved_on: date | None
@@ -110,7 +112,7 @@ class ClaimDetail(msgspec.Struct, kw_only=True):
     """Lines not rejected, summed per subsidy (worker_wage, employer_match, hiring, training, rent…)."""
 
 
-CLAIM_STATUSES = ("filed", "in_notice", "approved", "paid")
+CLAIM_STATUSES = ("filed", "in_review", "reviewed", "in_notice", "approved", "paid")
 
 
 async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
@@ -138,7 +140,8 @@ async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation:
             claim_id=h["claim_id"], organisation=h["organisation"], county=h["county"], period_from=h["period_from"],
             period_to=h["period_to"], initiated_by=h["initiated_by"], status=h["status"], filed_on=h["filed_on"],
             notice_published_on=h["notice_published_on"], notice_ends=h["notice_ends"],
-            approved_on=h["approved_on"], paid_on=h["paid_on"],
+            approved_on=h["approved_on"], paid_on=h["paid_on"], review_started_on=h["review_started_on"],
+            reviewed_on=h["reviewed_on"],
             total_fen=sum(ln["amount_fen"] for ln in mine if ln["rejected_reason"] is None),
             lines=[ClaimLineView(
                 line_no=ln["line_no"], slip_id=ln["slip_id"], subsidy=ln["subsidy"], payee=ln["payee"],

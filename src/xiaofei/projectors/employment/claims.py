@@ -25,6 +25,12 @@ def record_claim(cur: psycopg.Cursor[DictRow], e: Any) -> None:
             [(cid, ln.line_no, ln.slip_id, ln.subsidy, ln.payee, ln.workshop_id, ln.month, ln.slip_version,
               ln.entitled_fen, ln.previously_claimed_fen, ln.amount_fen, ln.kind, ln.adjusts_claim,
               Jsonb(ln.explanation)) for ln in e.lines])
+    elif isinstance(e, Claim.ReviewStarted):
+        cur.execute("UPDATE claims SET status = 'in_review', review_started_on = %s WHERE claim_id = %s",
+                    (e.started_on, cid))
+    elif isinstance(e, Claim.ReviewFinished):
+        cur.execute("UPDATE claims SET status = 'reviewed', reviewed_on = %s WHERE claim_id = %s",
+                    (e.finished_on, cid))
     elif isinstance(e, Claim.LineRejected):
         cur.execute("UPDATE claim_lines SET rejected_reason = %s WHERE claim_id = %s AND line_no = %s",
                     (e.reason, cid, e.line_no))
