@@ -110,6 +110,8 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/claims/{claim_id:uuid}": f"/organisations/{{O}}/claims/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}": f"/counties/{{C}}/claims/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}/review": f"/counties/{{C}}/claims/{U}/review",
+    "/organisations/{org:str}/trainings": "/organisations/{O}/trainings",
+    "/organisations/{org:str}/bank-statements/{statement_id:uuid}": f"/organisations/{{O}}/bank-statements/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}/review/completion":
         f"/counties/{{C}}/claims/{U}/review/completion",
 }

@@ -168,3 +168,41 @@ async def test_a_query_parameter_the_read_does_not_know_is_refused_not_ignored(
     r = await http.get(f"/organisations/{scene.org}/slips", headers=scene.employer, params={"montth": "2024-03"})
     assert r.status_code == 400, r.text
     assert r.json()["errors"] == [{"field": "montth", "reason": "unknown query parameter"}]
+
+
+async def test_costs_trainings_statements_imports_and_tokens_each_read_back(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=2)
+    base = f"/organisations/{scene.org}"
+    r = await http.post(f"{base}/workshops/{scene.workshop}/costs", headers=scene.employer, json={
+        "month": "2024-03", "kind": "rent", "amount_fen": 80000, "evidence": "租赁发票 No.1"})
+    assert r.status_code == 201, r.text
+    costs = await _get(http, f"{base}/workshops/{scene.workshop}/costs", scene.employer, r.json()["position"])
+    assert [(c["month"], c["kind"], c["amount_fen"]) for c in costs["items"]] == [("2024-03", "rent", 80000)]
+
+    r = await http.post(f"{base}/workshops/{scene.workshop}/trainings", headers=scene.employer, json={
+        "held_on": "2024-03-10", "course": "缝纫技能", "hours": 40,
+        "trainees": [{"name": "工人0", "id_number": scene.workers[0]}]})
+    assert r.status_code == 201, r.text
+    trainings = await _get(http, f"{base}/trainings", scene.employer, r.json()["position"])
+    [training] = trainings["items"]
+    assert (training["course"], training["hours"], training["trainees"][0]["name"]) == ("缝纫技能", 40, "工人0")
+    assert scene.workers[0] not in str(trainings) and "*" in training["trainees"][0]["id_masked"]
+
+    await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "T-1")])
+    r = await statement(http, scene, [("2024-03-28", "600", "6217001234567890", "T-1"),
+                                      ("2024-03-29", "99", "", "STRAY")])
+    listed = await _get(http, f"{base}/bank-statements", scene.employer, r.json()["position"])
+    [summary] = listed["items"]
+    assert (summary["lines"], summary["matched"], summary["amount_fen"]) == (2, 1, 69900)
+    one = await _get(http, f"{base}/bank-statements/{summary['statement_id']}", scene.employer, r.json()["position"])
+    assert [ln["matched_slip"] is not None for ln in one["lines"]] == [True, False]
+    assert one["lines"][0]["payee_account_masked"] == "************7890"
+
+    imports = await _get(http, f"/counties/{county_code}/household-imports", scene.official, r.json()["position"])
+    assert imports["items"][0]["registered"] == 2 and len(imports["items"][0]["file_sha256"]) == 64
+
+    tokens = await _get(http, "/admin/tokens", {"Authorization": f"Bearer {admin_token}"}, r.json()["position"],
+                        role="employer", revoked="false")
+    assert any(t["organisation_id"] == scene.org for t in tokens["items"])
+    assert "token_hash" not in str(tokens) and "xf_" not in str(tokens)

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 
 from xiaofei.http.auth import roles
 from xiaofei.http.routes import EMPLOYER, READERS, After, AnyRequest, Limit, MinPosition, Month, _fresh, _month
+from xiaofei.queries import records
 from xiaofei.queries import workforce as wq
 
 WorkshopStatus = Literal["all", "certified", "eligible"]
@@ -111,6 +112,38 @@ class EmployerWorkforceReads(Controller):
                       min_position: MinPosition = None) -> wq.WorkerPage:
         pool, _ = await self._own_workshop(request, org, workshop_id, min_position)
         return await wq.workers(pool, workshop_id, current_only=current, after=after, limit=limit)
+
+    @get("/workshops/{workshop_id:uuid}/costs", operation_id="listOwnWorkshopCosts", opt=roles(*EMPLOYER, *READERS),
+         summary="The workshop's premises costs (rent, utilities) by month, with their evidence")
+    async def costs(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID], after: After = None,
+                    limit: Limit = 100, min_position: MinPosition = None) -> records.CostPage:
+        pool, _ = await self._own_workshop(request, org, workshop_id, min_position)
+        return await records.workshop_costs(pool, workshop_id, after=after, limit=limit)
+
+    @get("/trainings", operation_id="listOwnTrainings", opt=roles(*EMPLOYER, *READERS),
+         summary="The organisation's recorded trainings with their trainees (name, masked ID)")
+    async def trainings(self, request: AnyRequest, org: FromPath[str], workshop_id: FromQuery[UUID | None] = None,
+                        after: After = None, limit: Limit = 100,
+                        min_position: MinPosition = None) -> records.TrainingPage:
+        pool = await _fresh(request, min_position, "employment")
+        return await records.trainings(pool, org, workshop_id=workshop_id, after=after, limit=limit)
+
+    @get("/bank-statements", operation_id="listOwnBankStatements", opt=roles(*EMPLOYER, *READERS),
+         summary="The organisation's uploaded bank statements: lines, how many proved a slip, dates, total")
+    async def statements(self, request: AnyRequest, org: FromPath[str], after: After = None, limit: Limit = 100,
+                         min_position: MinPosition = None) -> records.StatementPage:
+        pool = await _fresh(request, min_position, "employment")
+        return await records.statements(pool, org, after=after, limit=limit)
+
+    @get("/bank-statements/{statement_id:uuid}", operation_id="getOwnBankStatement", opt=roles(*EMPLOYER, *READERS),
+         summary="One bank statement, each line with the slip it proved (or none)")
+    async def statement(self, request: AnyRequest, org: FromPath[str], statement_id: FromPath[UUID],
+                        min_position: MinPosition = None) -> records.StatementView:
+        pool = await _fresh(request, min_position, "employment")
+        found = await records.statement(pool, org, statement_id)
+        if found is None:
+            raise NotFoundException(f"no bank statement {statement_id} of organisation {org}")
+        return found
 
     @get("/slips", operation_id="listOwnSlips", opt=roles(*EMPLOYER, *READERS),
          summary="The organisation's wage slips by workshop, month, worker and status, with their proof",

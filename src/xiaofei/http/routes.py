@@ -47,7 +47,7 @@ from xiaofei.queries import policy as policy_queries
 from xiaofei.queries import registry as rq
 from xiaofei.queries.policy import ParameterInForce
 from xiaofei.rules.parameters import PRESETS
-from xiaofei.queries import status
+from xiaofei.queries import records, status
 from xiaofei.queries.models import CountyView, HouseholdPage, HouseholdView, ProjectionStatus, VillageCategoryCount
 
 T = TypeVar("T")
@@ -144,6 +144,16 @@ class SystemController(Controller):
 
 class AdminController(Controller):
     tags = ["admin"]
+
+    @get("/admin/tokens", operation_id="listTokens", opt=roles("admin"),
+         summary="API tokens issued (role, scope, label, issued and revoked), never their secrets or hashes",
+         description="Paged in issuing order; `role` and `revoked` filter. A lost token is revoked by its "
+                     "`token_id` (POST /admin/tokens/{token_id}/revoke) and a new one issued.")
+    async def list_tokens(self, request: AnyRequest, role: FromQuery[str | None] = None,
+                          revoked: FromQuery[bool | None] = None, after: After = None, limit: Limit = 100,
+                          min_position: MinPosition = None) -> records.TokenPage:
+        pool = await _fresh(request, min_position, "access")
+        return await records.tokens(pool, role=role, revoked=revoked, after=after, limit=limit)
 
     @post("/admin/tokens", operation_id="issueToken", opt=roles("admin"),
           summary="Issue an API token (the secret is returned once)")
@@ -278,6 +288,14 @@ class RegistryController(Controller):
         number, position = await _command(lambda: registry.reveal_id_number(
             county, household_number, person_number, data.purpose, principal.actor))
         return IdRevealed(id_number=number, position=position)
+
+    @get("/household-imports", operation_id="listHouseholdImports", opt=roles(*READERS),
+         summary="The county's household import files, newest first (name, SHA-256, rows, registered, who, when)")
+    async def household_imports(self, request: AnyRequest, county: FromPath[str], after: After = None,
+                                limit: Limit = 100, min_position: MinPosition = None) -> records.HouseholdImportPage:
+        _scoped(request, county)
+        pool = await _fresh(request, min_position, "registry")
+        return await records.household_imports(pool, county, after=after, limit=limit)
 
     @post("/household-imports", operation_id="importHouseholds", opt=roles(*OFFICIAL),
           summary="Import households from CSV (text/csv body, one row per member); all-or-nothing")
