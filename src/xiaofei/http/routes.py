@@ -109,7 +109,9 @@ class SystemController(Controller):
     tags = ["system"]
 
     @get("/health", operation_id="health", opt=public,
-         summary="Liveness, and whether the database answers (503 while it does not)")
+         summary="Liveness, and whether the database answers (503 while it does not)",
+         description="For a process supervisor or a container HEALTHCHECK: 200 `ok` while the process serves and the "
+                     "database answers within 2 s, else 503 with Retry-After. No token needed.")
     async def health(self, request: AnyRequest) -> Response[Health]:
         try:
             await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), timeout=2)
@@ -117,7 +119,10 @@ class SystemController(Controller):
             return Response(Health(status="database unreachable"), status_code=503, headers={"Retry-After": "2"})
         return Response(Health(status="ok"))
 
-    @get("/ready", operation_id="ready", opt=public, summary="Readiness: database reachable, projectors running")
+    @get("/ready", operation_id="ready", opt=public, summary="Readiness: database reachable, projectors running",
+         description="For a load balancer: 503 while the database cannot be reached or the in-process projectors "
+                     "stopped; 200 otherwise, saying which counties' read models are halted (those counties' reads "
+                     "answer 503, every other county is served). No token needed.")
     async def ready(self, request: AnyRequest) -> Response[Health]:
         services = _services(request)
         try:

@@ -1,0 +1,50 @@
+"""The OpenAPI document is a valid OpenAPI 3.1 document (openapi-spec-validator) and says, for every operation, what
+it does, who may call it and every error it can answer — as the server really answers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from openapi_spec_validator import validate
+
+from xiaofei.http.openapi import operation_roles
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()
+            if isinstance(op, dict) and "responses" in op]
+
+
+async def test_the_served_document_is_valid_openapi(http: httpx.AsyncClient) -> None:
+    r = await http.get("/schema/openapi.json")
+    assert r.status_code == 200
+    validate(r.json())  # raises with the first violation
+
+
+async def test_every_operation_is_described_with_its_roles_its_errors_and_the_bearer_scheme(
+        http: httpx.AsyncClient, live_app: Any) -> None:
+    document = (await http.get("/schema/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    roles = operation_roles(live_app)
+    operations = _operations(document)
+    assert len(operations) == len(roles)
+    for path, method, op in operations:
+        where = f"{method.upper()} {path}"
+        assert op.get("summary") and op.get("description"), where
+        errors = {code for code in op["responses"] if code.startswith(("4", "5"))}
+        assert "503" in errors, where
+        for code in errors:
+            content = op["responses"][code]["content"]
+            assert list(content) == ["application/problem+json"], where
+            assert content["application/problem+json"]["examples"], where
+        allowed = roles[op["operationId"]]
+        if allowed is None:
+            assert "security" not in op, where
+        else:
+            assert op["security"] == [{"bearer": []}], where
+            assert {"401", "403", "429"} <= errors and f"Roles: {', '.join(sorted(allowed))}." in op["description"]
+        if op.get("parameters") or op.get("requestBody"):
+            assert {"400", "422"} <= errors, where
+        if method == "post":
+            assert {"404", "409"} <= errors and any(p["name"] == "Prefer" for p in op["parameters"]), where
