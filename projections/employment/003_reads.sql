@@ -20,3 +20,10 @@ CREATE INDEX IF NOT EXISTS slips_by_org_month ON slips (organisation, month, wor
 -- The county's review (审核) of a claim is explicit: started, lines rejected, finished, then the notice.
 ALTER TABLE claims ADD COLUMN IF NOT EXISTS review_started_on date;
 ALTER TABLE claims ADD COLUMN IF NOT EXISTS reviewed_on date;
+-- Indexes the paged reads walk: entitlements in page order (by organisation or county, then by workshop), the
+-- worker of a line, a workshop's months.
+CREATE INDEX IF NOT EXISTS entitlements_org_page ON entitlements (organisation, month, workshop_id, slip_id, subsidy);
+CREATE INDEX IF NOT EXISTS entitlements_county_page ON entitlements (county, month, workshop_id, slip_id, subsidy);
+CREATE INDEX IF NOT EXISTS entitlements_by_workshop_month ON entitlements (workshop_id, month);
+CREATE INDEX IF NOT EXISTS employments_by_workshop_person ON employments (workshop_id, id_hash);
+CREATE INDEX IF NOT EXISTS claim_lines_by_subject ON claim_lines (slip_id, subsidy, claim_id);

@@ -314,3 +314,26 @@ async def test_jilin_2018_counts_only_months_paid_at_least_the_local_minimum_wag
     june = next(m for m in r.json() if m["month"] == "2019-06")
     assert (june["qualifying_workers"], june["meets_criteria"]) == (4, False)  # jilin needs 5
     assert "paying at least 1580.00元 a month" in june["explanation"]["rule"]
+
+
+async def test_an_award_that_moved_to_another_organisation_shows_only_its_own_claims(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    # found in review: an entitlement line matched claim lines by subject only, and a hiring award's subject is
+    # the same key in every organisation it moves to: A read B's claim (claimed 100000, "filed", B's claim id)
+    b = await build_scene(http, services, county_code, admin_token, org_n=2, certified_on="2023-01-01",
+                          start="2023-01-01")
+    a = await build_scene(http, services, county_code, admin_token, org_n=1)  # the same worker, hired 2024
+    worker = a.workers[0]
+    await _paid(http, b, worker, [f"2023-{m:02d}" for m in range(1, 7)], 150000, prefix="B")
+    r = await http.post(f"/organisations/{b.org}/claims", headers=b.employer,
+                        json={"period_from": "2023-04", "period_to": "2023-06"})  # the award's quarter
+    assert r.status_code == 201, r.text
+    await _paid(http, a, worker, [f"2024-{m:02d}" for m in range(1, 7)], 150000, prefix="A")
+    slips = (await http.get(f"/organisations/{b.org}/slips", headers=b.employer,
+                            params={"month": "2023-03", "min_position": r.json()["position"]})).json()["items"]
+    r = await http.post(f"/organisations/{b.org}/workshops/{b.workshop}/slips/2023-03/{slips[0]['slip_id']}/void",
+                        headers=b.employer, json={"reason": "paid to the wrong person"})
+    assert r.status_code == 201, r.text
+    [award] = await _lines(http, a, r.json()["position"], "hiring_award")  # it moved to A's 2024-06
+    assert award["month"] == "2024-06" and award["amount_fen"] > 0
+    assert (award["claimed_fen"], award["claim_status"], award["last_claim_id"]) == (0, "unclaimed", None)

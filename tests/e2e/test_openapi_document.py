@@ -47,4 +47,7 @@ async def test_every_operation_is_described_with_its_roles_its_errors_and_the_be
         if op.get("parameters") or op.get("requestBody"):
             assert {"400", "422"} <= errors, where
         if method == "post":
-            assert {"404", "409"} <= errors and any(p["name"] == "Prefer" for p in op["parameters"]), where
+            assert {"404", "409"} <= errors, where
+            # Prefer: wait where the answer carries the write's position: every command but the what-if query
+            prefer = any(p["name"] == "Prefer" for p in op.get("parameters", []))
+            assert prefer == (op["operationId"] != "whatIf"), where

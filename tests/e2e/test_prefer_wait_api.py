@@ -47,3 +47,22 @@ async def test_a_wait_the_projections_cannot_meet_still_answers_the_write_withou
     assert r.status_code == 201 and r.json()["position"] > 0
     assert "preference-applied" not in r.headers
     assert 0.9 <= took < 4
+
+
+async def test_a_wait_that_meets_a_blocked_read_model_still_answers_the_committed_write(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str, database_dsn: str) -> None:
+    # found in review: with a read model's table locked the wait met the 30 s statement timeout and the write
+    # that had been committed was answered with a bare text/plain 500
+    scene = await build_scene(http, services, county_code, admin_token)
+    with psycopg.connect(database_dsn) as conn:
+        conn.execute("LOCK TABLE rm_access.tracking IN ACCESS EXCLUSIVE MODE")
+        try:
+            started = time.monotonic()
+            r = await http.post(f"/counties/{county_code}/workshops/{scene.workshop}/refusal",
+                                headers={**scene.official, "Prefer": "wait=1"}, json={"reason": "no fire exit"})
+            took = time.monotonic() - started
+        finally:
+            conn.rollback()
+    assert r.status_code == 201 and r.json()["position"] > 0, r.text
+    assert "preference-applied" not in r.headers and r.headers["x-request-id"]
+    assert took < 5

@@ -3,6 +3,8 @@ slips with their versions and proof, and upload receipts — every list paged by
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -168,6 +170,8 @@ async def test_a_query_parameter_the_read_does_not_know_is_refused_not_ignored(
     r = await http.get(f"/organisations/{scene.org}/slips", headers=scene.employer, params={"montth": "2024-03"})
     assert r.status_code == 400, r.text
     assert r.json()["errors"] == [{"field": "montth", "reason": "unknown query parameter"}]
+    # a monitor's cache-buster on the public probes is harmless (found in review: /health?probe=1 was a 400)
+    assert (await http.get("/health", params={"probe": "1"})).status_code == 200
 
 
 async def test_costs_trainings_statements_imports_and_tokens_each_read_back(
@@ -206,3 +210,25 @@ async def test_costs_trainings_statements_imports_and_tokens_each_read_back(
                         role="employer", revoked="false")
     assert any(t["organisation_id"] == scene.org for t in tokens["items"])
     assert "token_hash" not in str(tokens) and "xf_" not in str(tokens)
+
+
+async def test_a_hand_made_cursor_is_a_422_whatever_it_carries(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    # found in review: forged keys reached PostgreSQL (U+0000, lone surrogates, int32 and date overflow): 500
+    scene = await build_scene(http, services, county_code, admin_token)
+
+    def cursor(*key: str) -> str:  # as a client could forge one (JSON escapes let a lone surrogate through)
+        return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+    u = "00000000-0000-0000-0000-000000000001"
+    cases = [(f"/organisations/{scene.org}/slips", cursor("\u0000", u, u)),
+             (f"/organisations/{scene.org}/entitlements", cursor("\ud800", u, u, "x")),
+             (f"/organisations/{scene.org}/unmatched-statement-lines", cursor(u, "99999999999")),
+             (f"/counties/{county_code}/flags", cursor("9999-12-31T23:59:59-14:00", "x")),
+             (f"/counties/{county_code}/flags", cursor("0001-01-01T00:00:00+14:00", "x")),
+             (f"/organisations/{scene.org}/uploads", cursor("2024-01-01T00:00:00", u))]  # no offset
+    for path, after in cases:
+        r = await http.get(path, headers=scene.official if "/counties/" in path else scene.employer,
+                           params={"after": after})
+        assert r.status_code == 422, (path, after, r.text)
+        assert r.json()["errors"][0]["field"] == "after"

@@ -4,13 +4,16 @@ A command answers as soon as its events are committed, with the ``position`` of 
 up a moment later, so a read sent right after can miss the write unless it carries ``min_position``. A client that
 would rather not carry positions sends ``Prefer: wait=5`` with the command: the answer then waits (at most the
 given seconds, at most ``XIAOFEI_READ_WAIT_SECONDS``) until every projection has processed the write, and says so
-with ``Preference-Applied: wait=N``. If they have not caught up in time the answer is the same (the write stands)
+with ``Preference-Applied: wait=N`` (N the seconds it was prepared to wait). Whatever the wait meets (a lagging
+projection, a database error), the answer is the write's own. If they have not caught up in time the answer is the same (the write stands)
 without that header, and a read should then carry ``min_position``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 from typing import Any
 
@@ -20,6 +23,7 @@ from xiaofei.projectors.catalog import PROJECTIONS
 from xiaofei.queries import status
 from xiaofei.queries.status import StaleRead
 
+log = logging.getLogger("xiaofei.http")
 _WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d{1,4})(?:$|[,;\s])")
 
 
@@ -66,12 +70,16 @@ async def _release(scope: Scope, held: list[Message], wait: int, send: Send) -> 
     position = _position(body) if 200 <= start["status"] < 300 else None
     if position is not None:
         litestar_app: Any = scope["app"]
-        limit = min(float(wait), litestar_app.state.services.settings.read_wait_seconds)
+        limit = min(wait, int(litestar_app.state.services.settings.read_wait_seconds))
         try:
-            await status.wait_for(litestar_app.state.pool, tuple(PROJECTIONS), position, limit)
-        except StaleRead:
+            # bounded as a whole: a blocked query must not hold the answer to a committed write
+            async with asyncio.timeout(limit + 0.5):
+                await status.wait_for(litestar_app.state.pool, tuple(PROJECTIONS), position, limit)
+        except (StaleRead, TimeoutError):
             pass  # the write stands; without Preference-Applied the client knows to carry min_position
+        except Exception:  # noqa: BLE001 - the write is committed: answer it whatever the wait met
+            log.warning("Prefer: wait failed; answering without it", exc_info=True)
         else:
-            start = {**start, "headers": [*start.get("headers", []), (b"preference-applied", f"wait={wait}".encode())]}
+            start = {**start, "headers": [*start.get("headers", []), (b"preference-applied", f"wait={limit}".encode())]}
     await send(start)
     await send({"type": "http.response.body", "body": body, "more_body": False})

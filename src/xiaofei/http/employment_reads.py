@@ -15,6 +15,7 @@ from xiaofei.http.auth import roles
 from xiaofei.http.routes import EMPLOYER, READERS, After, AnyRequest, Limit, MinPosition, Month, _fresh, _month
 from xiaofei.queries import records
 from xiaofei.queries import workforce as wq
+from xiaofei.queries.employment import workshop_in_county
 
 WorkshopStatus = Literal["all", "certified", "eligible"]
 SlipStatus = Literal["verified", "unverified", "rejected", "voided"]
@@ -72,7 +73,7 @@ class CountyWorkforceReads(Controller):
                       current: FromQuery[bool] = False, after: After = None, limit: Limit = 100,
                       min_position: MinPosition = None) -> wq.WorkerPage:
         pool = await _fresh(request, min_position, "employment")
-        if await wq.workshop(pool, workshop_id, county=county) is None:
+        if not await workshop_in_county(pool, county, workshop_id):
             raise NotFoundException(f"no workshop {workshop_id} in county {county}")
         return await wq.workers(pool, workshop_id, current_only=current, after=after, limit=limit)
 
@@ -80,13 +81,12 @@ class CountyWorkforceReads(Controller):
 class EmployerWorkforceReads(Controller):
     """Mixed into the organisation's controller."""
 
-    async def _own_workshop(self, request: AnyRequest, org: str, workshop_id: UUID,
-                            min_position: int | None) -> tuple[Any, wq.WorkshopDetail]:
+    async def _own_workshop(self, request: AnyRequest, org: str, workshop_id: UUID, min_position: int | None) -> Any:
+        """The read pool, once the organisation is known to have the workshop (404 otherwise)."""
         pool = await _fresh(request, min_position, "employment")
-        found = await wq.workshop(pool, workshop_id, organisation=org)
-        if found is None:
+        if not await wq.workshop_of(pool, org, workshop_id):
             raise NotFoundException(f"no workshop {workshop_id} of organisation {org}")
-        return pool, found
+        return pool
 
     @get("/workshops", operation_id="listOwnWorkshops", opt=roles(*EMPLOYER, *READERS),
          summary="The organisation's workshops, with certification status and current workers")
@@ -100,7 +100,10 @@ class EmployerWorkforceReads(Controller):
          summary="One of the organisation's workshops: certification periods, current workers, last 24 months")
     async def workshop(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
                        min_position: MinPosition = None) -> wq.WorkshopDetail:
-        return (await self._own_workshop(request, org, workshop_id, min_position))[1]
+        pool = await self._own_workshop(request, org, workshop_id, min_position)
+        found = await wq.workshop(pool, workshop_id, organisation=org)
+        assert found is not None  # checked above, in the same read model
+        return found
 
     @get("/workshops/{workshop_id:uuid}/workers", operation_id="listOwnWorkshopWorkers",
          opt=roles(*EMPLOYER, *READERS),
@@ -110,14 +113,14 @@ class EmployerWorkforceReads(Controller):
     async def workers(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
                       current: FromQuery[bool] = False, after: After = None, limit: Limit = 100,
                       min_position: MinPosition = None) -> wq.WorkerPage:
-        pool, _ = await self._own_workshop(request, org, workshop_id, min_position)
+        pool = await self._own_workshop(request, org, workshop_id, min_position)
         return await wq.workers(pool, workshop_id, current_only=current, after=after, limit=limit)
 
     @get("/workshops/{workshop_id:uuid}/costs", operation_id="listOwnWorkshopCosts", opt=roles(*EMPLOYER, *READERS),
          summary="The workshop's premises costs (rent, utilities) by month, with their evidence")
     async def costs(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID], after: After = None,
                     limit: Limit = 100, min_position: MinPosition = None) -> records.CostPage:
-        pool, _ = await self._own_workshop(request, org, workshop_id, min_position)
+        pool = await self._own_workshop(request, org, workshop_id, min_position)
         return await records.workshop_costs(pool, workshop_id, after=after, limit=limit)
 
     @get("/trainings", operation_id="listOwnTrainings", opt=roles(*EMPLOYER, *READERS),

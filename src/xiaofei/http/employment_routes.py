@@ -53,8 +53,8 @@ from xiaofei.rules.disclosure import Viewer
 T = TypeVar("T")
 ENTITLEMENTS = ("Paged by month, workshop, subject and subsidy (at most 500 a page). Each line names the worker as the "
                 "employer recorded them (name, masked ID), links its slip, and says what claims have asked for it "
-                "(`claimed_fen`) and the status of the last one (`claim_status`: unclaimed, filed, in_notice, "
-                "approved, paid).")
+                "(`claimed_fen`) and the status of the last one (`claim_status`: unclaimed, filed, in_review, reviewed, "
+                "in_notice, approved, paid, or rejected).")
 IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200)]
 
 

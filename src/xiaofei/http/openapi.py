@@ -206,6 +206,19 @@ _APPLIED = OpenAPIHeader(schema=Schema(type="string"), required=False,  # type: 
                          description="`wait=N` when the read models included the write before this answer")
 
 
+def _answers_a_position(operation: Any, schemas: dict[str, Any]) -> bool:
+    """Whether a 2xx answer carries the write's ``position`` (what Prefer: wait waits for)."""
+    for code, response in (operation.responses or {}).items():
+        if not code.startswith("2") or not isinstance(response, OpenAPIResponse):
+            continue
+        for media in (response.content or {}).values():
+            ref = getattr(media.schema, "ref", None)
+            schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref else None
+            if isinstance(schema, dict) and "position" in schema.get("properties", {}):
+                return True
+    return False
+
+
 def _prefer_wait(operation: Any) -> None:
     operation.parameters = [*(operation.parameters or []), PREFER]
     for code, response in (operation.responses or {}).items():
@@ -269,7 +282,7 @@ def complete(app: Litestar) -> None:
                 who = ", ".join(sorted(allowed))
                 operation.description = f"{operation.description or operation.summary or ''}\n\nRoles: {who}.".strip()
             params = {p.param_in for p in operation.parameters or [] if hasattr(p, "param_in")}
-            if method == "post":
+            if method == "post" and _answers_a_position(operation, components.schemas):
                 _prefer_wait(operation)
             responses = operation.responses or {}
             declared = {int(code) for code in responses if code.isdigit()}

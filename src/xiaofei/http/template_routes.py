@@ -47,7 +47,7 @@ class SlipTemplateController(Controller):
                                       description="The template's header row")})
     async def csv(self, request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
         body = "".join(template_csv()).encode("utf-8")
-        return Response(body, media_type=f"{CSV}; charset=utf-8", headers={
+        return Response(body, media_type=CSV, headers={
             "Content-Disposition": "attachment; filename=\"wage-slips-template.csv\""})
 
 

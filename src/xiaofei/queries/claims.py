@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -118,7 +118,7 @@ CLAIM_STATUSES = ("filed", "in_review", "reviewed", "in_notice", "approved", "pa
 async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
                  claim_id: UUID | None = None, status: str | None = None, after: str | None = None,
                  limit: int = 500) -> ClaimPage:
-    key = paging.parse(after, datetime.fromisoformat, UUID)
+    key = paging.parse(after, paging.instant, UUID)
     async with pool.acquire() as conn:
         heads = await conn.fetch(
             f"SELECT * FROM {S}.claims WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR"
@@ -205,7 +205,7 @@ class RecoveryPage(msgspec.Struct, kw_only=True):
 
 
 async def recoveries(pool: asyncpg.Pool, county: str, after: str | None = None, limit: int = 500) -> RecoveryPage:
-    key = paging.parse(after, str, str)
+    key = paging.parse(after, paging.text, paging.text)
     rows = await pool.fetch(
         f"SELECT r.* FROM {S}.recoveries r JOIN {S}.organisations o ON o.credit_code = r.organisation"
         " WHERE o.county = $1 AND ($2::text IS NULL OR (r.organisation, r.payee) > ($2, $3))"

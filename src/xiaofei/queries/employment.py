@@ -39,8 +39,9 @@ class EntitlementLine(msgspec.Struct, kw_only=True):
     claimed_fen: int = 0
     """What claims not rejected have asked for this line so far (arrears and clawbacks included)."""
     claim_status: str = "unclaimed"
-    """``unclaimed``, or the status of the last claim that carried it: ``filed``, ``in_notice``, ``approved``,
-    ``paid`` (DOMAIN: claim and payment status per line)."""
+    """``unclaimed``; the status of the last claim of this organisation that carried it and did not reject it
+    (``filed``, ``in_review``, ``reviewed``, ``in_notice``, ``approved``, ``paid``); or ``rejected`` when every claim
+    that carried it rejected it."""
     last_claim_id: UUID | None = None
 
 
@@ -97,25 +98,31 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
                        subsidy: str | None = None, after: str | None = None, limit: int = 500) -> EntitlementPage:
     """Lines with their explanations as ``viewer`` may read them (registry details only for officials and
     auditors of the worker's county), each with the worker as recorded, its slip and its claim status."""
-    key = paging.parse(after, str, UUID, UUID, str)
+    key = paging.parse(after, paging.text, UUID, UUID, paging.text)
+    # the page first (keyset over the index), then the worker, slip and claim of its rows only; the claims are
+    # this organisation's own (a hiring award's subject is the same key in every organisation it moves to)
     rows = await pool.fetch(
         f"""SELECT e.*, w.name AS worker_name, w.id_masked, s.slip_id AS slip, c.claimed_fen, c.claim_status,
-                   c.last_claim_id
-            FROM {S}.entitlements e
+                   c.last_claim_id, c.rejected
+            FROM (SELECT * FROM {S}.entitlements
+                  WHERE ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR organisation = $2)
+                    AND ($3::text IS NULL OR month = $3) AND ($4::uuid IS NULL OR workshop_id = $4)
+                    AND ($5::text IS NULL OR subsidy = $5)
+                    AND ($6::text IS NULL OR (month, workshop_id, slip_id, subsidy) > ($6, $7, $8, $9))
+                  ORDER BY month, workshop_id, slip_id, subsidy LIMIT $10) e
             LEFT JOIN LATERAL (SELECT name, id_masked FROM {S}.employments m WHERE m.workshop_id = e.workshop_id
                                AND m.id_hash = e.id_hash ORDER BY start_date DESC LIMIT 1) w ON true
             LEFT JOIN {S}.slips s ON s.slip_id = e.slip_id
             LEFT JOIN LATERAL (
                 SELECT coalesce(sum(l.amount_fen) FILTER (WHERE l.rejected_reason IS NULL), 0)::bigint AS claimed_fen,
-                       (array_agg(k.status ORDER BY k.filed_at DESC))[1] AS claim_status,
-                       (array_agg(k.claim_id ORDER BY k.filed_at DESC))[1] AS last_claim_id
+                       (array_agg(k.status ORDER BY k.filed_at DESC)
+                          FILTER (WHERE l.rejected_reason IS NULL))[1] AS claim_status,
+                       (array_agg(k.claim_id ORDER BY k.filed_at DESC)
+                          FILTER (WHERE l.rejected_reason IS NULL))[1] AS last_claim_id,
+                       bool_or(l.rejected_reason IS NOT NULL) AS rejected
                 FROM {S}.claim_lines l JOIN {S}.claims k USING (claim_id)
-                WHERE l.slip_id = e.slip_id AND l.subsidy = e.subsidy) c ON true
-            WHERE ($1::text IS NULL OR e.county = $1) AND ($2::text IS NULL OR e.organisation = $2)
-              AND ($3::text IS NULL OR e.month = $3) AND ($4::uuid IS NULL OR e.workshop_id = $4)
-              AND ($5::text IS NULL OR e.subsidy = $5)
-              AND ($6::text IS NULL OR (e.month, e.workshop_id, e.slip_id, e.subsidy) > ($6, $7, $8, $9))
-            ORDER BY e.month, e.workshop_id, e.slip_id, e.subsidy LIMIT $10""",
+                WHERE l.slip_id = e.slip_id AND l.subsidy = e.subsidy AND k.organisation = e.organisation) c ON true
+            ORDER BY e.month, e.workshop_id, e.slip_id, e.subsidy""",
         county, organisation, month, workshop_id, subsidy, *(key or (None, None, None, None)), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -128,7 +135,7 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
         line.worker_name, line.id_masked = r["worker_name"], r["id_masked"]
         line.slip = f"/organisations/{r['organisation']}/slips/{r['slip']}" if r["slip"] is not None else None
         line.claimed_fen = r["claimed_fen"] or 0
-        line.claim_status = r["claim_status"] or "unclaimed"
+        line.claim_status = r["claim_status"] or ("rejected" if r["rejected"] else "unclaimed")
         line.last_claim_id = r["last_claim_id"]
         lines.append(line)
     last = lines[-1] if more and lines else None
@@ -209,7 +216,7 @@ class UnmatchedLinePage(msgspec.Struct, kw_only=True):
 
 async def unmatched_slips(pool: asyncpg.Pool, organisation: str, after: str | None = None,
                           limit: int = 500) -> UnmatchedSlipPage:
-    key = paging.parse(after, str, UUID, UUID)
+    key = paging.parse(after, paging.text, UUID, UUID)
     rows = await pool.fetch(
         f"SELECT slip_id, workshop_id, month, version, net_fen, pay_date, bank_ref, rejected_reason FROM {S}.slips"
         " WHERE organisation = $1 AND NOT voided AND verified_version IS DISTINCT FROM version"
@@ -222,7 +229,7 @@ async def unmatched_slips(pool: asyncpg.Pool, organisation: str, after: str | No
 
 async def unmatched_lines(pool: asyncpg.Pool, organisation: str, after: str | None = None,
                           limit: int = 500) -> UnmatchedLinePage:
-    key = paging.parse(after, UUID, int)
+    key = paging.parse(after, UUID, paging.int32)
     rows = await pool.fetch(
         f"SELECT statement_id, line, paid_on, amount_fen, payee_name, reference FROM {S}.statement_lines"
         " WHERE organisation = $1 AND matched_slip IS NULL"
@@ -248,7 +255,7 @@ class FlagPage(msgspec.Struct, kw_only=True):
 
 async def flags(pool: asyncpg.Pool, county: str, kind: str | None, after: str | None = None,
                 limit: int = 500) -> FlagPage:
-    key = paging.parse(after, datetime.fromisoformat, str)
+    key = paging.parse(after, paging.instant, paging.text)
     rows = await pool.fetch(
         f"SELECT * FROM {S}.flags WHERE county = $1 AND ($2::text IS NULL OR kind = $2)"
         " AND ($3::timestamptz IS NULL OR (raised_at, flag_id) > ($3, $4)) ORDER BY raised_at, flag_id LIMIT $5",

@@ -34,7 +34,7 @@ class TokenPage(msgspec.Struct, kw_only=True):
 
 async def tokens(pool: asyncpg.Pool, *, role: str | None = None, revoked: bool | None = None,
                  after: str | None = None, limit: int = 100) -> TokenPage:
-    key = paging.parse(after, datetime.fromisoformat, UUID)
+    key = paging.parse(after, paging.instant, UUID)
     rows = await pool.fetch(
         "SELECT token_id, role, counties, organisation_id, label, issued_by, issued_at, revoked_at, revoked_reason"
         " FROM rm_access.tokens WHERE ($1::text IS NULL OR role = $1)"
@@ -64,7 +64,7 @@ class HouseholdImportPage(msgspec.Struct, kw_only=True):
 
 async def household_imports(pool: asyncpg.Pool, county: str, *, after: str | None = None,
                             limit: int = 100) -> HouseholdImportPage:
-    key = paging.parse(after, datetime.fromisoformat, str)
+    key = paging.parse(after, paging.instant, paging.text)
     rows = await pool.fetch(
         "SELECT file_sha256, filename, rows, registered, unchanged, actor, recorded_at FROM rm_registry.household_imports"
         " WHERE county = $1 AND ($2::timestamptz IS NULL OR (recorded_at, file_sha256) < ($2, $3))"
@@ -88,7 +88,7 @@ class CostPage(msgspec.Struct, kw_only=True):
 
 async def workshop_costs(pool: asyncpg.Pool, workshop_id: UUID, *, after: str | None = None,
                          limit: int = 100) -> CostPage:
-    key = paging.parse(after, str, str)
+    key = paging.parse(after, paging.text, paging.text)
     rows = await pool.fetch(
         f"SELECT month, kind, amount_fen, evidence FROM {E}.workshop_costs WHERE workshop_id = $1"
         " AND ($2::text IS NULL OR (month, kind) > ($2, $3)) ORDER BY month, kind LIMIT $4",
@@ -118,7 +118,7 @@ class TrainingPage(msgspec.Struct, kw_only=True):
 
 async def trainings(pool: asyncpg.Pool, organisation: str, *, workshop_id: UUID | None = None,
                     after: str | None = None, limit: int = 100) -> TrainingPage:
-    key = paging.parse(after, date.fromisoformat, UUID)
+    key = paging.parse(after, paging.day, UUID)
     rows = await pool.fetch(
         f"SELECT training_id, workshop_id, held_on, course, hours FROM {E}.trainings WHERE organisation = $1"
         " AND ($2::uuid IS NULL OR workshop_id = $2) AND ($3::date IS NULL OR (held_on, training_id) > ($3, $4))"

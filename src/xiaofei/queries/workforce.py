@@ -230,7 +230,7 @@ FROM {S}.organisations o
 
 async def organisations(pool: asyncpg.Pool, county: str, *, form: str | None = None, after: str | None = None,
                         limit: int = 100) -> OrganisationPage:
-    key = paging.parse(after, str)
+    key = paging.parse(after, paging.text)
     rows = await pool.fetch(_ORGANISATION + " WHERE o.county = $2 AND ($3::text IS NULL OR o.form = $3)"
                             " AND o.credit_code > $4 ORDER BY o.credit_code LIMIT $5",
                             business_today(), county, form, key[0] if key else "", limit + 1)
@@ -265,7 +265,7 @@ def _worker(r: asyncpg.Record, today: date) -> WorkerView:
 
 async def workers(pool: asyncpg.Pool, workshop_id: UUID, *, current_only: bool = False, after: str | None = None,
                   limit: int = 100) -> WorkerPage:
-    key = paging.parse(after, date.fromisoformat, UUID)
+    key = paging.parse(after, paging.day, UUID)
     today = business_today()
     rows = await pool.fetch(
         f"SELECT * FROM {S}.employments WHERE workshop_id = $1 AND (NOT $2 OR (start_date <= $3"
@@ -275,6 +275,11 @@ async def workers(pool: asyncpg.Pool, workshop_id: UUID, *, current_only: bool =
     items, next_after = paging.page([_worker(r, today) for r in rows], limit,
                                     lambda w: [w.start_date.isoformat(), w.employment_id])
     return WorkerPage(items=items, next_after=next_after)
+
+
+async def workshop_of(pool: asyncpg.Pool, organisation: str, workshop_id: UUID) -> bool:
+    return await pool.fetchval(f"SELECT 1 FROM {S}.workshops WHERE workshop_id = $1 AND organisation = $2",
+                               workshop_id, organisation) is not None
 
 
 async def workshop(pool: asyncpg.Pool, workshop_id: UUID, *, county: str | None = None,
@@ -329,7 +334,7 @@ SLIP_STATUSES = ("verified", "unverified", "rejected", "voided")
 async def slips(pool: asyncpg.Pool, organisation: str, *, workshop_id: UUID | None = None, month: str | None = None,
                 employment_id: UUID | None = None, status: str | None = None, after: str | None = None,
                 limit: int = 100) -> SlipPage:
-    key = paging.parse(after, str, UUID, UUID)
+    key = paging.parse(after, paging.text, UUID, UUID)
     rows = await pool.fetch(
         _SLIP + " WHERE s.organisation = $1 AND ($2::uuid IS NULL OR s.workshop_id = $2)"
         " AND ($3::text IS NULL OR s.month = $3) AND ($4::uuid IS NULL OR s.employment_id = $4)"
@@ -361,7 +366,7 @@ def _receipt(r: asyncpg.Record, rows: list[ReceiptRow]) -> UploadReceiptView:
 
 async def uploads(pool: asyncpg.Pool, organisation: str, *, after: str | None = None,
                   limit: int = 100) -> UploadReceiptPage:
-    key = paging.parse(after, datetime.fromisoformat, UUID)
+    key = paging.parse(after, paging.instant, UUID)
     rows = await pool.fetch(
         f"SELECT * FROM {S}.upload_receipts WHERE organisation = $1 AND ($2::timestamptz IS NULL OR"
         " (recorded_at, upload_id) < ($2, $3)) ORDER BY recorded_at DESC, upload_id DESC LIMIT $4",
