@@ -19,7 +19,8 @@ async def test_the_xlsx_template_has_a_text_id_column_and_comes_back_as_an_uploa
     # given an employer with a workshop
     scene = await build_scene(http, services, county_code, admin_token)
     # when it downloads the template
-    r = await http.get(f"/organisations/{scene.org}/wage-slips/template.xlsx", headers=scene.employer)
+    r = await http.get(f"/organisations/{scene.org}/wage-slips/template.xlsx", headers=scene.employer,
+                       params={"min_position": scene.position})
     # then the workbook's header is bilingual, its ID column is text (@), and its notes list the workshop
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith(XLSX)
@@ -46,7 +47,8 @@ async def test_the_xlsx_template_has_a_text_id_column_and_comes_back_as_an_uploa
 async def test_the_csv_template_is_a_bilingual_header_row_the_upload_accepts(
         http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
     scene = await build_scene(http, services, county_code, admin_token)
-    r = await http.get(f"/organisations/{scene.org}/wage-slips/template.csv", headers=scene.official)
+    r = await http.get(f"/organisations/{scene.org}/wage-slips/template.csv", headers=scene.official,
+                       params={"min_position": scene.position})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "text/csv; charset=utf-8"  # one charset (review: it came twice)
     assert r.content.startswith("\ufeff".encode())

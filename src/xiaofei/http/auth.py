@@ -191,11 +191,26 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
             if principal.organisation_id != org:
                 raise PermissionDeniedException(f"organisation {org} is outside this token's scope")
         else:
-            org_county = await connection.app.state.pool.fetchval(
-                "SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+            org_county = await _organisation_county(connection, org)
             if org_county is None:
                 raise NotFoundException(f"no organisation {org}")
             principal.check_county(org_county)
+
+
+async def _organisation_county(connection: ASGIConnection[Any, Any, Any, Any], org: str) -> str | None:
+    """The organisation's county in the read model; a request that carries ``min_position`` (its own write, just
+    made) first lets the read model reach it, so that a just-registered organisation is not "not found"."""
+    pool = connection.app.state.pool
+    county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+    position = connection.query_params.get("min_position", "")
+    if county is None and position.isdigit() and len(position) < 19:
+        try:
+            await status.wait_for(pool, ("employment",), int(position),
+                                  connection.app.state.services.settings.read_wait_seconds)
+        except StaleRead:
+            return None  # the read then answers 404: nothing of this organisation is known yet
+        county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+    return county
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
 from xiaofei.application.templates import template_csv, template_xlsx
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import READERS, AnyRequest, _command, _fresh
+from xiaofei.http.routes import READERS, AnyRequest, MinPosition, _command, _fresh
 from xiaofei.queries import employment as eq
 
 WHO = ("employer", *READERS)
@@ -31,8 +31,9 @@ class SlipTemplateController(Controller):
                      "their ids.",
          responses={200: ResponseSpec(data_container=bytes, media_type=XLSX, generate_examples=False,
                                       description="The template workbook")})
-    async def xlsx(self, request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-        pool = await _fresh(request, None, "employment")
+    async def xlsx(self, request: AnyRequest, org: FromPath[str],
+                   min_position: MinPosition = None) -> Response[bytes]:
+        pool = await _fresh(request, min_position, "employment")
         workshops = await eq.organisation_workshops(pool, org)
         body = await _command(lambda: template_xlsx(workshops))
         return Response(body, media_type=XLSX, headers={
@@ -45,7 +46,7 @@ class SlipTemplateController(Controller):
                      "so prefer template.xlsx, or format the ID column as text before typing.",
          responses={200: ResponseSpec(data_container=str, media_type=CSV, generate_examples=False,
                                       description="The template's header row")})
-    async def csv(self, request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    async def csv(self, request: AnyRequest, org: FromPath[str], min_position: MinPosition = None) -> Response[bytes]:
         body = "".join(template_csv()).encode("utf-8")
         return Response(body, media_type=CSV, headers={
             "Content-Disposition": "attachment; filename=\"wage-slips-template.csv\""})

@@ -6,6 +6,9 @@ the responses (stateful), from a fixed seed so that CI runs the same cases. Ever
 every answer has a documented status, content type, headers and body schema, and a request without a token is
 refused. Each operation is called with the token of a role it serves, on a county, an organisation and a workshop
 that exist, so that most cases reach the rules rather than stop at 403.
+
+It runs after the rest of the suite (``zz_whole_suite``): its stateful chains list every token (GET /admin/tokens)
+and revoke them, as an admin may — the tokens of every other test included.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ async def test_every_answer_is_documented_and_none_is_a_server_error(
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         scene = await build_scene(http, services, "360777", admin_token, workers=2)
     auditor = services.access.issue("auditor", [scene.county], None, "conformance auditor", "test").secret
-    tokens = {"county_official": scene.official, "employer": scene.employer, "admin": bearer(admin_token),
+    own_admin = services.access.issue("admin", [], None, "conformance admin", "test").secret  # not the suite's
+    tokens = {"county_official": scene.official, "employer": scene.employer, "admin": bearer(own_admin),
               "auditor": bearer(auditor)}
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(scene, tokens, operation_roles(live_app)), encoding="utf-8")
