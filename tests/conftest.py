@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import uvicorn
 
+from tests.recording import Recorder
 from xiaofei.bootstrap import Services, build
 from xiaofei.config import load_settings
 from xiaofei.database import Database, start_embedded
@@ -94,7 +95,9 @@ def live_app(services: Services) -> Any:
 def base_url(live_app: Any) -> Iterator[str]:
     """The API served by uvicorn on a real port, in a thread."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(live_app, host="127.0.0.1", port=port, log_config=None,
+    recorder = Recorder() if os.environ.get("XIAOFEI_RECORD_EXAMPLES") else None
+    served = recorder.wrap(live_app) if recorder else live_app
+    server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_config=None,
                                            access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -108,6 +111,8 @@ def base_url(live_app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if recorder:
+            recorder.write()
 
 
 @pytest.fixture(scope="session")

@@ -51,3 +51,27 @@ async def test_every_operation_is_described_with_its_roles_its_errors_and_the_be
             # Prefer: wait where the answer carries the write's position: every command but the what-if query
             prefer = any(p["name"] == "Prefer" for p in op.get("parameters", []))
             assert prefer == (op["operationId"] != "whatIf"), where
+
+
+async def test_every_operation_carries_a_recorded_example_that_fits_its_schema(http: httpx.AsyncClient) -> None:
+    # the examples are real calls of the end-to-end tests (tests/recording.py), not made up
+    from jsonschema import Draft202012Validator
+
+    document = (await http.get("/schema/openapi.json")).json()
+    components = document["components"]
+
+    def fits(schema: dict[str, Any], value: Any, where: str) -> None:
+        errors = list(Draft202012Validator({**schema, "components": components}).iter_errors(value))
+        assert not errors, f"{where}: {errors[0].message}"
+
+    for path, method, op in _operations(document):
+        where = f"{method.upper()} {path}"
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None and "schema" in body:
+            assert "example" in body, f"{where}: no request example"
+            fits(body["schema"], body["example"], f"{where} request")
+        for code, response in op["responses"].items():
+            media = response.get("content", {}).get("application/json")
+            if code.startswith("2") and media is not None and "schema" in media:
+                assert media.get("examples"), f"{where}: no {code} example"
+                fits(media["schema"], media["examples"]["recorded"]["value"], f"{where} {code}")

@@ -232,3 +232,33 @@ async def test_a_hand_made_cursor_is_a_422_whatever_it_carries(
                            params={"after": after})
         assert r.status_code == 422, (path, after, r.text)
         assert r.json()["errors"][0]["field"] == "after"
+
+
+async def test_an_official_checks_slips_by_hand_and_reads_the_workers_and_the_workshop_back(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    # a county registered through the API, then an official verifies one slip by hand and rejects the other
+    code = f"{int(county_code) + 50:06d}"
+    r = await http.post("/counties", headers={"Authorization": f"Bearer {admin_token}"},
+                        json={"code": code, "name": "崇义县", "province": "江西省"})
+    assert r.status_code == 201, r.text
+    scene = await build_scene(http, services, code, admin_token, workers=2)
+    r = await upload(http, scene, [slip(scene, scene.workers[0], "2024-03", 60000, "H-1", method="cash"),
+                                   slip(scene, scene.workers[1], "2024-03", 60000, "H-2", method="cash")])
+    slips = await _get(http, f"/organisations/{scene.org}/slips", scene.employer, r.json()["position"])
+    first, second = sorted(slips["items"], key=lambda s: s["worker_name"])
+    base = f"/counties/{code}/workshops/{scene.workshop}/slips/2024-03"
+    r = await http.post(f"{base}/{first['slip_id']}/verification", headers=scene.official,
+                        json={"reason": "现金发放签收单与考勤表核对一致"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"{base}/{second['slip_id']}/rejection", headers=scene.official,
+                        json={"reason": "签收单缺本人签字"})
+    assert r.status_code == 201, r.text
+    after = await _get(http, f"/organisations/{scene.org}/slips", scene.employer, r.json()["position"])
+    assert sorted(s["status"] for s in after["items"]) == ["rejected", "verified"]
+
+    workers = await _get(http, f"/counties/{code}/workshops/{scene.workshop}/workers", scene.official,
+                         r.json()["position"], current="true")
+    assert len(workers["items"]) == 2
+    own = await _get(http, f"/organisations/{scene.org}/workshops/{scene.workshop}", scene.employer,
+                     r.json()["position"])
+    assert own["workshop"]["certified"] and len(own["current_workers"]) == 2

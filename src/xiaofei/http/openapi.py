@@ -12,6 +12,9 @@ Upload bodies that routes read raw (CSV, XLSX, JSON slips) are documented from t
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -240,6 +243,32 @@ def _text_parameters(operation: Any) -> None:
                 branch.pattern = ONE_LINE
 
 
+EXAMPLES_FILE = Path(__file__).with_name("examples.json")
+"""One real request and answer per operation, recorded from the end-to-end tests (the worked examples among
+them) by ``tests/recording.py``: ``XIAOFEI_RECORD_EXAMPLES=1 python -m pytest tests/e2e`` writes it anew."""
+
+
+@lru_cache(maxsize=1)
+def recorded_examples() -> dict[str, dict[str, Any]]:
+    return json.loads(EXAMPLES_FILE.read_text(encoding="utf-8")) if EXAMPLES_FILE.exists() else {}
+
+
+def _attach_examples(document: dict[str, Any]) -> None:
+    """Into the served document itself: Litestar's spec objects drop every null from an example's dicts."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            recorded = recorded_examples().get(operation.get("operationId")) if isinstance(operation, dict) else None
+            if not recorded:
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if recorded.get("request") is not None and body is not None:
+                body.setdefault("example", recorded["request"])
+            media = operation["responses"].get(str(recorded["status"]), {}).get("content", {}).get("application/json")
+            if "response" in recorded and media is not None:
+                media["examples"] = {"recorded": {"summary": "recorded from the end-to-end tests",
+                                                  "value": recorded["response"]}}
+
+
 def _handlers(app: Litestar) -> dict[str, Any]:
     return {h.operation_id: h for route in app.routes if isinstance(route, HTTPRoute)
             for h in route.route_handlers if isinstance(h.operation_id, str)}
@@ -252,7 +281,8 @@ def operation_roles(app: Litestar) -> dict[str, frozenset[str] | None]:
 
 def complete(app: Litestar) -> None:
     """Finish the app's OpenAPI document (built once, here, before the first request)."""
-    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    plugin = app.plugins.get(OpenAPIPlugin)
+    openapi = plugin.provide_openapi()
     components = openapi.components if isinstance(openapi.components, Components) else Components()
     components.security_schemes = {BEARER: SecurityScheme(
         type="http", scheme="bearer", bearer_format="xf_…",
@@ -290,6 +320,7 @@ def complete(app: Litestar) -> None:
                                           declared)):
                 responses[str(status)] = _problem_response(status)
             operation.responses = responses
+    _attach_examples(plugin.provide_openapi_schema())  # the dict /schema serves, built once here
 
 
 __all__ = ["PROBLEM", "UPLOAD_BODIES", "WHY", "complete", "operation_roles", "statuses"]
