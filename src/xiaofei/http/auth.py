@@ -201,7 +201,11 @@ async def _organisation_county(connection: ASGIConnection[Any, Any, Any, Any], o
     """The organisation's county in the read model; a request that carries ``min_position`` (its own write, just
     made) first lets the read model reach it, so that a just-registered organisation is not "not found"."""
     pool = connection.app.state.pool
-    county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+
+    async def county_of() -> str | None:
+        return await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+
+    county = await county_of()
     position = connection.query_params.get("min_position", "")
     if county is None and position.isdigit() and len(position) < 19:
         try:
@@ -209,7 +213,7 @@ async def _organisation_county(connection: ASGIConnection[Any, Any, Any, Any], o
                                   connection.app.state.services.settings.read_wait_seconds)
         except StaleRead:
             return None  # the read then answers 404: nothing of this organisation is known yet
-        county = await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
+        county = await county_of()
     return county
 
 

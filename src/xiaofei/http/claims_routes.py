@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -18,7 +17,19 @@ from xiaofei.http.employment_routes import _viewer
 from xiaofei.http.auth import roles
 from xiaofei.http.errors import PROBLEM
 from xiaofei.http.openapi import WHY
-from xiaofei.http.routes import OFFICIAL, READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _services
+from xiaofei.http.routes import (
+    EMPLOYER,
+    OFFICIAL,
+    READERS,
+    After,
+    AnyRequest,
+    Limit,
+    MinPosition,
+    _command,
+    _fresh,
+    _services,
+    found,
+)
 from xiaofei.http.schemas import (
     AdjustmentClaimCreate,
     ClaimApprove,
@@ -40,7 +51,6 @@ from xiaofei.http.schemas import (
 from xiaofei.queries.disclosure import disclose_claim_lines
 from xiaofei.queries import claims as cq
 
-EMPLOYER = ("employer",)
 ClaimStatus = Literal["filed", "in_review", "reviewed", "in_notice", "approved", "paid"]
 ClaimLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Claims per page (at most 100)")]
 
@@ -51,12 +61,11 @@ def _problems(*statuses: int) -> dict[int, ResponseSpec]:
             for s in statuses}
 
 
-async def _claim_detail(request: AnyRequest, pool: Any, found: cq.ClaimDetail | None,
+async def _claim_detail(request: AnyRequest, pool: Any, detail: cq.ClaimDetail | None,
                         claim_id: UUID) -> cq.ClaimDetail:
-    if found is None:
-        raise NotFoundException(f"no claim {claim_id} here")
-    [found.claim] = await disclose_claim_lines(pool, [found.claim], _viewer(request))
-    return found
+    detail = found(detail, f"no claim {claim_id} here")
+    [detail.claim] = await disclose_claim_lines(pool, [detail.claim], _viewer(request))
+    return detail
 
 
 def _pending_view(p: PendingAdjustments) -> PendingAdjustmentsView:

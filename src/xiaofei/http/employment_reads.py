@@ -12,7 +12,18 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import EMPLOYER, READERS, After, AnyRequest, Limit, MinPosition, Month, _fresh, _month
+from xiaofei.http.routes import (
+    EMPLOYER,
+    READERS,
+    After,
+    AnyRequest,
+    Limit,
+    MinPosition,
+    Month,
+    _fresh,
+    _month,
+    found,
+)
 from xiaofei.queries import records
 from xiaofei.queries import workforce as wq
 from xiaofei.queries.employment import workshop_in_county
@@ -39,10 +50,7 @@ class CountyWorkforceReads(Controller):
     async def organisation(self, request: AnyRequest, county: FromPath[str], credit_code: FromPath[str],
                            min_position: MinPosition = None) -> wq.OrganisationDetail:
         pool = await _fresh(request, min_position, "employment")
-        found = await wq.organisation(pool, county, credit_code)
-        if found is None:
-            raise NotFoundException(f"no organisation {credit_code} in county {county}")
-        return found
+        return found(await wq.organisation(pool, county, credit_code), f"no organisation {credit_code} in county {county}")
 
     @get("/workshops", operation_id="listCountyWorkshops", opt=roles(*READERS),
          summary="The county's workshops (扶贫车间): certified, eligible or all, by township, village, organisation",
@@ -62,10 +70,7 @@ class CountyWorkforceReads(Controller):
     async def workshop(self, request: AnyRequest, county: FromPath[str], workshop_id: FromPath[UUID],
                        min_position: MinPosition = None) -> wq.WorkshopDetail:
         pool = await _fresh(request, min_position, "employment")
-        found = await wq.workshop(pool, workshop_id, county=county)
-        if found is None:
-            raise NotFoundException(f"no workshop {workshop_id} in county {county}")
-        return found
+        return found(await wq.workshop(pool, workshop_id, county=county), f"no workshop {workshop_id} in county {county}")
 
     @get("/workshops/{workshop_id:uuid}/workers", operation_id="listCountyWorkshopWorkers", opt=roles(*READERS),
          summary="A workshop's workers (name, masked ID number, dates, contract), paged by start date")
@@ -100,10 +105,9 @@ class EmployerWorkforceReads(Controller):
          summary="One of the organisation's workshops: certification periods, current workers, last 24 months")
     async def workshop(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
                        min_position: MinPosition = None) -> wq.WorkshopDetail:
-        pool = await self._own_workshop(request, org, workshop_id, min_position)
-        found = await wq.workshop(pool, workshop_id, organisation=org)
-        assert found is not None  # checked above, in the same read model
-        return found
+        pool = await _fresh(request, min_position, "employment")
+        return found(await wq.workshop(pool, workshop_id, organisation=org),
+                     f"no workshop {workshop_id} of organisation {org}")
 
     @get("/workshops/{workshop_id:uuid}/workers", operation_id="listOwnWorkshopWorkers",
          opt=roles(*EMPLOYER, *READERS),
@@ -143,10 +147,7 @@ class EmployerWorkforceReads(Controller):
     async def statement(self, request: AnyRequest, org: FromPath[str], statement_id: FromPath[UUID],
                         min_position: MinPosition = None) -> records.StatementView:
         pool = await _fresh(request, min_position, "employment")
-        found = await records.statement(pool, org, statement_id)
-        if found is None:
-            raise NotFoundException(f"no bank statement {statement_id} of organisation {org}")
-        return found
+        return found(await records.statement(pool, org, statement_id), f"no bank statement {statement_id} of organisation {org}")
 
     @get("/slips", operation_id="listOwnSlips", opt=roles(*EMPLOYER, *READERS),
          summary="The organisation's wage slips by workshop, month, worker and status, with their proof",
@@ -166,10 +167,7 @@ class EmployerWorkforceReads(Controller):
     async def slip(self, request: AnyRequest, org: FromPath[str], slip_id: FromPath[UUID],
                    min_position: MinPosition = None) -> wq.SlipDetail:
         pool = await _fresh(request, min_position, "employment")
-        found = await wq.slip(pool, org, slip_id)
-        if found is None:
-            raise NotFoundException(f"no slip {slip_id} of organisation {org}")
-        return found
+        return found(await wq.slip(pool, org, slip_id), f"no slip {slip_id} of organisation {org}")
 
     @get("/uploads", operation_id="listOwnUploads", opt=roles(*EMPLOYER, *READERS),
          summary="The organisation's slip uploads (receipts), newest first")
@@ -183,8 +181,5 @@ class EmployerWorkforceReads(Controller):
     async def upload(self, request: AnyRequest, org: FromPath[str], upload_id: FromPath[UUID],
                      min_position: MinPosition = None) -> wq.UploadReceiptView:
         pool = await _fresh(request, min_position, "employment")
-        found = await wq.upload(pool, org, upload_id)
-        if found is None:
-            raise NotFoundException(f"no upload {upload_id} of organisation {org}")
-        return found
+        return found(await wq.upload(pool, org, upload_id), f"no upload {upload_id} of organisation {org}")
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from litestar import get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from xiaofei.application.slips import parse_json, parse_table
@@ -29,6 +29,7 @@ from xiaofei.http.routes import (
     _fresh,
     _month,
     _services,
+    found,
 )
 from xiaofei.http.schemas import (
     Certification,
@@ -60,9 +61,7 @@ IdempotencyKey = Annotated[str, HeaderParameter(name="Idempotency-Key", min_leng
 
 def _found(rows: list[T] | None, county: str, workshop_id: UUID) -> list[T]:
     """A county workshop's rows, or 404 when the county has no such workshop."""
-    if rows is None:
-        raise NotFoundException(f"no workshop {workshop_id} in county {county}")
-    return rows
+    return found(rows, f"no workshop {workshop_id} in county {county}")
 
 
 def _viewer(request: AnyRequest) -> Viewer:
@@ -267,10 +266,8 @@ class OrganisationController(EmployerWorkforceReads):
     async def certification_months(self, request: AnyRequest, org: FromPath[str], workshop_id: FromPath[UUID],
                                    min_position: MinPosition = None) -> list[eq.EmployerCertificationMonth]:
         pool = await _fresh(request, min_position, "employment")
-        months = await eq.employer_certification_months(pool, org, workshop_id)
-        if months is None:
-            raise NotFoundException(f"no workshop {workshop_id} of organisation {org}")
-        return months
+        return found(await eq.employer_certification_months(pool, org, workshop_id),
+                     f"no workshop {workshop_id} of organisation {org}")
 
     @get("/unmatched-slips", operation_id="unmatchedSlips", opt=roles(*EMPLOYER, *READERS),
          summary="Slips whose current version no bank statement (or official) has verified")

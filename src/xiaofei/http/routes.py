@@ -89,6 +89,13 @@ def _month(month: str | None) -> str | None:
     return month
 
 
+def found(value: T | None, detail: str) -> T:
+    """The object a read looked up, or 404 with ``detail`` (the same words whether it exists elsewhere or not)."""
+    if value is None:
+        raise NotFoundException(detail)
+    return value
+
+
 def _scoped(request: AnyRequest, county: str) -> Principal:
     principal = request.user
     principal.check_county(county)
@@ -210,10 +217,8 @@ class RegistryController(Controller):
                             min_position: MinPosition = None) -> HouseholdView:
         principal = _scoped(request, county)
         pool = await _fresh(request, min_position, "registry")
-        found = await rq.household(pool, county, household_number, may_reveal=_may_reveal(principal))
-        if found is None:
-            raise NotFoundException(f"no household {household_number} in county {county}")
-        return found
+        return found(await rq.household(pool, county, household_number, may_reveal=_may_reveal(principal)),
+                     f"no household {household_number} in county {county}")
 
     @get("/households/{household_number:str}/events", operation_id="getHouseholdEvents", opt=roles(*READERS),
          summary="The household's raw event history, oldest first (who recorded what, when)")

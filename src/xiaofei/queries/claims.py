@@ -112,9 +112,6 @@ class ClaimDetail(msgspec.Struct, kw_only=True):
     """Lines not rejected, summed per subsidy (worker_wage, employer_match, hiring, training, rent…)."""
 
 
-CLAIM_STATUSES = ("filed", "in_review", "reviewed", "in_notice", "approved", "paid")
-
-
 async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation: str | None = None,
                  claim_id: UUID | None = None, status: str | None = None, after: str | None = None,
                  limit: int = 500) -> ClaimPage:
@@ -125,17 +122,21 @@ async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation:
             " organisation = $2) AND ($3::uuid IS NULL OR claim_id = $3) AND ($4::text IS NULL OR status = $4)"
             " AND ($5::timestamptz IS NULL OR (filed_at, claim_id) > ($5, $6)) ORDER BY filed_at, claim_id LIMIT $7",
             county, organisation, claim_id, status, *(key or (None, None)), limit + 1)
-        more = len(heads) > limit
-        heads = heads[:limit]
+        heads, next_after = paging.page(heads, limit, lambda h: [h["filed_at"].isoformat(), h["claim_id"]])
         ids = [h["claim_id"] for h in heads]
         lines = await conn.fetch(f"SELECT * FROM {S}.claim_lines WHERE claim_id = ANY($1) ORDER BY claim_id, line_no",
                                  ids)
         objections = await conn.fetch(f"SELECT * FROM {S}.claim_objections WHERE claim_id = ANY($1)"
                                       " ORDER BY claim_id, number", ids)
         payments = await conn.fetch(f"SELECT * FROM {S}.claim_payments WHERE claim_id = ANY($1) ORDER BY payee", ids)
+    by_claim: dict[UUID, dict[str, list[asyncpg.Record]]] = {i: {"lines": [], "objections": [], "payments": []}
+                                                              for i in ids}
+    for part, rows in (("lines", lines), ("objections", objections), ("payments", payments)):
+        for row in rows:
+            by_claim[row["claim_id"]][part].append(row)
     out = []
     for h in heads:
-        mine = [ln for ln in lines if ln["claim_id"] == h["claim_id"]]
+        mine = by_claim[h["claim_id"]]["lines"]
         out.append(ClaimView(
             claim_id=h["claim_id"], organisation=h["organisation"], county=h["county"], period_from=h["period_from"],
             period_to=h["period_to"], initiated_by=h["initiated_by"], status=h["status"], filed_on=h["filed_on"],
@@ -153,12 +154,10 @@ async def claims(pool: asyncpg.Pool, *, county: str | None = None, organisation:
             objections=[ObjectionView(number=o["number"], text=o["text"], lodged_on=o["lodged_on"],
                                       lodged_by=o["lodged_by"], resolution=o["resolution"],
                                       resolved_on=o["resolved_on"], resolved_by=o["resolved_by"])
-                        for o in objections if o["claim_id"] == h["claim_id"]],
+                        for o in by_claim[h["claim_id"]]["objections"]],
             payments=[PaymentView(payee=p["payee"], amount_fen=p["amount_fen"], reference=p["reference"],
-                                  paid_on=p["paid_on"]) for p in payments if p["claim_id"] == h["claim_id"]]))
-    last = heads[-1] if heads else None
-    return ClaimPage(items=out, next_after=paging.cursor(last["filed_at"].isoformat(), last["claim_id"])
-                     if more and last else None)
+                                  paid_on=p["paid_on"]) for p in by_claim[h["claim_id"]]["payments"]]))
+    return ClaimPage(items=out, next_after=next_after)
 
 
 async def claim_detail(pool: asyncpg.Pool, claim_id: UUID, *, county: str | None = None,

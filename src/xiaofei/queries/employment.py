@@ -124,8 +124,7 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
                 WHERE l.slip_id = e.slip_id AND l.subsidy = e.subsidy AND k.organisation = e.organisation) c ON true
             ORDER BY e.month, e.workshop_id, e.slip_id, e.subsidy""",
         county, organisation, month, workshop_id, subsidy, *(key or (None, None, None, None)), limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_after = paging.page(rows, limit, lambda r: [r["month"], r["workshop_id"], r["slip_id"], r["subsidy"]])
     versions = {c: await _versions(pool, c) for c in sorted({r["county"] for r in rows})}
     homes = await registry_counties(pool, (r["id_hash"] for r in rows))
     lines = []
@@ -138,9 +137,7 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
         line.claim_status = r["claim_status"] or ("rejected" if r["rejected"] else "unclaimed")
         line.last_claim_id = r["last_claim_id"]
         lines.append(line)
-    last = lines[-1] if more and lines else None
-    return EntitlementPage(items=lines, next_after=paging.cursor(last.month, last.workshop_id, last.slip_id,
-                                                                 last.subsidy) if last else None)
+    return EntitlementPage(items=lines, next_after=next_after)
 
 
 async def workshop_in_county(pool: asyncpg.Pool, county: str, workshop_id: UUID) -> bool:
@@ -281,8 +278,12 @@ async def certification_periods(pool: asyncpg.Pool, county: str, workshop_id: UU
         return None
     rows = await pool.fetch(f"SELECT * FROM {S}.workshop_certifications WHERE workshop_id = $1 ORDER BY seq",
                             workshop_id)
-    return [CertificationPeriodView(plaque_number=r["plaque_number"], certified_on=r["certified_on"],
-                                    ends_on=r["ends_on"], end_reason=r["end_reason"]) for r in rows]
+    return [period_view(r) for r in rows]
+
+
+def period_view(r: asyncpg.Record) -> CertificationPeriodView:
+    return CertificationPeriodView(plaque_number=r["plaque_number"], certified_on=r["certified_on"],
+                                   ends_on=r["ends_on"], end_reason=r["end_reason"])
 
 
 async def organisation_workshops(pool: asyncpg.Pool, organisation: str) -> list[tuple[str, str]]:

@@ -15,11 +15,9 @@ import msgspec
 
 from xiaofei.domain.clock import business_today
 from xiaofei.queries import paging
-from xiaofei.queries.employment import CertificationPeriodView
+from xiaofei.queries.employment import CertificationPeriodView, period_view
 
 S = "rm_employment"
-
-WORKSHOP_STATUSES = ("all", "certified", "eligible")
 
 
 class WorkshopSummary(msgspec.Struct, kw_only=True):
@@ -249,9 +247,7 @@ async def organisation(pool: asyncpg.Pool, county: str, credit_code: str) -> Org
         " WHERE w.organisation = $1 ORDER BY c.workshop_id, c.seq", credit_code)
     history: dict[str, list[CertificationPeriodView]] = {}
     for p in periods:
-        history.setdefault(str(p["workshop_id"]), []).append(CertificationPeriodView(
-            plaque_number=p["plaque_number"], certified_on=p["certified_on"], ends_on=p["ends_on"],
-            end_reason=p["end_reason"]))
+        history.setdefault(str(p["workshop_id"]), []).append(period_view(p))
     return OrganisationDetail(organisation=OrganisationSummary(**dict(row)), workshops=shops.items,
                               certifications=history)
 
@@ -303,22 +299,23 @@ async def workshop(pool: asyncpg.Pool, workshop_id: UUID, *, county: str | None 
             FROM {S}.workshop_months m WHERE m.workshop_id = $1 ORDER BY m.month DESC LIMIT 24""", workshop_id)
     return WorkshopDetail(
         workshop=WorkshopSummary(**dict(rows[0])),
-        certifications=[CertificationPeriodView(plaque_number=p["plaque_number"], certified_on=p["certified_on"],
-                                                ends_on=p["ends_on"], end_reason=p["end_reason"]) for p in periods],
+        certifications=[period_view(p) for p in periods],
         current_workers=current.items, months=[WorkshopMonthSummary(**dict(m)) for m in months])
 
 
+_SLIP_STATUS = ("CASE WHEN s.voided THEN 'voided' WHEN s.verified_version = s.version THEN 'verified'"
+                " WHEN s.rejected_reason IS NOT NULL THEN 'rejected' ELSE 'unverified' END")
 _SLIP = f"""
-SELECT s.slip_id, s.workshop_id, s.month, s.employment_id, e.name AS worker_name, e.id_masked, s.version, s.gross_fen,
-       s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method, s.bank_ref, s.payee_account, s.voided,
-       s.verified_version, s.verified_evidence, s.rejected_reason
-FROM {S}.slips s JOIN {S}.employments e USING (employment_id)
+SELECT * FROM (
+  SELECT s.slip_id, s.organisation, s.workshop_id, s.month, s.employment_id, e.name AS worker_name, e.id_masked,
+         s.version, s.gross_fen, s.net_fen, s.days_worked, s.pieces, s.pay_date, s.method, s.bank_ref,
+         s.payee_account, s.verified_version, s.verified_evidence, s.rejected_reason, {_SLIP_STATUS} AS status
+  FROM {S}.slips s JOIN {S}.employments e USING (employment_id)) s
 """
 
 
 def _slip(r: asyncpg.Record) -> SlipView:
-    status = ("voided" if r["voided"] else "verified" if r["verified_version"] == r["version"]
-              else "rejected" if r["rejected_reason"] else "unverified")
+    status = r["status"]
     return SlipView(slip_id=r["slip_id"], workshop_id=r["workshop_id"], month=r["month"],
                     employment_id=r["employment_id"], worker_name=r["worker_name"], id_masked=r["id_masked"],
                     version=r["version"], gross_fen=r["gross_fen"], net_fen=r["net_fen"],
@@ -328,9 +325,6 @@ def _slip(r: asyncpg.Record) -> SlipView:
                     rejected_reason=r["rejected_reason"])
 
 
-SLIP_STATUSES = ("verified", "unverified", "rejected", "voided")
-
-
 async def slips(pool: asyncpg.Pool, organisation: str, *, workshop_id: UUID | None = None, month: str | None = None,
                 employment_id: UUID | None = None, status: str | None = None, after: str | None = None,
                 limit: int = 100) -> SlipPage:
@@ -338,8 +332,7 @@ async def slips(pool: asyncpg.Pool, organisation: str, *, workshop_id: UUID | No
     rows = await pool.fetch(
         _SLIP + " WHERE s.organisation = $1 AND ($2::uuid IS NULL OR s.workshop_id = $2)"
         " AND ($3::text IS NULL OR s.month = $3) AND ($4::uuid IS NULL OR s.employment_id = $4)"
-        " AND ($5::text IS NULL OR $5 = CASE WHEN s.voided THEN 'voided' WHEN s.verified_version = s.version"
-        "      THEN 'verified' WHEN s.rejected_reason IS NOT NULL THEN 'rejected' ELSE 'unverified' END)"
+        " AND ($5::text IS NULL OR s.status = $5)"
         " AND ($6::text IS NULL OR (s.month, s.workshop_id, s.slip_id) > ($6, $7, $8))"
         " ORDER BY s.month, s.workshop_id, s.slip_id LIMIT $9",
         organisation, workshop_id, month, employment_id, status, *(key or (None, None, None)), limit + 1)
