@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from xiaofei import catalogue_consumption
 from xiaofei.domain import access, bank, claims, employment, imports, policy, registry
 from xiaofei.domain.registry import Member
 from xiaofei.persistence import event_json_schema
@@ -36,6 +37,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     employment.Training,
     claims.Claim,
     claims.ClaimLedger,
+    *catalogue_consumption.AGGREGATES,
 )
 _FIXED_TIME = datetime(2026, 1, 15, 2, 30, tzinfo=UTC)
 
@@ -150,7 +152,7 @@ def _examples() -> dict[type[Any], Any]:
                                                                 name="王芳")], actor="token:employer")
     examples: dict[type[Any], Any] = {}
     for aggregate in (training, county, household, batch, token, marker, book, org, workshop, payroll, receipt, statement,
-                      reconciliation, claim, ledger):
+                      reconciliation, claim, ledger, *catalogue_consumption.aggregates()):
         for e in aggregate.collect_events():
             object.__setattr__(e, "timestamp", _FIXED_TIME)
             object.__setattr__(e, "originator_id", UUID(int=aggregate.version))

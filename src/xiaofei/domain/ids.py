@@ -60,3 +60,40 @@ def hiring_award_key(county: str, era: str, id_hash: str) -> UUID:
 def api_token_id(token_hash: str) -> UUID:
     """A token's aggregate id follows from its hash, so authentication reads the token's own events directly."""
     return uuid5(NAMESPACE, f"api-token:{token_hash}")
+
+
+# -- consumption -------------------------------------------------------------------------------------------------------
+
+def certification_id(subject: str, subject_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"certification:{subject}:{subject_id}")
+
+
+def seller_id(credit_code: str) -> UUID:
+    return uuid5(NAMESPACE, f"seller:{credit_code}")
+
+
+def linkage_ledger_id(credit_code: str) -> UUID:
+    return uuid5(NAMESPACE, f"linkage-ledger:{credit_code}")
+
+
+def price_book_id(county: str) -> UUID:
+    return uuid5(NAMESPACE, f"price-book:{county}")
+
+
+def buyer_id(key: str) -> UUID:
+    """A buyer's key is its credit code, or for an individual the key the county gave it."""
+    return uuid5(NAMESPACE, f"buyer:{key}")
+
+
+def order_id(buyer: str, idempotency_key: str) -> UUID:
+    """One order per buyer and ``Idempotency-Key``: the same request again finds the order it made."""
+    return uuid5(NAMESPACE, f"order:{buyer}:{idempotency_key}")
+
+
+def channel_sale_id(channel: str, reference: str) -> UUID:
+    """A channel sale is known by its channel and the channel's own order reference: uploading it twice is a no-op."""
+    return uuid5(NAMESPACE, f"channel-sale:{channel}:{reference}")
+
+
+def channel_upload_id(uploader: str, idempotency_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"channel-upload:{uploader}:{idempotency_key}")

@@ -1,0 +1,82 @@
+"""Sales of certified products on other channels (the national 832 platform, e-commerce shops, 专柜 counters),
+uploaded by sellers and county officials. Each sale is known by its channel and the channel's own reference
+(``ids.channel_sale_id``), so a sale uploaded twice is recorded once; an upload keeps a receipt per
+``Idempotency-Key``."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate, event
+
+from xiaofei.domain import ids
+
+CHANNELS: dict[str, str] = {
+    "platform_832": "832平台",
+    "ecommerce": "电商平台",
+    "counter": "消费帮扶专柜",
+    "offline": "线下批发/直销",
+}
+
+
+class ChannelSaleFacts(msgspec.Struct, frozen=True, kw_only=True):
+    product_id: UUID
+    seller: str
+    certificate_number: str
+    sold_on: date
+    quantity: int
+    amount_fen: int
+    channel: str
+    reference: str
+    buyer_type: str
+    budget_unit: str | None
+    tag: str | None
+
+
+class ChannelSale(Aggregate):
+    @staticmethod
+    def create_id(sale: ChannelSaleFacts) -> UUID:
+        return ids.channel_sale_id(sale.channel, sale.reference)
+
+    class Recorded(Aggregate.Created):
+        county: str
+        sale: ChannelSaleFacts
+        upload_id: UUID
+        actor: str
+
+    @event(Recorded)
+    def __init__(self, county: str, sale: ChannelSaleFacts, upload_id: UUID, actor: str) -> None:
+        self.county = county
+        self.sale = sale
+        self.upload_id = upload_id
+
+
+class ChannelUpload(Aggregate):
+    """The receipt of one channel-sales upload: same key and same bytes → the first answer, nothing written."""
+
+    @staticmethod
+    def create_id(uploader: str, idempotency_key: str) -> UUID:
+        return ids.channel_upload_id(uploader, idempotency_key)
+
+    class Recorded(Aggregate.Created):
+        uploader: str
+        county: str
+        idempotency_key: str
+        file_sha256: str
+        media_type: str
+        rows: int
+        recorded: int
+        already_known: int
+        actor: str
+
+    @event(Recorded)
+    def __init__(self, uploader: str, county: str, idempotency_key: str, file_sha256: str, media_type: str,
+                 rows: int, recorded: int, already_known: int, actor: str) -> None:
+        self.uploader = uploader
+        self.county = county
+        self.file_sha256 = file_sha256
+        self.rows = rows
+        self.recorded = recorded
+        self.already_known = already_known
