@@ -49,13 +49,20 @@ class AccessService:
 
     def issue(self, role: str, counties: list[str], organisation_id: str | None, label: str, actor: str) -> IssuedToken:
         token, secret = self._new(role, counties, organisation_id, label, actor)
-        if organisation_id is not None:
-            try:
-                self.app.repository.get(ids.organisation_id(organisation_id))
-            except AggregateNotFoundError:
-                raise invalid("organisation_id", f"no organisation {organisation_id} is registered") from None
+        if organisation_id is not None and not self._registered(organisation_id):
+            raise invalid("organisation_id", f"no organisation or buyer {organisation_id} is registered")
         position = self.app.record(token)
         return IssuedToken(token.id, secret, token.role, token.counties, token.organisation_id, position)
+
+    def _registered(self, key: str) -> bool:
+        """A seller or employer is an organisation (by credit code); a buyer has a buyer record (by its key)."""
+        for aggregate_id in (ids.organisation_id(key), ids.buyer_id(key)):
+            try:
+                self.app.repository.get(aggregate_id)
+                return True
+            except AggregateNotFoundError:
+                continue
+        return False
 
     def revoke(self, token_id: UUID, reason: str, actor: str) -> int:
         if not reason.strip():

@@ -64,7 +64,8 @@ async def _lookup(pool: Any, token_hash: str) -> Any:
     return await pool.fetchrow("SELECT token_id FROM rm_access.tokens WHERE token_hash = $1", token_hash)
 
 
-async def _token_events(connection: ASGIConnection[Any, Any, Any, Any], token_id: UUID) -> list[Any]:
+async def _aggregate_events(connection: ASGIConnection[Any, Any, Any, Any], token_id: UUID) -> list[Any]:
+    """The events of one aggregate (a token's, or a buyer's), straight from the event store."""
     rows = await connection.app.state.pool.fetch(
         f"SELECT originator_version, topic, state FROM {connection.app.state.events_table}"
         " WHERE originator_id = $1 ORDER BY originator_version", token_id)
@@ -76,7 +77,7 @@ async def _token_events(connection: ASGIConnection[Any, Any, Any, Any], token_id
 async def find_token(connection: ASGIConnection[Any, Any, Any, Any], token_hash: str) -> Principal | None:
     """The token as its own events say now: never a projection that may lag, so a revocation holds from the very
     next request, even with the access projector stopped."""
-    events = await _token_events(connection, ids.api_token_id(token_hash))
+    events = await _aggregate_events(connection, ids.api_token_id(token_hash))
     if not events:
         # Tokens issued before their id followed their hash: the access model knows the id (a token issued a
         # moment ago may not be projected yet: wait briefly), the events still decide.
@@ -91,7 +92,7 @@ async def find_token(connection: ASGIConnection[Any, Any, Any, Any], token_hash:
             row = await _lookup(pool, token_hash)
         if row is None:
             return None
-        events = await _token_events(connection, row["token_id"])
+        events = await _aggregate_events(connection, row["token_id"])
     issued = events[0] if events else None
     if not isinstance(issued, ApiToken.Issued) or issued.token_hash != token_hash:
         return None
@@ -206,6 +207,11 @@ async def _organisation_county(connection: ASGIConnection[Any, Any, Any, Any], o
         return await pool.fetchval("SELECT county FROM rm_employment.organisations WHERE credit_code = $1", org)
 
     county = await county_of()
+    if county is None:
+        # A buyer is not an organisation of the employment slice: its own first event names its county.
+        first = await _aggregate_events(connection, ids.buyer_id(org))
+        if first:
+            return str(first[0].county)
     position = connection.query_params.get("min_position", "")
     if county is None and position.isdigit() and len(position) < 19:
         try:

@@ -1,0 +1,1 @@
+"""Consumption (消费帮扶): one module per concept."""

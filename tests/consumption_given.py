@@ -1,0 +1,94 @@
+"""Given-these-events helpers for the consumption slice: a certified seller, a certified product, a buyer, recorded
+straight through the domain aggregates (the commands that make them have tests of their own)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from xiaofei.bootstrap import Services
+from xiaofei.domain.codes import uscc_check_char
+from xiaofei.domain.consumption.buyers import Buyer
+from xiaofei.domain.consumption.certification import Certification
+from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, Product
+from xiaofei.domain.consumption.sellers import Seller
+from xiaofei.domain.employment import Organisation
+
+_serial = itertools.count(1)
+_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def credit_code(county: str, prefix: str = "93") -> str:
+    """A fresh GB 32100 code issued in ``county`` (93 = a farmers' cooperative, 11 = a government unit)."""
+    n = next(_serial)
+    body = prefix + county + "".join(_CHARS[(n // 31 ** i) % 31] for i in range(9, -1, -1))[:9]
+    return body + uscc_check_char(body)
+
+
+def _certify(services: Services, subject: str, subject_id: str, county: str, organisation: str,
+             certified_on: date, valid_to: date, number: str) -> Certification:
+    cert = Certification(subject=subject, subject_id=subject_id, county=county, organisation=organisation,
+                         applied_on=certified_on - timedelta(days=10), township_review=False, actor="test")
+    today = max(certified_on, date.today())
+    cert.county_review(certified_on - timedelta(days=9), today, True, "同意", None, "test")
+    cert.publish_notice(certified_on - timedelta(days=8), today, 7, "test")
+    cert.certify(number, certified_on, today, valid_to, "test")
+    return cert
+
+
+@dataclass(frozen=True)
+class GivenSeller:
+    credit_code: str
+    county: str
+    certification_id: UUID
+
+
+def given_certified_seller(services: Services, county: str, *, certified_on: date = date(2024, 1, 10),
+                           valid_to: date = date(2099, 12, 31), name: str = "测试茶叶专业合作社") -> GivenSeller:
+    code = credit_code(county)
+    org = Organisation(credit_code=code, name=name, form="cooperative", county=county, address="测试镇", actor="test")
+    seller = Seller(credit_code=code, county=county, name=name, form="cooperative")
+    seller.declare_linkage(["procurement", "revenue_share"], "收购茶青并按销售额分红", certified_on, "test")
+    cert = _certify(services, "seller", code, county, code, certified_on, valid_to, f"S-{code[-6:]}")
+    services.app.record(org, seller, cert)
+    return GivenSeller(code, county, cert.id)
+
+
+@dataclass(frozen=True)
+class GivenProduct:
+    product_id: UUID
+    certification_id: UUID
+    certificate_number: str
+    seller: str
+    county: str
+    price_fen: int
+
+
+def given_certified_product(services: Services, seller: GivenSeller, *, price_fen: int = 10000, stock: int = 1000,
+                            households: tuple[str, ...] = (), rate: str = "0.10",
+                            certified_on: date = date(2024, 2, 1), valid_to: date = date(2099, 12, 31),
+                            yearly_capacity: int = 100000, category: str = "tea",
+                            name: str = "测试绿茶") -> GivenProduct:
+    share = Decimal(rate)
+    plan = LinkagePlan(households=[PlanHousehold(household_number=h, weight=1) for h in households],
+                       mechanisms=["revenue_share"] if share > 0 else ["procurement"], revenue_share_rate=share)
+    product = Product(seller=seller.credit_code, county=seller.county, name=name, category=category,
+                      specification="250g", unit="罐", price_fen=price_fen, stock=stock, origin_county=seller.county,
+                      origin_village=None, yearly_capacity=yearly_capacity, plan=plan,
+                      listed_on=certified_on - timedelta(days=11), actor="test")
+    number = f"P-{str(product.id)[:8]}"
+    cert = _certify(services, "product", str(product.id), seller.county, seller.credit_code, certified_on, valid_to,
+                    number)
+    services.app.record(product, cert)
+    return GivenProduct(product.id, cert.id, number, seller.credit_code, seller.county, price_fen)
+
+
+def given_buyer(services: Services, county: str, buyer_type: str = "budget_unit", *,
+                counts_for: str | None = None) -> str:
+    code = credit_code(county, "11" if buyer_type == "budget_unit" else "91")
+    services.app.record(Buyer(key=code, name=f"测试{buyer_type}{code[-4:]}", buyer_type=buyer_type, county=county,
+                              credit_code=code, counts_for=counts_for, actor="test"))
+    return code
