@@ -12,7 +12,7 @@ from uuid import UUID
 from xiaofei.bootstrap import Services
 from xiaofei.domain.codes import uscc_check_char
 from xiaofei.domain.consumption.buyers import Buyer
-from xiaofei.domain.consumption.certification import Certification
+from xiaofei.domain.consumption.certification import CertificateNumber, Certification
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, Product
 from xiaofei.domain.consumption.sellers import Seller
 from xiaofei.domain.employment import Organisation
@@ -39,6 +39,13 @@ def _certify(services: Services, subject: str, subject_id: str, county: str, org
     return cert
 
 
+def _number(cert: Certification) -> CertificateNumber:
+    assert cert.certificate_number is not None
+    return CertificateNumber(county=cert.county, certificate_number=cert.certificate_number,
+                             certification_id=cert.id, subject=cert.subject, subject_id=cert.subject_id,
+                             organisation=cert.organisation)
+
+
 @dataclass(frozen=True)
 class GivenSeller:
     credit_code: str
@@ -53,7 +60,7 @@ def given_certified_seller(services: Services, county: str, *, certified_on: dat
     seller = Seller(credit_code=code, county=county, name=name, form="cooperative")
     seller.declare_linkage(["procurement", "revenue_share"], "收购茶青并按销售额分红", certified_on, "test")
     cert = _certify(services, "seller", code, county, code, certified_on, valid_to, f"S-{code[-6:]}")
-    services.app.record(org, seller, cert)
+    services.app.record(org, seller, cert, _number(cert))
     return GivenSeller(code, county, cert.id)
 
 
@@ -82,7 +89,7 @@ def given_certified_product(services: Services, seller: GivenSeller, *, price_fe
     number = f"P-{str(product.id)[:8]}"
     cert = _certify(services, "product", str(product.id), seller.county, seller.credit_code, certified_on, valid_to,
                     number)
-    services.app.record(product, cert)
+    services.app.record(product, cert, _number(cert))
     return GivenProduct(product.id, cert.id, number, seller.credit_code, seller.county, price_fen)
 
 

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from xiaofei.domain.consumption import buyers, certification, channel, linkage, orders, products, sellers
 
 AGGREGATES: tuple[type[Aggregate], ...] = (
-    certification.Certification, sellers.Seller, products.Product, products.PriceBook, buyers.Buyer, orders.Order,
+    certification.Certification, certification.CertificateNumber, sellers.Seller, products.Product, products.PriceBook, buyers.Buyer, orders.Order,
     channel.ChannelSale, channel.ChannelUpload, linkage.LinkageLedger,
 )
 CODE = "93360724MA35YYYY0X"
@@ -91,4 +91,7 @@ def aggregates() -> list[Aggregate]:
     ledger.record_payment(linkage.LinkagePayment(kind="procurement", payee="36072400000001", amount_fen=120000,
                                                  paid_on=date(2024, 4, 2), reference="SG-20240402-01",
                                                  produce="forest_fruit", quantity="300 斤"), "token:seller")
-    return [cert, seller, product, book, buyer, order, cancelled, sale, upload, ledger]
+    number = certification.CertificateNumber(county="360724", certificate_number="上犹扶贫产品-2024-017",
+                                             certification_id=UUID(int=61), subject="product",
+                                             subject_id=str(UUID(int=31)), organisation=CODE)
+    return [cert, number, seller, product, book, buyer, order, cancelled, sale, upload, ledger]

@@ -97,3 +97,7 @@ def channel_sale_id(channel: str, reference: str) -> UUID:
 
 def channel_upload_id(uploader: str, idempotency_key: str) -> UUID:
     return uuid5(NAMESPACE, f"channel-upload:{uploader}:{idempotency_key}")
+
+
+def certificate_id(county: str, certificate_number: str) -> UUID:
+    return uuid5(NAMESPACE, f"certificate:{county}:{certificate_number}")

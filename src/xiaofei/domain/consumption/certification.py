@@ -391,3 +391,31 @@ class Certification(Aggregate):
         if self.status == "certified" and self.valid_to is not None and today > self.valid_to:
             return "expired"
         return self.status
+
+
+class CertificateNumber(Aggregate):
+    """A certificate number taken in a county (``ids.certificate_id``): recorded in the same transaction as the
+    certificate, so no two subjects of a county carry one number, and a channel sale's certificate number leads
+    straight to its certification."""
+
+    @staticmethod
+    def create_id(county: str, certificate_number: str) -> UUID:
+        return ids.certificate_id(county, certificate_number)
+
+    class Taken(Aggregate.Created):
+        county: str
+        certificate_number: str
+        certification_id: UUID
+        subject: str
+        subject_id: str
+        organisation: str
+
+    @event(Taken)
+    def __init__(self, county: str, certificate_number: str, certification_id: UUID, subject: str, subject_id: str,
+                 organisation: str) -> None:
+        self.county = county
+        self.certificate_number = certificate_number
+        self.certification_id = certification_id
+        self.subject = subject
+        self.subject_id = subject_id
+        self.organisation = organisation
