@@ -24,7 +24,7 @@ _CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 def credit_code(county: str, prefix: str = "93") -> str:
     """A fresh GB 32100 code issued in ``county`` (93 = a farmers' cooperative, 11 = a government unit)."""
     n = next(_serial)
-    body = prefix + county + "".join(_CHARS[(n // 31 ** i) % 31] for i in range(9, -1, -1))[:9]
+    body = prefix + county + "".join(_CHARS[(n // 31 ** i) % 31] for i in range(8, -1, -1))
     return body + uscc_check_char(body)
 
 

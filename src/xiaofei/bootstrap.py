@@ -9,6 +9,7 @@ from typing import TextIO
 
 from xiaofei.application.access import AccessService
 from xiaofei.application.claims import ClaimService
+from xiaofei.application.consumption.certification import CertificationService
 from xiaofei.application.employment import EmploymentService
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.importer import HouseholdImporter
@@ -38,6 +39,7 @@ class Services:
     policy: PolicyService
     employment: EmploymentService
     claims: ClaimService
+    certification: CertificationService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -137,4 +139,5 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         policy=policy,
         employment=EmploymentService(app, protector, policy),
         claims=ClaimService(app, params, policy, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),
+        certification=CertificationService(app, policy),
     )

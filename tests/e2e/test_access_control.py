@@ -81,6 +81,20 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/unmatched-slips": "/organisations/{O}/unmatched-slips",
     "/organisations/{org:str}/unmatched-statement-lines": "/organisations/{O}/unmatched-statement-lines",
     "/organisations/{org:str}/claims": "/organisations/{O}/claims",
+    "/counties/{county:str}/certifications/{certification_id:uuid}": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/township-review": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/township-review",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/county-review": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/county-review",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/notice": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/notice",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/objections": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/objections",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/certificate": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/certificate",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/renewal": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/renewal",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/suspension": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/suspension",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/reinstatement": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/reinstatement",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/revocation": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/revocation",
+    "/counties/{county:str}/certifications/{certification_id:uuid}/objections/{number:int}/resolution": "/counties/{C}/certifications/00000000-0000-0000-0000-000000000001/objections/1/resolution",
+    "/organisations/{org:str}/seller/linkage": "/organisations/{O}/seller/linkage",
+    "/organisations/{org:str}/seller/application": "/organisations/{O}/seller/application",
+    "/organisations/{org:str}/seller": "/organisations/{O}/seller",
     "/counties/{county:str}/claims": "/counties/{C}/claims",
     "/counties/{county:str}/claims/{claim_id:uuid}/lines/{line_no:int}/rejection":
         f"/counties/{{C}}/claims/{U}/lines/1/rejection",
@@ -216,8 +230,11 @@ async def test_wrong_organisation_gets_403(services: Services, http: httpx.Async
     for method, path, allowed, _ in _routes(services):
         if "{org" not in path:
             continue
-        r = await http.request(method, _url(path, OTHER, OTHER_ORG), headers=bearer(tokens["employer"]), json={})
-        assert r.status_code == 403, f"employer {method} {path}: {r.status_code} {r.text}"
+        role = next((r for r in ("employer", "seller", "buyer") if r in allowed), None)
+        if role is None:
+            continue
+        r = await http.request(method, _url(path, OTHER, OTHER_ORG), headers=bearer(tokens[role]), json={})
+        assert r.status_code == 403, f"{role} {method} {path}: {r.status_code} {r.text}"
         assert "outside this token's scope" in r.json()["detail"]
         checked += 1
     assert checked >= 8
