@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from xiaofei.domain import ids
 from xiaofei.domain.clock import business_day
 from xiaofei.domain.errors import Conflict, NotFound, invalid
+from xiaofei.domain.notice import not_future, objection_text
 
 LINE_KINDS = ("entitlement", "arrears", "clawback")
 INITIATIVES = ("employer", "county")
@@ -67,11 +68,6 @@ class Objection:
     lodged_on: date
     resolution: str | None = None
     resolved_on: date | None = None
-
-
-def _not_future(field: str, day: date, today: date) -> None:
-    if day > today:
-        raise invalid(field, f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
 
 
 class Claim(Aggregate):
@@ -206,7 +202,7 @@ class Claim(Aggregate):
 
     def publish_notice(self, published_on: date, today: date, notice_days: int, actor: str) -> None:
         self._expect("reviewed")
-        _not_future("published_on", published_on, today)
+        not_future("published_on", published_on, today)
         if published_on < self.filed_on:
             raise invalid("published_on", f"cannot be before the claim was filed on {self.filed_on.isoformat()}")
         self._notice_published(published_on=published_on, notice_days=notice_days,
@@ -228,16 +224,9 @@ class Claim(Aggregate):
         """An objection (异议) received during the notice; the official records it."""
         self._expect("in_notice")
         assert self.published_on is not None and self.notice_ends is not None
-        if not text.strip():
-            raise invalid("text", "is required")
-        _not_future("lodged_on", lodged_on, today)
-        if lodged_on < self.published_on:
-            raise invalid("lodged_on", f"the notice was published on {self.published_on.isoformat()}")
-        if lodged_on > self.notice_ends:
-            raise invalid("lodged_on", f"the notice ended on {self.notice_ends.isoformat()}: objections are lodged "
-                                       "during the notice")
+        text = objection_text(text, lodged_on, today, self.published_on, self.notice_ends)
         number = len(self.objections) + 1
-        self._objection_lodged(number=number, text=text.strip(), lodged_on=lodged_on, actor=actor)
+        self._objection_lodged(number=number, text=text, lodged_on=lodged_on, actor=actor)
         return number
 
     @event(ObjectionLodged)
@@ -278,7 +267,7 @@ class Claim(Aggregate):
     def approve(self, approved_on: date, today: date, actor: str) -> None:
         self._expect("in_notice")
         assert self.notice_ends is not None and self.published_on is not None
-        _not_future("approved_on", approved_on, today)
+        not_future("approved_on", approved_on, today)
         if approved_on < self.notice_ends:
             raise invalid("approved_on", f"the public notice (公示) published on {self.published_on.isoformat()} "
                                          f"runs until {self.notice_ends.isoformat()}")
@@ -310,7 +299,7 @@ class Claim(Aggregate):
     def pay(self, paid_on: date, today: date, references: dict[str, str], actor: str) -> None:
         self._expect("approved")
         assert self.approved_on is not None
-        _not_future("paid_on", paid_on, today)
+        not_future("paid_on", paid_on, today)
         if paid_on < self.approved_on:
             raise invalid("paid_on", f"cannot be before the approval on {self.approved_on.isoformat()}")
         net = self.payable()

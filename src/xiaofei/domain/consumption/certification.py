@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
 from xiaofei.domain.errors import Conflict, NotFound, invalid
+from xiaofei.domain.notice import not_future, objection_text
 
 SUBJECTS = ("seller", "product")
 OUTCOMES = ("upheld", "dismissed")
@@ -50,11 +51,6 @@ class Objection:
     outcome: str | None = None
     reason: str | None = None
     resolved_on: date | None = None
-
-
-def not_future(field: str, day: date, today: date) -> None:
-    if day > today:
-        raise invalid(field, f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
 
 
 def not_before(field: str, day: date, earlier: date | None, what: str) -> None:
@@ -209,14 +205,9 @@ class Certification(Aggregate):
     def lodge_objection(self, text: str, lodged_on: date, today: date, actor: str) -> int:
         self.expect("in_notice")
         assert self.published_on is not None and self.notice_ends is not None
-        if not text.strip():
-            raise invalid("text", "is required")
-        not_future("lodged_on", lodged_on, today)
-        not_before("lodged_on", lodged_on, self.published_on, "the notice was published")
-        if lodged_on > self.notice_ends:
-            raise invalid("lodged_on", f"the notice ended on {self.notice_ends.isoformat()}")
+        text = objection_text(text, lodged_on, today, self.published_on, self.notice_ends)
         number = len(self.objections) + 1
-        self._objection_lodged(number=number, text=text.strip(), lodged_on=lodged_on, actor=actor)
+        self._objection_lodged(number=number, text=text, lodged_on=lodged_on, actor=actor)
         return number
 
     @event(ObjectionLodged)

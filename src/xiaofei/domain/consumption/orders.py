@@ -17,7 +17,8 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
-from xiaofei.domain.consumption.certification import not_before, not_future
+from xiaofei.domain.consumption.certification import not_before
+from xiaofei.domain.notice import not_future
 from xiaofei.domain.errors import Conflict, invalid
 
 TAGS: dict[str, str] = {"east_west": "东西部协作", "designated": "定点帮扶"}
