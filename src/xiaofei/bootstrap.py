@@ -9,7 +9,10 @@ from typing import TextIO
 
 from xiaofei.application.access import AccessService
 from xiaofei.application.claims import ClaimService
+from xiaofei.application.consumption.buyers import BuyerService
 from xiaofei.application.consumption.certification import CertificationService
+from xiaofei.application.consumption.products import ProductService
+from xiaofei.application.consumption.sellers import SellerService
 from xiaofei.application.employment import EmploymentService
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.importer import HouseholdImporter
@@ -40,6 +43,9 @@ class Services:
     employment: EmploymentService
     claims: ClaimService
     certification: CertificationService
+    sellers: SellerService
+    products: ProductService
+    buyers: BuyerService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -128,6 +134,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
     registry = RegistryService(app, protector)
     policy = PolicyService(app)
     params = ConnectionParams.from_env(env)
+    certification = CertificationService(app, policy)
     return Services(
         settings=settings,
         database=database,
@@ -139,5 +146,8 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         policy=policy,
         employment=EmploymentService(app, protector, policy),
         claims=ClaimService(app, params, policy, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),
-        certification=CertificationService(app, policy),
+        certification=certification,
+        sellers=SellerService(certification),
+        products=ProductService(certification),
+        buyers=BuyerService(app, policy),
     )

@@ -1,197 +1,198 @@
-"""Seller certification use cases: a seller declares its benefit linkage and applies; the county reviews (after
-the township when the county asks for one), publishes the notice, records and resolves objections, issues the
-certificate, and later suspends, reinstates or revokes it. Dates omitted are today in Asia/Shanghai.
+"""The county's side of certification (认定): township and county review (with the price check of a product),
+public notice (公示), objections, the certificate, annual review (年度复核), suspension, reinstatement, revocation.
 
-Products use the same ``Certification`` aggregate; their listing and price check come with the product commands.
+Sources: 商南县 扶贫产品认定程序（主体申请 → 镇办初审 → 县级审定 → 公示）; 《安徽省扶贫产品认定和管理工作指南》（2020）;
+荆州市2020年扶贫产品认定（有效期、年度复核）; 国务院扶贫办等《关于开展消费扶贫行动的通知》（价格核查：同规格同品质平均价）.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
-
-from xiaofei.application.app import XiaofeiApplication
-from xiaofei.application.policy import PolicyService
+from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.domain import ids
-from xiaofei.domain.clock import Clock, business_today, utc_now
-from xiaofei.domain.consumption.certification import CertificateNumber, Certification, add_months
-from xiaofei.domain.consumption.sellers import SELLER_FORMS, Seller
+from xiaofei.domain.consumption.certification import CertificateNumber, Certification, PriceCheck, add_months
+from xiaofei.domain.consumption.products import PriceBook, Product
 from xiaofei.domain.employment import Organisation
 from xiaofei.domain.errors import Conflict, NotFound, invalid
-from xiaofei.rules.parameters import in_force
+
+VALIDITY = {"seller": "seller.cert_validity_months", "product": "product.cert_validity_months"}
 
 
-class CertificationService:
-    def __init__(self, app: XiaofeiApplication, policy: PolicyService, clock: Clock = utc_now) -> None:
-        self.app = app
-        self.policy = policy
-        self.clock = clock
+def price_check(price_fen: int, reference_fen: int | None, band: Decimal, acknowledged: bool,
+                note: str) -> PriceCheck:
+    """The product's price against the county's reference price: outside the band when it deviates by more
+    than ``band`` either way. Without a reference price nothing can be compared (``deviation`` None)."""
+    if reference_fen is None:
+        return PriceCheck(price_fen=price_fen, reference_price_fen=None, band=str(band), deviation=None,
+                          outside_band=False, acknowledged=acknowledged, note=note)
+    deviation = (Decimal(price_fen - reference_fen) / Decimal(reference_fen)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return PriceCheck(price_fen=price_fen, reference_price_fen=reference_fen, band=str(band),
+                      deviation=str(deviation), outside_band=abs(deviation) > band, acknowledged=acknowledged,
+                      note=note)
 
-    def today(self) -> date:
-        return business_today(self.clock)
 
-    def _param(self, county: str, name: str, day: date) -> Any:
-        return in_force(self.policy.versions_for(county), name, county, day).typed()
+class CertificationService(ConsumptionBase):
+    # -- loading -----------------------------------------------------------------------------------------
 
-    def find(self, aggregate_id: UUID) -> Any | None:
-        try:
-            return self.app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+    def in_county(self, county: str, certification_id: UUID) -> Certification:
+        """The certification, or 404 with the same words whether it exists in another county or not at all."""
+        missing = f"no certification {certification_id} in county {county}"
+        cert = self.get(certification_id, Certification, missing)
+        if cert.county != county:
+            raise NotFound(missing)
+        return cert
 
-    def _organisation(self, credit_code: str) -> Organisation:
-        org = self.find(ids.organisation_id(credit_code))
-        if not isinstance(org, Organisation):
-            raise NotFound(f"no organisation {credit_code}")
-        return org
+    def detail(self, county: str, certification_id: UUID) -> dict[str, Any]:
+        cert = self.in_county(county, certification_id)
+        view = self.certification_view(cert)
+        org = self.maybe(ids.organisation_id(cert.organisation), Organisation)
+        view["organisation_name"] = getattr(org, "name", None)
+        product = self.maybe(UUID(cert.subject_id), Product) if cert.subject == "product" else None
+        view["product_name"] = product.name if product is not None else None
+        view["steps"] = self.steps(cert)
+        return view
 
-    # -- the seller ----------------------------------------------------------------------------------
+    def _step(self, county: str, certification_id: UUID, decide: Any) -> int:
+        return self.update(lambda: (self.in_county(county, certification_id),), decide)
 
-    def declare_linkage(self, credit_code: str, mechanisms: list[str], description: str, declared_on: date | None,
+    # -- application (sellers and products call this) -------------------------------------------------------
+
+    def apply(self, subject: str, subject_id: str, county: str, organisation: str, applied_on: date,
+              actor: str) -> tuple[UUID, int]:
+        """Create the subject's certification, or apply again after a refusal, revocation or expiry. The same
+        application again (same date, still pending) changes nothing."""
+        self.stated("applied_on", applied_on)
+        township = self.parameter(county, "certification.township_review", applied_on) == 1
+
+        def attempt() -> int:
+            cert = self.certification(subject, subject_id)
+            if cert is None:
+                cert = Certification(subject=subject, subject_id=subject_id, county=county,
+                                     organisation=organisation, applied_on=applied_on, township_review=township,
+                                     actor=actor)
+            elif cert.status in ("applied", "township_review") and cert.applied_on == applied_on:
+                return self.app.head_position()
+            else:
+                cert.reapply(applied_on, self.today(), township, actor)
+            return self.app.record(cert)
+
+        return Certification.create_id(subject, subject_id), self.retrying(attempt)
+
+    # -- reviews -------------------------------------------------------------------------------------------
+
+    def township_review(self, county: str, certification_id: UUID, reviewed_on: date, approved: bool, opinion: str,
                         actor: str) -> int:
-        """Opens the seller's record from its organisation on first use."""
-        org = self._organisation(credit_code)
-        if org.form not in SELLER_FORMS:
-            raise invalid("form", f"a {org.form} cannot be a seller")
         today = self.today()
-        day = declared_on or today
-        if day > today:
-            raise invalid("declared_on", f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
+        return self._step(county, certification_id,
+                          lambda c: c.township_review_(reviewed_on, today, approved, opinion, actor))
 
-        def load() -> tuple[Seller]:
-            seller = self.find(ids.seller_id(credit_code))
-            if seller is None:
-                seller = Seller(credit_code=credit_code, county=org.county, name=org.name, form=org.form)
-            return (seller,)
-
-        return self.app.update(load, lambda s: s.declare_linkage(mechanisms, description, day, actor))
-
-    def seller(self, credit_code: str) -> Seller | None:
-        found = self.find(ids.seller_id(credit_code))
-        return found if isinstance(found, Seller) else None
-
-    def apply_as_seller(self, credit_code: str, applied_on: date | None, actor: str) -> tuple[UUID, int]:
-        seller = self.seller(credit_code)
-        if seller is None or seller.linkage is None:
-            raise Conflict("declare the seller's benefit linkage (联农带农机制) first: POST /organisations/{org}/"
-                           "seller/linkage")
-        return self._apply("seller", credit_code, seller.county, credit_code, applied_on, actor)
-
-    def _apply(self, subject: str, subject_id: str, county: str, organisation: str, applied_on: date | None,
-               actor: str) -> tuple[UUID, int]:
+    def county_review(self, county: str, certification_id: UUID, reviewed_on: date, approved: bool, opinion: str,
+                      price_acknowledged: bool, price_note: str, actor: str) -> int:
         today = self.today()
-        day = applied_on or today
-        if day > today:
-            raise invalid("applied_on", f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
-        township = self._param(county, "certification.township_review", day) == 1
-        cert_id = ids.certification_id(subject, subject_id)
-
-        created: list[bool] = []
-
-        def load() -> tuple[Certification]:
-            found = self.find(cert_id)
-            created[:] = [found is None]
-            if found is None:
-                return (Certification(subject=subject, subject_id=subject_id, county=county,
-                                      organisation=organisation, applied_on=day, township_review=township,
-                                      actor=actor),)
-            return (found,)
 
         def decide(cert: Certification) -> None:
-            if not created[0]:  # refused, revoked or expired before: a new application on the same record
-                cert.reapply(day, today, township, actor)
+            check = None
+            if cert.subject == "product":
+                check = self._price_check(cert, reviewed_on, price_acknowledged, price_note.strip())
+                if approved and check.reference_price_fen is None and not check.acknowledged \
+                        and cert.status == "applied" and cert.last_step_on <= reviewed_on <= today:
+                    product = self._product(cert)
+                    raise invalid("price_acknowledged",
+                                  f"the county has no reference price for {product.category} / "
+                                  f"{product.specification} / {product.unit} on {reviewed_on.isoformat()}: "
+                                  "acknowledge the unchecked price to approve (or record a reference price)")
+            cert.county_review(reviewed_on, today, approved, opinion, check, actor)
 
-        return cert_id, self.app.update(load, decide)
+        return self._step(county, certification_id, decide)
 
-    # -- the county's steps ----------------------------------------------------------------------------
+    def _product(self, cert: Certification) -> Product:
+        return self.get(UUID(cert.subject_id), Product, f"no product {cert.subject_id}")
 
-    def certification(self, county: str, cert_id: UUID) -> Certification:
-        found = self.find(cert_id)
-        if not isinstance(found, Certification) or found.county != county:
-            raise NotFound(f"no certification {cert_id} in county {county}")
-        return found
+    def _price_check(self, cert: Certification, on: date, acknowledged: bool, note: str) -> PriceCheck:
+        product = self._product(cert)
+        book = self.maybe(PriceBook.create_id(cert.county), PriceBook)
+        reference = book.reference(product.category, product.specification, product.unit, on) if book else None
+        band = self.parameter(cert.county, "product.price_band_pct", on)
+        return price_check(product.price_fen, reference.price_fen if reference else None, Decimal(band),
+                           acknowledged, note)
 
-    def _step(self, county: str, cert_id: UUID, decide: Callable[[Certification], None]) -> int:
-        return self.app.update(lambda: (self.certification(county, cert_id),), decide)
+    # -- notice and objections -----------------------------------------------------------------------------
 
-    def township_review(self, county: str, cert_id: UUID, reviewed_on: date | None, approved: bool, opinion: str,
-                        actor: str) -> int:
+    def publish_notice(self, county: str, certification_id: UUID, published_on: date, actor: str) -> int:
         today = self.today()
-        return self._step(county, cert_id, lambda c: c.township_review_(reviewed_on or today, today, approved,
-                                                                        opinion, actor))
+        self.stated("published_on", published_on)
+        days = self.parameter(county, "certification.notice_days", published_on)
+        return self._step(county, certification_id, lambda c: c.publish_notice(published_on, today, days, actor))
 
-    def county_review(self, county: str, cert_id: UUID, reviewed_on: date | None, approved: bool, opinion: str,
-                      actor: str) -> int:
-        today = self.today()
-        return self._step(county, cert_id, lambda c: c.county_review(reviewed_on or today, today, approved, opinion,
-                                                                     None, actor))
-
-    def publish_notice(self, county: str, cert_id: UUID, published_on: date | None, actor: str) -> int:
-        today = self.today()
-        day = published_on or today
-        days = self._param(county, "certification.notice_days", min(day, today))
-        return self._step(county, cert_id, lambda c: c.publish_notice(day, today, days, actor))
-
-    def lodge_objection(self, county: str, cert_id: UUID, text: str, lodged_on: date | None,
+    def lodge_objection(self, county: str, certification_id: UUID, text: str, lodged_on: date,
                         actor: str) -> tuple[int, int]:
         today = self.today()
         numbers: list[int] = []
-        position = self._step(county, cert_id,
-                              lambda c: numbers.append(c.lodge_objection(text, lodged_on or today, today, actor)))
+        position = self._step(county, certification_id,
+                              lambda c: numbers.append(c.lodge_objection(text, lodged_on, today, actor)))
         return numbers[-1], position
 
-    def resolve_objection(self, county: str, cert_id: UUID, number: int, outcome: str, reason: str,
-                          resolved_on: date | None, actor: str) -> int:
+    def resolve_objection(self, county: str, certification_id: UUID, number: int, outcome: str, reason: str,
+                          resolved_on: date, actor: str) -> int:
         today = self.today()
-        return self._step(county, cert_id, lambda c: c.resolve_objection(number, outcome, reason,
-                                                                         resolved_on or today, today, actor))
+        return self._step(county, certification_id,
+                          lambda c: c.resolve_objection(number, outcome, reason, resolved_on, today, actor))
 
-    def certify(self, county: str, cert_id: UUID, certificate_number: str, certified_on: date | None,
+    # -- the certificate -------------------------------------------------------------------------------------
+
+    def certify(self, county: str, certification_id: UUID, certificate_number: str, certified_on: date,
                 actor: str) -> int:
-        """The certificate, valid ``seller.cert_validity_months`` / ``product.cert_validity_months`` from its
-        date; its number is taken in the county in the same transaction (409 when another subject holds it)."""
+        """Issue the certificate and take its number in the county, in one transaction. A product needs its
+        seller certified (valid on the day) with a declared benefit linkage."""
         today = self.today()
-        day = certified_on or today
-        for _ in range(8):
-            cert = self.certification(county, cert_id)
-            months = self._param(county, f"{cert.subject}.cert_validity_months", min(day, today))
-            cert.certify(certificate_number, day, today, add_months(day, months), actor)
-            number = CertificateNumber(county=county, certificate_number=cert.certificate_number or "",
-                                       certification_id=cert.id, subject=cert.subject, subject_id=cert.subject_id,
+        number = certificate_number.strip()
+
+        def attempt() -> int:
+            cert = self.in_county(county, certification_id)
+            if cert.status == "certified" and cert.certificate_number == number \
+                    and cert.valid_from == certified_on:
+                return self.app.head_position()  # the same certificate again
+            taken = self.maybe(CertificateNumber.create_id(county, number), CertificateNumber)
+            if taken is not None:
+                raise Conflict(f"certificate number {number} is already taken in county {county} "
+                               f"(by the {taken.subject} certification {taken.certification_id})")
+            if cert.subject == "product":
+                cert.expect("in_notice")
+                self.certified_seller(cert.organisation, min(certified_on, today), "certifying a product")
+            months = self.parameter(county, VALIDITY[cert.subject], certified_on)
+            cert.certify(number, certified_on, today, add_months(certified_on, months), actor)
+            record = CertificateNumber(county=county, certificate_number=number, certification_id=cert.id,
+                                       subject=cert.subject, subject_id=cert.subject_id,
                                        organisation=cert.organisation)
-            try:
-                return self.app.record(cert, number)
-            except IntegrityError:
-                if self.find(number.id) is not None:
-                    raise Conflict(f"certificate number {certificate_number!r} is already taken in county "
-                                   f"{county}") from None
-        raise Conflict("the certification kept changing while we tried to update it; try again")
+            return self.app.record(cert, record)
 
-    def renew(self, county: str, cert_id: UUID, reviewed_on: date | None, opinion: str, actor: str) -> int:
+        return self.retrying(attempt)
+
+    def renew(self, county: str, certification_id: UUID, reviewed_on: date, opinion: str, actor: str) -> int:
         today = self.today()
-        day = reviewed_on or today
 
-        def decide(c: Certification) -> None:
-            if c.valid_to is None:
-                raise Conflict(f"the {c.subject} certification is {c.status}: nothing to renew")
-            months = self._param(county, f"{c.subject}.cert_validity_months", min(day, today))
-            c.renew(day, today, add_months(c.valid_to, months), opinion, actor)
+        def decide(cert: Certification) -> None:
+            months = self.parameter(county, VALIDITY[cert.subject], reviewed_on)
+            if cert.valid_to is None:
+                cert.expect("certified", "suspended")
+            assert cert.valid_to is not None
+            cert.renew(reviewed_on, today, add_months(cert.valid_to, months), opinion, actor)
 
-        return self._step(county, cert_id, decide)
+        return self._step(county, certification_id, decide)
 
-    def suspend(self, county: str, cert_id: UUID, on: date | None, reason: str, actor: str) -> int:
+    def suspend(self, county: str, certification_id: UUID, suspended_on: date, reason: str, actor: str) -> int:
         today = self.today()
-        return self._step(county, cert_id, lambda c: c.suspend(on or today, today, reason, actor))
+        return self._step(county, certification_id, lambda c: c.suspend(suspended_on, today, reason, actor))
 
-    def reinstate(self, county: str, cert_id: UUID, on: date | None, reason: str, actor: str) -> int:
+    def reinstate(self, county: str, certification_id: UUID, reinstated_on: date, reason: str, actor: str) -> int:
         today = self.today()
-        return self._step(county, cert_id, lambda c: c.reinstate(on or today, today, reason, actor))
+        return self._step(county, certification_id, lambda c: c.reinstate(reinstated_on, today, reason, actor))
 
-    def revoke(self, county: str, cert_id: UUID, on: date | None, reason: str, actor: str) -> int:
+    def revoke(self, county: str, certification_id: UUID, revoked_on: date, reason: str, actor: str) -> int:
         today = self.today()
-        return self._step(county, cert_id, lambda c: c.revoke(on or today, today, reason, actor))
+        return self._step(county, certification_id, lambda c: c.revoke(revoked_on, today, reason, actor))
