@@ -13,6 +13,7 @@ from xiaofei.bootstrap import Services
 from xiaofei.domain.codes import uscc_check_char
 from xiaofei.domain.consumption.buyers import Buyer
 from xiaofei.domain.consumption.certification import CertificateNumber, Certification
+from xiaofei.domain.consumption.orders import Order, OrderLine
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, Product
 from xiaofei.domain.consumption.sellers import Seller
 from xiaofei.domain.employment import Organisation
@@ -99,3 +100,30 @@ def given_buyer(services: Services, county: str, buyer_type: str = "budget_unit"
     services.app.record(Buyer(key=code, name=f"测试{buyer_type}{code[-4:]}", buyer_type=buyer_type, county=county,
                               credit_code=code, counts_for=counts_for, actor="test"))
     return code
+
+
+def given_received_order(services: Services, buyer: str, product: GivenProduct, *, quantity: int = 1,
+                         received_on: date, buyer_type: str = "budget_unit", counts_for: str | None = None,
+                         tag: str | None = None, unit_price_fen: int | None = None) -> UUID:
+    """An order of one line placed, paid, shipped and received on ``received_on`` (the steps a day apart before)."""
+    price = unit_price_fen if unit_price_fen is not None else product.price_fen
+    line = OrderLine(line_no=1, product_id=product.product_id, name="测试绿茶", category="tea", quantity=quantity,
+                     unit_price_fen=price, amount_fen=price * quantity, certificate_number=product.certificate_number,
+                     certified_until=date(2099, 12, 31))
+    today = max(received_on, date.today())
+    key = f"k{next(_serial)}"
+    order = Order(buyer=buyer, buyer_type=buyer_type, buyer_county=product.county, counts_for=counts_for,
+                  seller=product.seller, county=product.county, lines=[line], tag=tag,
+                  placed_on=received_on - timedelta(days=3), idempotency_key=key, request_hash="h", actor="test")
+    order.pay(received_on - timedelta(days=2), today, "PAY-" + key, key + "p", "h", "test")
+    order.ship(received_on - timedelta(days=1), today, "SF" + key, key + "s", "h", "test")
+    order.receive(received_on, today, key + "r", "h", "test")
+    services.app.record(order)
+    return order.id
+
+
+def given_refund(services: Services, order_id: UUID, amount_fen: int, *, recorded_on: date, line_no: int = 1) -> None:
+    """A refund recorded on ``recorded_on`` (the business day it adjusts)."""
+    order = services.app.repository.get(order_id)
+    order.refund(line_no, amount_fen, "质量问题", recorded_on, f"r{next(_serial)}", "h", "test")
+    services.app.record(order)

@@ -1,0 +1,202 @@
+"""What a batch's facts reach, recomputed from the tables at the end of the batch (so the rows never depend on where
+a batch starts or ends): which sales count, the revenue-share pools and their split, and the integrity flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from xiaofei.projectors.consumption.facts import Dirty
+from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
+from xiaofei.rules.consumption import COLLECTIVE, split_pool
+from xiaofei.rules.parameters import parse_value
+
+COUNTED = """
+    EXISTS (SELECT 1 FROM cert_periods p JOIN certifications c USING (certification_id)
+            WHERE c.subject = 'product' AND c.subject_id = s.product_id::text
+              AND s.cert_day BETWEEN p.valid_from AND p.valid_to)
+    AND EXISTS (SELECT 1 FROM cert_periods p JOIN certifications c USING (certification_id)
+            WHERE c.subject = 'seller' AND c.subject_id = s.seller
+              AND s.cert_day BETWEEN p.valid_from AND p.valid_to)"""
+"""A sale counts when the product's and the seller's certificates both cover its day (a refund: its sale's)."""
+
+
+def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> None:
+    params = ParamsByCounty(cur)
+    if dirty.recount_sellers:
+        cur.execute("SELECT product_id FROM products WHERE seller = ANY(%s)", (sorted(dirty.recount_sellers),))
+        dirty.recount_products.update(r["product_id"] for r in cur.fetchall())
+    recount(cur, dirty, new_sales)
+    for scope in sorted(dirty.scopes):
+        cur.execute("SELECT DISTINCT product_id, month FROM sales WHERE county LIKE %s", (scope_prefix(scope),))
+        dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
+        cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
+        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    for product, month in sorted(dirty.pools_from.items(), key=lambda kv: str(kv[0])):
+        cur.execute("SELECT DISTINCT month FROM sales WHERE product_id = %s AND month >= %s"
+                    " UNION SELECT month FROM pools WHERE product_id = %s AND month >= %s",
+                    (product, month, product, month))
+        dirty.pools.update((product, r["month"]) for r in cur.fetchall())
+    for product, month in sorted(dirty.pools, key=lambda k: (str(k[0]), k[1])):
+        recompute_pool(cur, params, product, month)
+    capacity_flags(cur, dirty.capacity)
+    price_flags(cur, params, dirty.prices)
+    if dirty.households:
+        for county, number in sorted(dirty.households):
+            cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id)"
+                        " WHERE origin_county = %s AND p.households @> %s",
+                        (county, Jsonb([{"household_number": number}])))
+            dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    household_flags(cur, params, dirty.plans)
+
+
+def recount(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> None:
+    """Set ``counted`` on new sales and on every sale of a product whose (or whose seller's) certificate periods
+    changed; the pools of every month whose counted sales changed are recomputed, and the capacity checked."""
+    changed: list[DictRow] = []
+    if new_sales:
+        cur.execute(f"UPDATE sales s SET counted = {COUNTED} WHERE sale_key = ANY(%s) RETURNING product_id, month",
+                    (new_sales,))
+        changed += cur.fetchall()
+    if dirty.recount_products:
+        cur.execute(f"UPDATE sales s SET counted = {COUNTED} WHERE product_id = ANY(%s)"
+                    f" AND counted IS DISTINCT FROM ({COUNTED}) RETURNING product_id, month",
+                    (sorted(dirty.recount_products, key=str),))
+        changed += cur.fetchall()
+    for r in changed:
+        dirty.pools.add((r["product_id"], r["month"]))
+        dirty.capacity.add(r["product_id"])
+
+
+def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRow | None:
+    cur.execute("SELECT * FROM product_plans WHERE product_id = %s AND effective_month <= %s"
+                " ORDER BY effective_month DESC, version DESC LIMIT 1", (product, month))
+    return cur.fetchone()
+
+
+def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product: UUID, month: str) -> None:
+    cur.execute("DELETE FROM pool_shares WHERE product_id = %s AND month = %s", (product, month))
+    cur.execute("DELETE FROM pools WHERE product_id = %s AND month = %s", (product, month))
+    cur.execute("SELECT coalesce(sum(amount_fen), 0) AS net FROM sales WHERE product_id = %s AND month = %s"
+                " AND counted", (product, month))
+    net = int(cur.fetchone()["net"])  # type: ignore[index]
+    plan = _plan_for(cur, product, month)
+    if net == 0 or plan is None or Decimal(plan["revenue_share_rate"]) <= 0:
+        return
+    cur.execute("SELECT seller, county, origin_county FROM products WHERE product_id = %s", (product,))
+    p = cur.fetchone()
+    assert p is not None
+    version = params.monthly(p["county"])(month)["linkage.collective_share"]
+    collective_share = parse_value("linkage.collective_share", version.value)
+    households = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+    split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, households)
+    cur.execute("INSERT INTO pools VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (product, month, p["seller"], p["county"], net, plan["revenue_share_rate"], split.pool_fen,
+                 collective_share, split.collective_fen, plan["version"]))
+    rows: list[tuple[Any, ...]] = [(product, month, COLLECTIVE, None, 0, split.collective_fen)]
+    rows += [(product, month, number, p["origin_county"], weight, fen) for number, weight, fen in split.households]
+    cur.executemany("INSERT INTO pool_shares VALUES (%s, %s, %s, %s, %s, %s)", rows)
+
+
+def _set_flag(cur: psycopg.Cursor[DictRow], key: str, county: str, kind: str, subject: str, raised: bool,
+              evidence: dict[str, Any]) -> None:
+    if raised:
+        cur.execute("INSERT INTO flags VALUES (%s, %s, %s, %s, true, %s) ON CONFLICT (flag_key) DO UPDATE"
+                    " SET open = true, evidence = excluded.evidence", (key, county, kind, subject, Jsonb(evidence)))
+    else:
+        cur.execute("UPDATE flags SET open = false WHERE flag_key = %s", (key,))
+
+
+def capacity_flags(cur: psycopg.Cursor[DictRow], products: Iterable[UUID]) -> None:
+    """Sales of a calendar year beyond the product's declared yearly capacity (quantities of counted sales)."""
+    ids = sorted(products, key=str)
+    if not ids:
+        return
+    cur.execute("SELECT p.product_id, p.county, p.name, p.unit, p.yearly_capacity, y.year, coalesce(y.sold, 0) AS sold"
+                " FROM products p JOIN (SELECT product_id, extract(year FROM day)::int AS year, sum(quantity) AS sold"
+                " FROM sales WHERE counted AND product_id = ANY(%s) GROUP BY 1, 2) y USING (product_id)"
+                " ORDER BY 1, year", (ids,))
+    for r in cur.fetchall():
+        _set_flag(cur, f"capacity:{r['product_id']}:{r['year']}", r["county"], "sales_beyond_capacity",
+                  str(r["product_id"]), int(r["sold"]) > int(r["yearly_capacity"]),
+                  {"product": r["name"], "year": r["year"], "sold": int(r["sold"]), "unit": r["unit"],
+                   "yearly_capacity": int(r["yearly_capacity"])})
+
+
+def price_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID]) -> None:
+    """A product's price outside the band around the county's reference price: at its county review (the price
+    check, acknowledged or not), or after a later price change against the latest reference price."""
+    for product in sorted(products, key=str):
+        cur.execute("SELECT * FROM products WHERE product_id = %s", (product,))
+        p = cur.fetchone()
+        if p is None:
+            continue
+        cur.execute("SELECT price_check FROM certifications WHERE subject = 'product' AND subject_id = %s",
+                    (str(product),))
+        row = cur.fetchone()
+        check = row["price_check"] if row else None
+        cur.execute("SELECT price_fen, effective_from FROM reference_prices WHERE county = %s AND category = %s AND"
+                    " specification = %s AND unit = %s ORDER BY effective_from DESC, seq DESC LIMIT 1",
+                    (p["county"], p["category"], p["specification"], p["unit"]))
+        reference = cur.fetchone()
+        if check is not None:
+            band = Decimal(check["band"])
+        else:
+            band = parse_value("product.price_band_pct", params.on(p["county"], p["listed_on"])[
+                "product.price_band_pct"].value)
+        deviation = None
+        outside_now = False
+        if reference is not None:
+            deviation = (Decimal(p["price_fen"]) - reference["price_fen"]) / reference["price_fen"]
+            outside_now = abs(deviation) > band
+        outside_at_review = bool(check and check.get("outside_band"))
+        _set_flag(cur, f"price:{product}", p["county"], "price_outside_band", str(product),
+                  outside_now or outside_at_review,
+                  {"product": p["name"], "price_fen": int(p["price_fen"]), "band": str(band),
+                   "reference_price_fen": int(reference["price_fen"]) if reference else None,
+                   "reference_from": reference["effective_from"].isoformat() if reference else None,
+                   "deviation": f"{deviation:.4f}" if deviation is not None else None,
+                   "price_check_at_review": check})
+
+
+def household_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID]) -> None:
+    """A household in a product's current linkage plan that is not registered in the origin county, or whose
+    category is not one of ``worker.eligible_categories`` (in force on the later of the listing and the category's
+    effective date)."""
+    for product in sorted(products, key=str):
+        cur.execute("SELECT * FROM products WHERE product_id = %s", (product,))
+        p = cur.fetchone()
+        if p is None:
+            continue
+        cur.execute("SELECT households FROM product_plans WHERE product_id = %s ORDER BY version DESC LIMIT 1",
+                    (product,))
+        plan = cur.fetchone()
+        named = {h["household_number"] for h in (plan["households"] if plan else [])}
+        cur.execute("SELECT flag_key FROM flags WHERE flag_key LIKE %s", (f"household:{product}:%",))
+        before = {r["flag_key"].rsplit(":", 1)[1] for r in cur.fetchall()}
+        for number in sorted(named | before):
+            cur.execute("SELECT category, since FROM households WHERE county = %s AND household_number = %s",
+                        (p["origin_county"], number))
+            h = cur.fetchone()
+            problem = None
+            if number in named:
+                if h is None:
+                    problem = "not registered in the origin county"
+                else:
+                    on: date = max(p["listed_on"], h["since"])
+                    eligible = parse_value("worker.eligible_categories",
+                                           params.on(p["origin_county"], on)["worker.eligible_categories"].value)
+                    if h["category"] not in eligible:
+                        problem = f"category {h['category']} is not one of {', '.join(eligible)}"
+            _set_flag(cur, f"household:{product}:{number}", p["county"], "plan_household_ineligible", str(product),
+                      problem is not None,
+                      {"product": p["name"], "household_number": number, "origin_county": p["origin_county"],
+                       "category": h["category"] if h else None, "problem": problem})
+
