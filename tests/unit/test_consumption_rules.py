@@ -175,3 +175,32 @@ def test_one_idempotency_key_names_one_command() -> None:
     with pytest.raises(Conflict, match="Idempotency-Key"):
         order.seen("k", "pay", "h1")  # the key that placed the order
     assert not order.seen("new", "ship", "h2")
+
+
+# -- the revenue-share pool (xiaofei.rules.consumption) ---------------------------------------------------------------
+
+def test_a_pool_of_100_yuan_gives_the_collective_30_and_three_equal_households_23_34_23_33_23_33() -> None:
+    from xiaofei.rules.consumption import split_pool
+
+    split = split_pool(100_000, Decimal("0.10"), Decimal("0.30"), [("C", 1), ("A", 1), ("B", 1)])
+    assert (split.pool_fen, split.collective_fen) == (10_000, 3_000)
+    assert split.households == [("A", 1, 2334), ("B", 1, 2333), ("C", 1, 2333)]
+
+
+def test_a_negative_month_takes_back_exactly_what_the_same_sales_gave() -> None:
+    from xiaofei.rules.consumption import split_pool
+
+    given = split_pool(33_333, Decimal("0.15"), Decimal("0.30"), [("A", 2), ("B", 1), ("C", 1)])
+    taken = split_pool(-33_333, Decimal("0.15"), Decimal("0.30"), [("A", 2), ("B", 1), ("C", 1)])
+    assert taken.pool_fen == -given.pool_fen and taken.collective_fen == -given.collective_fen
+    assert [f for _, _, f in taken.households] == [-f for _, _, f in given.households]
+    assert given.collective_fen + sum(f for _, _, f in given.households) == given.pool_fen
+
+
+def test_payouts_settle_the_oldest_months_first() -> None:
+    from xiaofei.rules.consumption import owed_since
+
+    assert owed_since([("2024-06", 500), ("2024-05", 1000)], 1200) == (300, "2024-06")
+    assert owed_since([("2024-05", 1000), ("2024-06", -200)], 0) == (800, "2024-05")
+    assert owed_since([("2024-05", 1000), ("2024-06", 300)], 1100) == (200, "2024-06")
+    assert owed_since([("2024-05", 1000)], 1000) == (0, None)

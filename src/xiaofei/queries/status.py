@@ -35,13 +35,14 @@ class PartitionHalted(Exception):
 async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None,
                           organisation: str | None = None) -> None:
     """Raise ``PartitionHalted`` when the part of one of ``projections`` for ``county`` (or the organisation's
-    county) is halted. One small query per projection read."""
+    county, or the buyer's) is halted. One small query per projection read."""
     if county is None and organisation is None:
         return
     for name in projections:
         row = await pool.fetchrow(
             f"SELECT county, position, topic, error FROM rm_{name}.halted_partitions WHERE county = coalesce($1,"
-            " (SELECT county FROM rm_employment.organisations WHERE credit_code = $2))", county, organisation)
+            " (SELECT county FROM rm_employment.organisations WHERE credit_code = $2),"
+            " (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2))", county, organisation)
         if row is not None:
             raise PartitionHalted(name, row["county"], row["position"], row["topic"], row["error"])
 

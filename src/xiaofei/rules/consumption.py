@@ -48,16 +48,14 @@ def month_end(month: str) -> date:
 
 
 def owed_since(accruals: Sequence[tuple[str, int]], paid_fen: int) -> tuple[int, str | None]:
-    """What is still owed of monthly accruals (month, fen) after ``paid_fen`` of payouts settled the oldest first,
-    and the oldest month still (partly) unpaid."""
-    left = paid_fen
-    owed = 0
-    oldest: str | None = None
+    """What is still owed of monthly accruals (month, fen) after ``paid_fen`` of payouts, and the oldest month still
+    (partly) unpaid. Payouts, and the months a refund made negative, settle the oldest months first."""
+    credit = paid_fen + sum(-fen for _, fen in accruals if fen < 0)
+    owed = sum(fen for _, fen in accruals) - paid_fen
     for month, fen in sorted(accruals):
-        settled = min(max(left, 0), fen) if fen > 0 else fen
-        left -= settled
-        rest = fen - settled
-        if rest > 0:
-            owed += rest
-            oldest = oldest or month
-    return owed, oldest
+        if fen <= 0:
+            continue
+        if credit < fen:
+            return max(owed, 0), (month if owed > 0 else None)
+        credit -= fen
+    return max(owed, 0), None
