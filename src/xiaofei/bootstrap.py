@@ -11,6 +11,8 @@ from xiaofei.application.access import AccessService
 from xiaofei.application.claims import ClaimService
 from xiaofei.application.consumption.buyers import BuyerService
 from xiaofei.application.consumption.certification import CertificationService
+from xiaofei.application.consumption.channel import ChannelSalesService
+from xiaofei.application.consumption.linkage import LinkageService
 from xiaofei.application.consumption.orders import OrderService
 from xiaofei.application.consumption.products import ProductService
 from xiaofei.application.consumption.sellers import SellerService
@@ -48,6 +50,8 @@ class Services:
     products: ProductService
     buyers: BuyerService
     orders: OrderService
+    channel_sales: ChannelSalesService
+    linkage: LinkageService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -154,4 +158,6 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         products=products,
         buyers=BuyerService(app, policy),
         orders=OrderService(products),
+        channel_sales=ChannelSalesService(app, policy),
+        linkage=LinkageService(app, policy),
     )

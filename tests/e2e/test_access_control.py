@@ -148,6 +148,12 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/orders/{order_id:uuid}/cancellation": f"/organisations/{{O}}/orders/{U}/cancellation",
     "/organisations/{org:str}/orders/{order_id:uuid}/refunds": f"/organisations/{{O}}/orders/{U}/refunds",
     "/counties/{county:str}/orders/{order_id:uuid}": f"/counties/{{C}}/orders/{U}",
+    "/organisations/{org:str}/channel-sales": "/organisations/{O}/channel-sales",
+    "/organisations/{org:str}/channel-sales/{upload_id:uuid}": f"/organisations/{{O}}/channel-sales/{U}",
+    "/counties/{county:str}/channel-sales": "/counties/{C}/channel-sales",
+    "/counties/{county:str}/channel-sales/{upload_id:uuid}": f"/counties/{{C}}/channel-sales/{U}",
+    "/organisations/{org:str}/linkage-payments": "/organisations/{O}/linkage-payments",
+    "/organisations/{org:str}/linkage-payments/{reference:str}": "/organisations/{O}/linkage-payments/SG-1",
 }
 
 
