@@ -4,7 +4,7 @@ the same run; and a 100,000-row channel-sales upload beside a raw asyncpg COPY o
 Prints figures and ratios; asserts nothing about time. Usage:
 
     .venv/bin/python benchmarks/orders.py [--clients 64] [--products 1000] [--seconds 10] [--rows 100000]
-                                          [--api-workers 1] [--profile py-spy.svg]
+                                          [--api-workers 1] [--profile py-spy.svg|stacks.txt]
 
 Setup (county, certified sellers and products with ample stock, buyers, tokens) goes straight through the aggregates
 and is not timed. The API runs in its own process with XIAOFEI_RUN_PROJECTORS=false (as deploy/compose.yaml runs
@@ -185,8 +185,10 @@ def run(dsn: str, label: str, args: argparse.Namespace) -> None:
                                                                                       args.seconds, get)))
         spy = None
         if args.profile:
-            spy = subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "--subprocesses", "--output",
-                                    args.profile, "--duration", str(int(args.seconds)), "--nonblocking"],
+            fmt = "raw" if args.profile.endswith(".txt") else "flamegraph"  # raw: collapsed stacks, one a line
+            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(proc.pid),
+                                    "--subprocesses", "--output", args.profile, "--format", fmt,
+                                    "--duration", str(int(args.seconds)), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         order_rate = report(f"POST orders ({args.clients} clients, {len(products)} products)",
                             *asyncio.run(load(base, args.clients, args.seconds, order)))

@@ -92,10 +92,11 @@ class OrderService(ConsumptionBase):
 
     # -- placing --------------------------------------------------------------------------------------------
 
-    def _certified(self, i: int, product: Product, today: date) -> Certification:
+    @staticmethod
+    def _certified(i: int, product: Product, cert: Certification | None, seller: Certification | None,
+                   today: date) -> Certification:
         """The product's certificate, it and its seller's both covering today, or 409 naming the certificate."""
         field = f"lines[{i}].product_id"
-        cert = self.certification("product", str(product.id))
         if cert is None or cert.certificate_number is None:
             raise Conflict(f"{field}: product {product.name} ({product.id}) has no certificate (认定证书): only "
                            "certified products are ordered")
@@ -103,7 +104,6 @@ class OrderService(ConsumptionBase):
             until = f" (valid until {cert.valid_to.isoformat()})" if cert.valid_to else ""
             raise Conflict(f"{field}: the certificate {cert.certificate_number}{until} of product {product.name} is "
                            f"{cert.state_on(today)} on {today.isoformat()}: it cannot be ordered")
-        seller = self.certification("seller", product.seller)
         if seller is None or not seller.valid_on(today):
             state = "not certified" if seller is None else seller.state_on(today)
             number = f" {seller.certificate_number}" if seller is not None and seller.certificate_number else ""
@@ -135,45 +135,54 @@ class OrderService(ConsumptionBase):
             raise invalid("tag", "must be one of " + ", ".join(f"{k} ({v})" for k, v in TAGS.items()))
         fingerprint = request_hash("place", [[str(p), q] for p, q in lines], tag)
         order_id = Order.create_id(buyer_key, key)
+        buyer_id = Buyer.create_id(buyer_key)
+        product_ids = sorted({p for p, _ in lines})  # id order: every placing takes its products in the same order
         for attempt in range(ATTEMPTS):
-            existing = self.maybe(order_id, Order)
-            if existing is not None:
+            # one query for the order (if this key placed it), the buyer, the products and their certificates
+            found = self.app.get_many([order_id, buyer_id, *product_ids,
+                                       *(Certification.create_id("product", str(p)) for p in product_ids)])
+            existing = found.get(order_id)
+            if isinstance(existing, Order):
                 if existing.request_hash != fingerprint:
                     raise Conflict(f"Idempotency-Key {key!r} was already used for another order ({order_id}); "
                                    "use a new key for a new order")
                 return Placed(order_id, existing.total_fen, self.app.head_position(), True)
-            buyer = self.get(Buyer.create_id(buyer_key), Buyer, f"no buyer {buyer_key}")
-            order, products = self._decide(buyer, key, fingerprint, lines, tag, actor)
+            buyer = found.get(buyer_id)
+            if not isinstance(buyer, Buyer):
+                raise NotFound(f"no buyer {buyer_key}")
+            order, products = self._decide(found, buyer, key, fingerprint, lines, tag, actor)
             try:
                 position = self.app.record(order, *products)
             except IntegrityError:
-                _backoff(attempt)
+                _backoff(attempt)  # another order took the stock first (or this key was used meanwhile)
                 continue
             return Placed(order.id, order.total_fen, position, False)
         raise Conflict("the stock kept changing while we tried to take it; try again")
 
-    def _decide(self, buyer: Buyer, key: str, fingerprint: str, lines: list[tuple[UUID, int]], tag: str | None,
-                actor: str) -> tuple[Order, list[Product]]:
+    def _decide(self, found: dict[UUID, Any], buyer: Buyer, key: str, fingerprint: str,
+                lines: list[tuple[UUID, int]], tag: str | None, actor: str) -> tuple[Order, list[Product]]:
         today = self.today()
         index = {product_id: i for i, (product_id, _) in enumerate(lines)}
         products: dict[UUID, Product] = {}
-        for product_id in sorted(index):  # id order: every placing takes its products in the same order
-            found = self.maybe(product_id, Product)
-            if found is None:
+        for product_id in sorted(index):
+            product = found.get(product_id)
+            if not isinstance(product, Product):
                 raise invalid(f"lines[{index[product_id]}].product_id", f"no product {product_id}")
-            if found.delisted_on is not None:
-                raise Conflict(f"lines[{index[product_id]}].product_id: product {found.name} was delisted on "
-                               f"{found.delisted_on.isoformat()}")
-            products[product_id] = found
+            if product.delisted_on is not None:
+                raise Conflict(f"lines[{index[product_id]}].product_id: product {product.name} was delisted on "
+                               f"{product.delisted_on.isoformat()}")
+            products[product_id] = product
         first = products[lines[0][0]].seller
         for i, (product_id, _) in enumerate(lines):
             if products[product_id].seller != first:
                 raise invalid(f"lines[{i}].product_id", f"every line of an order comes from one seller: line 0 is "
                                                          f"seller {first}'s, this one {products[product_id].seller}'s")
+        seller_cert = self.certification("seller", first)
         order_lines = []
         for i, (product_id, quantity) in enumerate(lines):
             product = products[product_id]
-            cert = self._certified(i, product, today)
+            cert = found.get(Certification.create_id("product", str(product_id)))
+            cert = self._certified(i, product, cert if isinstance(cert, Certification) else None, seller_cert, today)
             amount = product.price_fen * quantity
             if amount > MAX_FEN:
                 raise invalid(f"lines[{i}].quantity", f"the line would come to {amount} fen, more than {MAX_FEN}")
