@@ -11,6 +11,9 @@ from xiaofei.application.access import AccessService
 from xiaofei.application.claims import ClaimService
 from xiaofei.application.consumption.buyers import BuyerService
 from xiaofei.application.consumption.certification import CertificationService
+from xiaofei.application.consumption.channel import ChannelSalesService
+from xiaofei.application.consumption.linkage import LinkageService
+from xiaofei.application.consumption.orders import OrderService
 from xiaofei.application.consumption.products import ProductService
 from xiaofei.application.consumption.sellers import SellerService
 from xiaofei.application.employment import EmploymentService
@@ -46,6 +49,9 @@ class Services:
     sellers: SellerService
     products: ProductService
     buyers: BuyerService
+    orders: OrderService
+    channel_sales: ChannelSalesService
+    linkage: LinkageService
     _threads: list[threading.Thread] = field(default_factory=list)
     _projectors: list[Projector] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -135,6 +141,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
     policy = PolicyService(app)
     params = ConnectionParams.from_env(env)
     certification = CertificationService(app, policy)
+    products = ProductService(certification)
     return Services(
         settings=settings,
         database=database,
@@ -148,6 +155,9 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         claims=ClaimService(app, params, policy, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),
         certification=certification,
         sellers=SellerService(certification),
-        products=ProductService(certification),
+        products=products,
         buyers=BuyerService(app, policy),
+        orders=OrderService(products),
+        channel_sales=ChannelSalesService(app, policy),
+        linkage=LinkageService(app, policy),
     )

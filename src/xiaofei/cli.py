@@ -81,6 +81,14 @@ def load_demo(services, progress_to=None) -> None:  # noqa: ANN001
         issued = services.access.issue("employer", [], employer, "demo employer", "system:demo")
         print(f"demo employer {employer}: 8 workshops, 6 months of wage slips; token (shown once): {issued.secret}",
               flush=True)
+        from xiaofei.demo_consumption import load_consumption_demo
+
+        keys = load_consumption_demo(services)
+        seller = services.access.issue("seller", [], keys["seller"], "demo seller", "system:demo")
+        buyer = services.access.issue("buyer", [], keys["budget_unit"], "demo budget unit", "system:demo")
+        print(f"demo consumption: 3 certified sellers, 6 products, 3 budget units, 5 months of channel sales; "
+              f"seller {keys['seller']} token (shown once): {seller.secret}; budget unit {keys['budget_unit']} "
+              f"token (shown once): {buyer.secret}", flush=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -155,6 +155,21 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/bank-statements/{statement_id:uuid}": f"/organisations/{{O}}/bank-statements/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}/review/completion":
         f"/counties/{{C}}/claims/{U}/review/completion",
+    "/organisations/{org:str}/orders": "/organisations/{O}/orders",
+    "/organisations/{org:str}/orders/{order_id:uuid}": f"/organisations/{{O}}/orders/{U}",
+    "/organisations/{org:str}/orders/{order_id:uuid}/payment": f"/organisations/{{O}}/orders/{U}/payment",
+    "/organisations/{org:str}/orders/{order_id:uuid}/shipment": f"/organisations/{{O}}/orders/{U}/shipment",
+    "/organisations/{org:str}/orders/{order_id:uuid}/receipt": f"/organisations/{{O}}/orders/{U}/receipt",
+    "/organisations/{org:str}/orders/{order_id:uuid}/completion": f"/organisations/{{O}}/orders/{U}/completion",
+    "/organisations/{org:str}/orders/{order_id:uuid}/cancellation": f"/organisations/{{O}}/orders/{U}/cancellation",
+    "/organisations/{org:str}/orders/{order_id:uuid}/refunds": f"/organisations/{{O}}/orders/{U}/refunds",
+    "/counties/{county:str}/orders/{order_id:uuid}": f"/counties/{{C}}/orders/{U}",
+    "/organisations/{org:str}/channel-sales": "/organisations/{O}/channel-sales",
+    "/organisations/{org:str}/channel-sales/{upload_id:uuid}": f"/organisations/{{O}}/channel-sales/{U}",
+    "/counties/{county:str}/channel-sales": "/counties/{C}/channel-sales",
+    "/counties/{county:str}/channel-sales/{upload_id:uuid}": f"/counties/{{C}}/channel-sales/{U}",
+    "/organisations/{org:str}/linkage-payments": "/organisations/{O}/linkage-payments",
+    "/organisations/{org:str}/linkage-payments/{reference:str}": "/organisations/{O}/linkage-payments/SG-1",
 }
 
 

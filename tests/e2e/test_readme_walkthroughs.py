@@ -28,7 +28,8 @@ import pytest
 from tests.conftest import _drop_database, _free_port, _fresh_database, bearer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-WALKTHROUGHS = ("## Five-minute walkthrough", "### Employment (就业帮扶) in five more minutes")
+WALKTHROUGHS = ("## Five-minute walkthrough", "### Employment (就业帮扶) in five more minutes",
+               "### Consumption (消费帮扶) in five more minutes")
 ADMIN_PLACEHOLDER = re.compile(r"^(?:export )?ADMIN=xf_\.\.\.(?=\s|$).*$", re.MULTILINE)
 BLOCK_MARK = "#### next walkthrough block"
 # Each curl answer on a line of its own, and an HTTP error (4xx/5xx) fails the command, so `set -e` stops the script.
@@ -168,7 +169,7 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
 
     # then every command succeeds
     assert run.returncode == 0, f"walkthrough failed ({run.returncode}):\n{run.stderr}\n--- stdout:\n{run.stdout}"
-    registry, employment = _answers(run.stdout)
+    registry, employment, consumption = _answers(run.stdout)
     # and every "key":value a "→" comment promises is in the answers
     for fragment in promised_fragments(script):
         assert fragment in run.stdout, f"README promises {fragment} but the answers do not say so"
@@ -231,3 +232,10 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     approval = httpx.post(f"http://{address}/counties/421081/claims/{filed['claim_id']}/approval", headers=who,
                           json={}, timeout=60)
     assert approval.status_code == 422 and "approved_on" in approval.text, approval.text
+
+    # consumption: the received order is the month's recognised sale; its pool is split 30% / the household
+    pools = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "pool_fen" in a["items"][0])
+    (pool,) = pools["items"]
+    assert {s["payee"]: s["amount_fen"] for s in pool["shares"]} == {"4210810001": 14000, "collective": 6000}
+    progress = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "progress" in a["items"][0])
+    assert progress["items"][0]["progress"] == "0.1000"

@@ -55,3 +55,22 @@ def _hammer(repository: Repository, services: Services, county: str, seconds: fl
 
 def test_readers_never_see_a_cached_aggregate_change_under_them(services: Services, county_code: str) -> None:
     assert _hammer(services.app.repository, services, county_code) == []
+
+
+def test_get_many_fast_forwards_what_the_cache_holds_and_builds_the_rest(services: Services,
+                                                                         county_code: str) -> None:
+    from tests.consumption_given import given_certified_product, given_certified_seller
+    from xiaofei.domain.consumption.certification import Certification
+
+    seller = given_certified_seller(services, county_code)
+    product = given_certified_product(services, seller)
+    missing = uuid4()
+    first = services.app.get_many([product.certification_id, product.product_id, missing])
+    assert set(first) == {product.certification_id, product.product_id}
+    cert = services.app.repository.get(product.certification_id)
+    assert isinstance(cert, Certification)
+    cert.suspend(date.today(), date.today(), "抽检", "test")
+    services.app.record(cert)  # written behind the cache's back
+    again = services.app.get_many([product.certification_id])[product.certification_id]
+    assert isinstance(again, Certification) and again.status == "suspended" and again.version == cert.version
+    assert first[product.certification_id].status == "certified"  # a copy handed out earlier never changes

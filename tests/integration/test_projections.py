@@ -385,7 +385,7 @@ def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys:
     progress = io.StringIO()  # not a terminal: one final line per step
     load_demo(services, progress_to=progress)
     first = capsys.readouterr().out
-    assert "3000 registered" in first and "demo employer" in first
+    assert "3000 registered" in first and "demo employer" in first and "demo consumption" in first
     assert "demo: checking households: 3,000 households in " in progress.getvalue()
     assert "\r" not in progress.getvalue()
     before = services.app.head_position()
@@ -399,6 +399,17 @@ def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys:
             " '%%not verified by bank statement%%') FROM rm_employment.entitlements WHERE county = '360724'"
             " AND subsidy = 'worker_wage'").fetchone()
     assert eligible > 300 and unverified > 0
+    # the consumption story: counted sales in five months, pools split, a refund, flags, some share still owed
+    wait_caught_up(services, "consumption")
+    with services.params.connect() as conn:
+        months, refunds, pools, flags = conn.execute(
+            "SELECT (SELECT count(DISTINCT month) FROM rm_consumption.sales WHERE county = '360724' AND counted),"
+            " (SELECT count(*) FROM rm_consumption.sales WHERE county = '360724' AND source = 'refund'),"
+            " (SELECT count(*) FROM rm_consumption.pools WHERE county = '360724'),"
+            " (SELECT array_agg(DISTINCT kind) FROM rm_consumption.flags WHERE county = '360724' AND open)"
+        ).fetchone()
+    assert months >= 5 and refunds == 1 and pools > 10
+    assert {"sales_beyond_capacity", "price_outside_band"} <= set(flags)
 
 
 def test_a_huge_event_is_recorded_without_hanging(services: Services, county_code: str) -> None:

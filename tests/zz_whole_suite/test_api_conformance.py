@@ -31,7 +31,7 @@ from xiaofei.http.openapi import operation_roles
 
 SEED = 20261203
 EXAMPLES = 25
-PREFERENCE = ("county_official", "employer", "seller", "admin", "auditor", "buyer")
+PREFERENCE = ("county_official", "employer", "seller", "buyer", "admin", "auditor")
 
 
 @pytest.fixture
@@ -74,7 +74,8 @@ async def test_every_answer_is_documented_and_none_is_a_server_error(
     seller = services.access.issue("seller", [], scene.org, "conformance seller", "test").secret
     buyer = services.access.issue("buyer", [], scene.org, "conformance buyer", "test").secret
     tokens = {"county_official": scene.official, "employer": scene.employer, "admin": bearer(own_admin),
-              "auditor": bearer(auditor), "seller": bearer(seller), "buyer": bearer(buyer)}
+              "auditor": bearer(auditor), "seller": bearer(seller),
+              "buyer": bearer(buyer)}
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(scene, tokens, operation_roles(live_app)), encoding="utf-8")
     run = subprocess.run(

@@ -51,6 +51,7 @@ def domain_error(_: Request[Any, Any, Any], exc: XiaofeiError) -> Response[dict[
 
 _AT = re.compile(r"\s*-\s*at\s*`\$\.?([^`]*)`")
 _NAMED_FIELD = re.compile(r"(?:missing required|contains unknown) field `([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (?:header|query|cookie|path) parameter '([^']+)'")
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -69,7 +70,8 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
             key = f"{key}.{missing.group(1)}" if key and key != "data" else missing.group(1)
         errors.append({"field": key or item.get("source") or "body", "reason": message})
     if not errors:
-        errors.append({"field": "body", "reason": exc.detail})
+        named = _MISSING_PARAMETER.search(str(exc.detail))  # a missing Idempotency-Key names the header
+        errors.append({"field": named.group(1) if named else "body", "reason": exc.detail})
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return problem(400, "Invalid request", detail, errors)
 

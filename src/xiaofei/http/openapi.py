@@ -35,6 +35,7 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 
 from xiaofei.application import importer, slips
+from xiaofei.application.consumption import channel_rows
 from xiaofei.application.employment import EmploymentService
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
 from xiaofei.http.auth import PUBLIC
@@ -113,6 +114,42 @@ _STATEMENT_CSV = ("The bank's export as CSV, amounts in 元. Columns: "
 _SLIP_SCHEMAS, _SLIP_COMPONENTS = msgspec.json.schema_components([slips.JsonUpload],
                                                                  ref_template="#/components/schemas/{name}")
 
+
+class ChannelSaleIn(msgspec.Struct, kw_only=True):
+    """One channel sale of an upload (the JSON form of one CSV row; amounts in whole fen)."""
+
+    sold_on: str
+    certificate_number: str
+    quantity: int
+    amount_fen: int
+    channel: str
+    reference: str
+    buyer_type: str
+    budget_unit: str | None = None
+    tag: str | None = None
+
+
+class ChannelSalesUpload(msgspec.Struct, kw_only=True):
+    sales: list[ChannelSaleIn]
+
+
+_CHANNEL_SCHEMAS, _CHANNEL_COMPONENTS = msgspec.json.schema_components([ChannelSalesUpload],
+                                                                       ref_template="#/components/schemas/{name}")
+_CHANNEL_CSV = ("CSV (UTF-8 or GB18030), header row first (Chinese or English names), amounts in whole fen. Columns: "
+                + _columns(channel_rows.COLUMNS, channel_rows.REQUIRED))
+_CHANNEL_EXAMPLE = {"sales": [{"sold_on": "2026-05-11", "certificate_number": "P-3607012026-001", "quantity": 3,
+                               "amount_fen": 10500, "channel": "platform_832", "reference": "832-20260511-0001",
+                               "buyer_type": "budget_unit", "budget_unit": "11360701MB1234567X", "tag": None}]}
+
+
+def _channel_body() -> RequestBody:
+    return RequestBody(required=True, description="Channel sales, all or nothing", content={
+        "application/json": OpenAPIMediaType(schema=_CHANNEL_SCHEMAS[0],  # type: ignore[arg-type]
+                                             example=_CHANNEL_EXAMPLE),
+        **{t: _csv(_CHANNEL_CSV) for t in CSV_TYPES},
+        **{t: _XLSX for t in XLSX_TYPES},
+    })
+
 #: Bodies read raw by the routes (operation id → request body).
 UPLOAD_BODIES: dict[str, RequestBody] = {
     "uploadWageSlips": RequestBody(required=True, description="Wage slips, at most 5,000; all or nothing", content={
@@ -125,6 +162,8 @@ UPLOAD_BODIES: dict[str, RequestBody] = {
     }),
     "uploadBankStatement": RequestBody(required=True, description="A bank statement", content={
         t: _csv(_STATEMENT_CSV) for t in CSV_TYPES}),
+    "uploadChannelSales": _channel_body(),
+    "uploadCountyChannelSales": _channel_body(),
     "importHouseholds": RequestBody(required=True, description="Households, all or nothing", content={
         t: _csv(_HOUSEHOLD_CSV) for t in (*CSV_TYPES, "application/octet-stream")}),
 }
@@ -289,7 +328,7 @@ def complete(app: Litestar) -> None:
         description="A token issued by an admin (POST /admin/tokens or `xiaofei token create`), shown once")}
     generated = components.schemas or {}
     components.schemas = {**generated, **_msgspec_schemas(set(generated)),  # type: ignore[dict-item]
-                          "Problem": PROBLEM_SCHEMA, **_SLIP_COMPONENTS}
+                          "Problem": PROBLEM_SCHEMA, **_SLIP_COMPONENTS, **_CHANNEL_COMPONENTS}
     openapi.components = components
     roles = operation_roles(app)
     handlers = _handlers(app)

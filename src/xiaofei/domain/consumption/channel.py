@@ -77,6 +77,7 @@ class ChannelUpload(Aggregate):
         self.uploader = uploader
         self.county = county
         self.file_sha256 = file_sha256
+        self.media_type = media_type
         self.rows = rows
         self.recorded = recorded
         self.already_known = already_known

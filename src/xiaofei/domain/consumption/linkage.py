@@ -66,6 +66,8 @@ class LinkageLedger(Aggregate):
         self.seller = seller
         self.county = county
         self.references: set[str] = set()
+        self.payments: dict[str, tuple[LinkagePayment, str]] = {}
+        """Each payment by its reference, with the actor who recorded it."""
 
     class PaymentRecorded(Aggregate.Event):
         payment: LinkagePayment
@@ -79,3 +81,4 @@ class LinkageLedger(Aggregate):
     @event(PaymentRecorded)
     def _recorded(self, payment: LinkagePayment, actor: str) -> None:
         self.references.add(payment.reference)
+        self.payments[payment.reference] = (payment, actor)

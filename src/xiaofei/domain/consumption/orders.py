@@ -76,6 +76,10 @@ class Order(Aggregate):
         self.refunded: dict[int, int] = {}
         self.refunds: list[dict[str, object]] = []
         self.keys: dict[str, tuple[str, str]] = {idempotency_key: ("place", request_hash)}
+        self.refund_keys: dict[str, int] = {}
+        """The refund number each refund's key made (the same refund again answers it)."""
+        self.payment_reference: str | None = None
+        self.tracking: str | None = None
 
     @property
     def total_fen(self) -> int:
@@ -118,6 +122,7 @@ class Order(Aggregate):
               actor: str) -> None:
         self.status = "paid"
         self.dates["paid"] = paid_on
+        self.payment_reference = payment_reference
         self.keys[idempotency_key] = ("pay", request_hash)
 
     class Shipped(Aggregate.Event):
@@ -136,6 +141,7 @@ class Order(Aggregate):
     def _shipped(self, shipped_on: date, tracking: str, idempotency_key: str, request_hash: str, actor: str) -> None:
         self.status = "shipped"
         self.dates["shipped"] = shipped_on
+        self.tracking = tracking
         self.keys[idempotency_key] = ("ship", request_hash)
 
     class Received(Aggregate.Event):
@@ -229,3 +235,4 @@ class Order(Aggregate):
         self.refunds.append({"refund_no": refund_no, "line_no": line_no, "amount_fen": amount_fen,
                              "reason": reason, "refunded_on": refunded_on})
         self.keys[idempotency_key] = ("refund", request_hash)
+        self.refund_keys[idempotency_key] = refund_no

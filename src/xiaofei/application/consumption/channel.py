@@ -1,0 +1,164 @@
+"""Channel sales (渠道销售): sales of certified products on the 832 platform, e-commerce shops, 专柜 counters and
+offline, uploaded by a seller (its own products) or a county official (products of the county).
+
+An upload is all or nothing, with every row error listed. A row counts under the same rules as a platform order: the
+product's certificate and its seller's both cover the sale date (not before the start, not after the expiry, not
+while suspended or revoked). A sale is known by its channel and the channel's reference: one recorded before, by any
+upload, is ``already_known`` (not an error, not a second sale). The receipt is keyed by uploader and
+``Idempotency-Key``: the same key with the same bytes is answered from the receipt, with other bytes 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from xiaofei.application.app import MAX_ATTEMPTS
+from xiaofei.application.consumption.common import ConsumptionBase
+from xiaofei.application.consumption.channel_rows import Parsed, SaleRow, raise_problems
+from xiaofei.application.consumption.orders import check_key
+from xiaofei.domain.consumption.buyers import Buyer
+from xiaofei.domain.consumption.certification import CertificateNumber, Certification
+from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts, ChannelUpload
+from xiaofei.domain.errors import Conflict, FieldProblem, NotFound
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    receipt: ChannelUpload
+    replayed: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class _Certificate:
+    product_id: UUID | None
+    seller: str
+    problem: str | None
+    product: Certification | None
+    seller_cert: Certification | None
+
+
+def county_uploader(county: str) -> str:
+    return f"county:{county}"
+
+
+class ChannelSalesService(ConsumptionBase):
+    # -- uploading ----------------------------------------------------------------------------------------
+
+    def upload(self, county: str, seller: str | None, key: str, content: bytes, media_type: str,
+               parsed: Parsed, actor: str) -> Uploaded:
+        """``seller`` uploads its own products' sales (``county`` is its county); without one, an official of
+        ``county`` uploads sales of any product of the county."""
+        check_key(key)
+        uploader = seller or county_uploader(county)
+        digest = hashlib.sha256(content).hexdigest()
+        receipt_id = ChannelUpload.create_id(uploader, key)
+        for _ in range(MAX_ATTEMPTS):
+            replay = self._replay(receipt_id, digest)
+            if replay is not None:
+                return replay
+            sales = self._decide(county, seller, parsed.rows, list(parsed.problems))
+            known = self.app.existing_versions([ChannelSale.create_id(s) for s in sales])
+            new = [s for s in sales if ChannelSale.create_id(s) not in known]
+            receipt = ChannelUpload(uploader=uploader, county=county, idempotency_key=key, file_sha256=digest,
+                                    media_type=media_type, rows=parsed.count, recorded=len(new),
+                                    already_known=len(sales) - len(new), actor=actor)
+            recorded = [ChannelSale(county=county, sale=s, upload_id=receipt.id, actor=actor) for s in new]
+            try:
+                position = self.app.record(receipt, *recorded)
+            except IntegrityError:
+                continue  # the same key, or one of these sales, was recorded meanwhile: decide again
+            return Uploaded(receipt, False, position)
+        raise Conflict("the sales kept changing while we tried to record them; try again")
+
+    def _replay(self, receipt_id: UUID, digest: str) -> Uploaded | None:
+        receipt = self.maybe(receipt_id, ChannelUpload)
+        if receipt is None:
+            return None
+        if receipt.file_sha256 != digest:
+            raise Conflict("this Idempotency-Key was used for a different upload; use a new key")
+        return Uploaded(receipt, True, self.app.head_position())
+
+    def _certificate(self, county: str, seller: str | None, number: str) -> _Certificate:
+        taken = self.maybe(CertificateNumber.create_id(county, number), CertificateNumber)
+        if taken is None or taken.subject != "product" or (seller is not None and taken.organisation != seller):
+            whose = f"of seller {seller}" if seller else f"in county {county}"
+            return _Certificate(None, "", f"no product certificate {number} {whose}", None, None)
+        product = self.maybe(taken.certification_id, Certification)
+        return _Certificate(UUID(taken.subject_id), taken.organisation, None, product,
+                            self.certification("seller", taken.organisation))
+
+    def _decide(self, county: str, seller: str | None, rows: list[SaleRow],
+                problems: list[FieldProblem]) -> list[ChannelSaleFacts]:
+        certificates: dict[str, _Certificate] = {}
+        budget_units: dict[str, bool] = {}
+        first_row: dict[tuple[str, str], int] = {}
+        sales: list[ChannelSaleFacts] = []
+        for r in rows:
+            cert = certificates.get(r.certificate_number)
+            if cert is None:
+                cert = certificates[r.certificate_number] = self._certificate(county, seller, r.certificate_number)
+            if cert.problem is not None:
+                problems.append(FieldProblem("certificate_number", cert.problem, r.row))
+                continue
+            bad = False
+            why = _not_valid(cert, r.sold_on, r.certificate_number)
+            if why is not None:
+                problems.append(FieldProblem("sold_on", why, r.row))
+                bad = True
+            if r.budget_unit is not None:
+                if r.budget_unit not in budget_units:
+                    unit = self.maybe(Buyer.create_id(r.budget_unit), Buyer)
+                    budget_units[r.budget_unit] = unit is not None and unit.buyer_type == "budget_unit"
+                if not budget_units[r.budget_unit]:
+                    problems.append(FieldProblem("budget_unit", f"{r.budget_unit} is not a registered budget unit "
+                                                                "(预算单位)", r.row))
+                    bad = True
+            seen = first_row.setdefault((r.channel, r.reference), r.row)
+            if seen != r.row:
+                problems.append(FieldProblem("reference", f"channel {r.channel} reference {r.reference} is on row "
+                                                          f"{seen} already", r.row))
+                bad = True
+            if not bad:
+                assert cert.product_id is not None
+                sales.append(ChannelSaleFacts(
+                    product_id=cert.product_id, seller=cert.seller, certificate_number=r.certificate_number,
+                    sold_on=r.sold_on, quantity=r.quantity, amount_fen=r.amount_fen, channel=r.channel,
+                    reference=r.reference, buyer_type=r.buyer_type, budget_unit=r.budget_unit, tag=r.tag))
+        raise_problems(problems)
+        return sales
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def receipt(self, upload_id: UUID, *, seller: str | None = None, county: str | None = None) -> ChannelUpload:
+        """A seller's own upload receipt, or any upload of the county: 404 with the same words otherwise."""
+        missing = f"no channel-sales upload {upload_id} of {seller or county}"
+        found = self.get(upload_id, ChannelUpload, missing)
+        if (seller is not None and found.uploader != seller) or (county is not None and found.county != county):
+            raise NotFound(missing)
+        return found
+
+    @staticmethod
+    def view(receipt: ChannelUpload) -> dict[str, Any]:
+        return {"upload_id": receipt.id, "uploader": receipt.uploader, "county": receipt.county,
+                "file_sha256": receipt.file_sha256, "media_type": getattr(receipt, "media_type", ""),
+                "rows": receipt.rows, "recorded": receipt.recorded, "already_known": receipt.already_known,
+                "recorded_at": receipt.created_on}
+
+
+def _not_valid(cert: _Certificate, day: date, number: str) -> str | None:
+    """Why a sale on ``day`` does not count under this certificate, or None when it does."""
+    product, seller = cert.product, cert.seller_cert
+    if product is None or not product.valid_on(day):
+        periods = "; ".join(f"{p['from']}–{p['to']}" for p in (product.periods if product else [])) or "none"
+        return (f"{day.isoformat()} is outside the certificate {number}'s validity (expired, not yet valid, "
+                f"suspended or revoked then; it counts {periods})")
+    if seller is None or not seller.valid_on(day):
+        return f"{day.isoformat()}: the seller {cert.seller}'s certificate does not cover that day"
+    return None
