@@ -248,14 +248,13 @@ CREATE TABLE IF NOT EXISTS parameters (
     PRIMARY KEY (scope, seq)
 );
 
--- Integrity flags raised as events arrive (capacity, price band, plan household); `open` false once it no longer
--- holds. Revenue share owed too long depends on today: it is computed when read.
+-- Integrity flags raised as events arrive (capacity, price band, plan household): a row exists while the flag holds
+-- (a flag that no longer holds is deleted). Revenue share owed too long depends on today: it is computed when read.
 CREATE TABLE IF NOT EXISTS flags (
     flag_key  text PRIMARY KEY,
     county    text NOT NULL,
     kind      text NOT NULL,
     subject   text NOT NULL,
-    open      boolean NOT NULL,
     evidence  jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flags_by_county ON flags (county, kind, flag_key);

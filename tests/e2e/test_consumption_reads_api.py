@@ -164,7 +164,7 @@ async def test_every_consumption_read_answers_its_role(http: httpx.AsyncClient, 
     await caught_up(http, services, official, county_code)
     county = f"/counties/{county_code}"
     assert (await get(http, f"{county}/linkage-obligations", official))["items"][0]["accrued_fen"] > 0
-    flags = await get(http, f"{county}/consumption-flags", official, open=False)
+    flags = await get(http, f"{county}/consumption-flags", official)
     assert {f["kind"] for f in flags["items"]} == {"revenue_share_overdue"}  # February's share is long unpaid
     assert (await get(http, f"{county}/sales", official, by="category", **{"from": "2025-01",
                                                                          "to": "2025-12"}))["items"][0]["key"] == "tea"

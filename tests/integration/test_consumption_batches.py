@@ -122,6 +122,9 @@ def _build_history(s: Services) -> None:
                                              quantity="200 斤"), "t")
         s.app.record(ledger)
         s.registry.change_category(county, numbers[3], "ordinary", None, date(2024, 6, 1), "risk_cleared", "", "t")
+        # a plan names a household registered only later: its flag is raised, then no longer holds
+        given_certified_product(s, seller, households=(f"{county}H0000009",), rate="0.05", name="后登记户产品")
+        s.importer.run(county, f"{county}-late.csv", households_csv(county, 1, start=9), "t")
     s.policy.record_parameter(COUNTIES[0], "linkage.collective_share", "0.25", date(2024, 6, 1), None, "县文件", None, "t")
 
 

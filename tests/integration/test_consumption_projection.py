@@ -95,9 +95,9 @@ def test_sales_beyond_the_declared_yearly_capacity_raise_a_flag_with_the_figures
     given_received_order(services, unit, product, quantity=5, received_on=date(2024, 3, 1))
     assert rows(services, "SELECT * FROM rm_consumption.flags WHERE subject = %s", str(product.product_id)) == []
     given_received_order(services, unit, product, quantity=1, received_on=date(2024, 3, 2))
-    flag = rows(services, "SELECT kind, open, evidence FROM rm_consumption.flags WHERE subject = %s",
+    flag = rows(services, "SELECT kind, evidence FROM rm_consumption.flags WHERE subject = %s",
                 str(product.product_id))
-    assert flag == [{"kind": "sales_beyond_capacity", "open": True,
+    assert flag == [{"kind": "sales_beyond_capacity",
                      "evidence": {"product": "测试绿茶", "year": 2024, "sold": 6, "unit": "罐", "yearly_capacity": 5}}]
 
 
@@ -105,11 +105,11 @@ def test_a_plan_household_not_registered_or_not_eligible_is_flagged(services: Se
     (registered,) = households(services, county_code, 1)
     seller = given_certified_seller(services, county_code)
     product = given_certified_product(services, seller, households=(registered, f"{county_code}H9999999"))
-    flags = rows(services, "SELECT evidence->>'household_number' AS h, evidence->>'problem' AS problem, open"
+    flags = rows(services, "SELECT evidence->>'household_number' AS h, evidence->>'problem' AS problem"
                            " FROM rm_consumption.flags WHERE subject = %s ORDER BY 1", str(product.product_id))
-    assert flags == [{"h": f"{county_code}H9999999", "problem": "not registered in the origin county", "open": True}]
+    assert flags == [{"h": f"{county_code}H9999999", "problem": "not registered in the origin county"}]
     services.registry.change_category(county_code, registered, "ordinary", None, date.today() - timedelta(days=1),
                                       "risk_cleared", "", "test")
-    flags = rows(services, "SELECT evidence->>'household_number' AS h, open FROM rm_consumption.flags"
+    flags = rows(services, "SELECT evidence->>'household_number' AS h FROM rm_consumption.flags"
                            " WHERE subject = %s ORDER BY 1", str(product.product_id))
-    assert flags == [{"h": registered, "open": True}, {"h": f"{county_code}H9999999", "open": True}]
+    assert flags == [{"h": registered}, {"h": f"{county_code}H9999999"}]

@@ -65,7 +65,7 @@ async def _overdue(request: AnyRequest, pool: Any, county: str) -> list[cq.Flag]
     while True:
         page = await lq.obligations(pool, today=_today(), owed_flag_days=days, county=county, after=after, limit=500)
         found += [cq.Flag(flag_key=f"owed:{o.seller}:{o.payee}", kind="revenue_share_overdue",
-                          subject=f"{o.seller}:{o.payee}", open=True,
+                          subject=f"{o.seller}:{o.payee}",
                           evidence={"seller": o.seller, "payee": o.payee, "owed_fen": o.owed_fen,
                                     "oldest_unpaid_month": o.oldest_unpaid_month, "owed_flag_days": days})
                   for o in page.items if o.overdue]
@@ -150,15 +150,15 @@ class CountyConsumptionReads(Controller):
 
     @get("/consumption-flags", operation_id="listConsumptionFlags", opt=roles(*READERS),
          summary="Integrity flags of the consumption slice, each with its evidence",
-         description="`sales_beyond_capacity`, `price_outside_band`, `plan_household_ineligible` are raised as "
-                     "events arrive (`open` false once it no longer holds); `revenue_share_overdue` is computed "
-                     "as of today. `open=false` includes closed flags. Paged by flag key.")
+         description="The flags that hold now: `sales_beyond_capacity`, `price_outside_band`, "
+                     "`plan_household_ineligible` are raised as events arrive (and gone once they no longer hold); "
+                     "`revenue_share_overdue` is computed as of today. Paged by flag key.")
     async def flags(self, request: AnyRequest, county: FromPath[str], kind: FromQuery[cq.FlagKind | None] = None,
-                    open: FromQuery[bool] = True, after: After = None, limit: Limit = 100,  # noqa: A002
+                    after: After = None, limit: Limit = 100,
                     min_position: MinPosition = None) -> cq.FlagPage:
         pool = await _fresh(request, min_position, "consumption")
         computed = await _overdue(request, pool, county) if kind in (None, "revenue_share_overdue") else []
-        return await cq.flags(pool, county, kind=kind, open_only=open, after=after, limit=limit, computed=computed)
+        return await cq.flags(pool, county, kind=kind, after=after, limit=limit, computed=computed)
 
     @get("/households/{household_number:str}/linkage-income", operation_id="getHouseholdLinkageIncome",
          opt=roles(*READERS),

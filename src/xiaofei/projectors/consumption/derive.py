@@ -38,7 +38,9 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         cur.execute("SELECT DISTINCT product_id, month FROM sales WHERE county LIKE %s", (scope_prefix(scope),))
         dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
         cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+        dirty.plans.update(r["product_id"] for r in cur.fetchall())  # worker.eligible_categories
+        cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(scope),))
+        dirty.prices.update(r["product_id"] for r in cur.fetchall())  # product.price_band_pct
     for product, month in sorted(dirty.pools_from.items(), key=lambda kv: str(kv[0])):
         cur.execute("SELECT DISTINCT month FROM sales WHERE product_id = %s AND month >= %s"
                     " UNION SELECT month FROM pools WHERE product_id = %s AND month >= %s",
@@ -107,11 +109,13 @@ def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product
 
 def _set_flag(cur: psycopg.Cursor[DictRow], key: str, county: str, kind: str, subject: str, raised: bool,
               evidence: dict[str, Any]) -> None:
+    """A flag's row exists exactly while it holds: a closed flag is deleted, not marked, so whether a row exists
+    depends on the facts only, never on which batch saw the flag come and go."""
     if raised:
-        cur.execute("INSERT INTO flags VALUES (%s, %s, %s, %s, true, %s) ON CONFLICT (flag_key) DO UPDATE"
-                    " SET open = true, evidence = excluded.evidence", (key, county, kind, subject, Jsonb(evidence)))
+        cur.execute("INSERT INTO flags VALUES (%s, %s, %s, %s, %s) ON CONFLICT (flag_key) DO UPDATE"
+                    " SET evidence = excluded.evidence", (key, county, kind, subject, Jsonb(evidence)))
     else:
-        cur.execute("UPDATE flags SET open = false WHERE flag_key = %s", (key,))
+        cur.execute("DELETE FROM flags WHERE flag_key = %s", (key,))
 
 
 def capacity_flags(cur: psycopg.Cursor[DictRow], products: Iterable[UUID]) -> None:
@@ -123,7 +127,12 @@ def capacity_flags(cur: psycopg.Cursor[DictRow], products: Iterable[UUID]) -> No
                 " FROM products p JOIN (SELECT product_id, extract(year FROM day)::int AS year, sum(quantity) AS sold"
                 " FROM sales WHERE counted AND product_id = ANY(%s) GROUP BY 1, 2) y USING (product_id)"
                 " ORDER BY 1, year", (ids,))
-    for r in cur.fetchall():
+    found = cur.fetchall()
+    # a year whose counted sales are all gone (a suspension dated back) is in no row: its flag goes too
+    cur.execute("DELETE FROM flags WHERE kind = 'sales_beyond_capacity' AND subject = ANY(%s)"
+                " AND flag_key <> ALL(%s)", ([str(i) for i in ids],
+                                             [f"capacity:{r['product_id']}:{r['year']}" for r in found]))
+    for r in found:
         _set_flag(cur, f"capacity:{r['product_id']}:{r['year']}", r["county"], "sales_beyond_capacity",
                   str(r["product_id"]), int(r["sold"]) > int(r["yearly_capacity"]),
                   {"product": r["name"], "year": r["year"], "sold": int(r["sold"]), "unit": r["unit"],

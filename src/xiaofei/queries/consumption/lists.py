@@ -234,7 +234,6 @@ class Flag(msgspec.Struct, kw_only=True):
     kind: str
     subject: str
     """The product id (capacity, price, plan household) or ``seller:payee`` (revenue share overdue)."""
-    open: bool
     evidence: dict[str, Any]
 
 
@@ -243,16 +242,16 @@ class FlagPage(msgspec.Struct, kw_only=True):
     next_after: str | None
 
 
-async def flags(pool: asyncpg.Pool, county: str, *, kind: str | None, open_only: bool, after: str | None,
+async def flags(pool: asyncpg.Pool, county: str, *, kind: str | None, after: str | None,
                 limit: int, computed: list[Flag]) -> FlagPage:
     """Stored flags and ``computed`` ones (revenue share overdue, which depends on today), by key."""
     key = paging.parse(after, paging.text)
     start = key[0] if key else ""
     rows = await pool.fetch(
-        f"SELECT flag_key, kind, subject, open, evidence FROM {S}.flags WHERE county = $1"
-        " AND ($2::text IS NULL OR kind = $2) AND (open OR NOT $3) AND flag_key > $4 ORDER BY flag_key LIMIT $5",
-        county, kind, open_only, start, limit + 1)
-    stored = [Flag(flag_key=r["flag_key"], kind=r["kind"], subject=r["subject"], open=r["open"],
+        f"SELECT flag_key, kind, subject, evidence FROM {S}.flags WHERE county = $1"
+        " AND ($2::text IS NULL OR kind = $2) AND flag_key > $3 ORDER BY flag_key LIMIT $4",
+        county, kind, start, limit + 1)
+    stored = [Flag(flag_key=r["flag_key"], kind=r["kind"], subject=r["subject"],
                    evidence=_json(r["evidence"])) for r in rows]
     extra = [f for f in computed if f.flag_key > start and (kind is None or f.kind == kind)]
     merged = sorted(stored + extra, key=lambda f: f.flag_key)
