@@ -98,7 +98,11 @@ class XiaofeiApplication(Application[UUID]):
         Raises ``IntegrityError`` when any aggregate was changed meanwhile (or already exists): then
         nothing at all is recorded.
         """
-        pending: list[Any] = [e for a in aggregates if a is not None for e in a.collect_events()]
+        return self.record_events([e for a in aggregates if a is not None for e in a.collect_events()])
+
+    def record_events(self, pending: Sequence[Any]) -> int:
+        """Record domain events in ONE transaction (what ``record`` does with the aggregates' pending events); for
+        creation events made without building their aggregates, as a bulk upload makes them."""
         if not pending:
             return self.head_position()
         stored = [self.mapper.to_stored_event(e) for e in pending]
