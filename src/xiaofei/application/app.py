@@ -151,10 +151,12 @@ class XiaofeiApplication(Application[UUID]):
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
 
-    def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
+    def get_many(self, aggregate_ids: Sequence[UUID], *, copy: bool = True) -> dict[UUID, Aggregate]:
         """The current state of each existing aggregate among ``aggregate_ids``, with ONE query: what the cache holds
         is fast-forwarded by the events recorded after it, the others are built from all their events. Each is a
-        copy, as ``repository.get`` hands out; the cache gets the new states (never changed once in it)."""
+        copy, as ``repository.get`` hands out; the cache gets the new states (never changed once in it). With
+        ``copy=False`` the cached objects themselves are handed out, for a caller that only reads them (or copies
+        what it changes)."""
         cache = self.repository.cache
         unique = list(dict.fromkeys(aggregate_ids))
         known: dict[UUID, Any] = {}
@@ -183,11 +185,13 @@ class XiaofeiApplication(Application[UUID]):
             events = new.get(aggregate_id)
             current = known.get(aggregate_id)
             if events:
-                current = project_aggregate(deepcopy(current) if current is not None else None, events)
+                current = deepcopy(current) if current is not None else None
+                for event in events:  # project_aggregate without its per-event runtime protocol check
+                    current = event.mutate(current)
                 if current is not None and cache is not None:
                     cache.put(aggregate_id, current)
             if current is not None:
-                found[aggregate_id] = deepcopy(current)
+                found[aggregate_id] = deepcopy(current) if copy else current
         return found
 
     def head_position(self) -> int:

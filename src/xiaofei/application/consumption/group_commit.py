@@ -74,6 +74,8 @@ class GroupCommitter:
         self._start = threading.Lock()
         self.groups = 0
         self.placed = 0
+        self.sellers: dict[UUID, str] = {}
+        """Product → seller, for the products met so far (a product's seller never changes)."""
 
     def place(self, placing: Placing) -> Placed:
         """Queue the placing and wait for its group's transaction; a placing the group gives back is placed alone."""
@@ -122,10 +124,17 @@ class GroupCommitter:
         for p in group:
             wanted += [p.order_id, Buyer.create_id(p.buyer_key), *p.product_ids,
                        *(Certification.create_id("product", str(i)) for i in p.product_ids)]
-        found: dict[UUID, Any] = app.get_many(wanted)
-        sellers = {a.seller for a in found.values() if isinstance(a, Product)}
-        seller_certs = [Certification.create_id("seller", s) for s in sorted(sellers)]
-        found.update(app.get_many(seller_certs))
+            # a product's seller never changes: for a product met before, its seller's certificate comes along
+            wanted += [Certification.create_id("seller", self.sellers[i]) for i in p.product_ids if i in self.sellers]
+        # the cached objects themselves: only read here, and a product is copied before a placing changes it
+        found: dict[UUID, Any] = app.get_many(wanted, copy=False)
+        for a in found.values():
+            if isinstance(a, Product):
+                self.sellers[a.id] = a.seller
+        seller_certs = {Certification.create_id("seller", a.seller) for a in found.values() if isinstance(a, Product)}
+        missing = sorted(seller_certs - set(wanted))
+        if missing:
+            found.update(app.get_many(missing, copy=False))
         for cid in seller_certs:
             found.setdefault(cid, None)  # known not to exist: no second look
         changed: dict[UUID, Product] = {}  # the products as the accepted placings left them (events pending)
@@ -146,7 +155,9 @@ class GroupCommitter:
                 view = dict(found)
                 for i in p.product_ids:
                     if i in changed:
-                        view[i] = deepcopy(changed[i])
+                        # the group's own copy; a placing of several products copies it again, since a later
+                        # line refused would leave the earlier lines' stock taken (one line fails before changing)
+                        view[i] = changed[i] if len(p.product_ids) == 1 else deepcopy(changed[i])
                     elif isinstance(found.get(i), Product):
                         view[i] = deepcopy(found[i])
                 order, products = self.orders.decide(view, buyer, p.key, p.fingerprint, p.lines, p.tag, p.actor)
@@ -169,6 +180,10 @@ class GroupCommitter:
                 return
             self.groups += 1
             self.placed += len(accepted)
+            cache = app.repository.cache
+            if cache is not None:
+                for product in changed.values():  # as committed: the next group need not fast-forward them
+                    cache.put(product.id, product)
             for p, order in accepted:
                 p.result = self.orders.placed(order, position)
         for p, answer in answers:
