@@ -54,3 +54,60 @@ def test_thirty_threads_buying_the_last_ten_units(services: Services, county_cod
         assert orders.group.placed >= 1 and orders.group.groups <= orders.group.placed
     again = orders.place(buyers[0], "same-key-twice", [(plenty.product_id, 1)], None, "test")
     assert orders.place(buyers[0], "same-key-twice", [(plenty.product_id, 1)], None, "test").order_id == again.order_id
+
+
+def test_a_group_that_loses_to_a_writer_outside_it_places_each_order_alone(services: Services,
+                                                                          county_code: str) -> None:
+    """Stock adjustments racing the group: the group's transaction fails on the product's version, every placing
+    of it is placed again on its own, and no unit is lost or counted twice."""
+    orders = OrderService(services.products, group_commit=True)
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, stock=100)
+    buyers = [given_buyer(services, county_code) for _ in range(20)]
+    placed: list[object] = []
+    start = threading.Barrier(len(buyers) + 1)
+
+    def buy(buyer: str) -> None:
+        start.wait()
+        for _ in range(3):
+            placed.append(orders.place(buyer, f"key-{uuid.uuid4().hex}", [(tea.product_id, 1)], None, "test"))
+
+    def adjust() -> None:
+        start.wait()
+        for _ in range(10):
+            services.products.adjust_stock(seller.credit_code, tea.product_id, 1, "补货", "test")
+
+    threads = [threading.Thread(target=buy, args=(b,)) for b in buyers] + [threading.Thread(target=adjust)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    product = services.app.repository.get(tea.product_id)
+    assert isinstance(product, Product)
+    assert len(placed) == 60 and product.stock == 100 - 60 + 10
+    taken = [e for e in services.app.events.get(tea.product_id) if isinstance(e, Product.StockTaken)]
+    assert sorted(e.order_id for e in taken) == sorted(o.order_id for o in placed)  # type: ignore[attr-defined]
+
+
+def test_a_placing_given_back_by_a_failed_group_is_placed_alone(services: Services, county_code: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    orders = OrderService(services.products, group_commit=True)
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, stock=5)
+    buyer = given_buyer(services, county_code)
+    record = services.app.record
+    calls: list[int] = []
+
+    def failing_once(*aggregates: object) -> int:
+        calls.append(len(aggregates))
+        if len(calls) == 1:
+            raise IntegrityError("a writer outside the group got there first")
+        return record(*aggregates)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services.app, "record", failing_once)
+    placed = orders.place(buyer, "given-back-key", [(tea.product_id, 2)], None, "test")
+    assert len(calls) == 2 and not placed.replayed  # the group's transaction, then the placing alone
+    product = services.app.repository.get(tea.product_id)
+    assert isinstance(product, Product) and product.stock == 3

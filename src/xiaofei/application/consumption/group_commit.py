@@ -12,7 +12,8 @@ and no request is answered before that transaction commits.
 If the group's transaction fails on a version conflict (a writer outside the group changed a product: a stock
 adjustment, a cancellation, another process), none of it was written: every request of the group, refused ones
 included (a refusal may have depended on the group), is placed again on its own by the ordinary path, with its
-retries. Any other failure is every request's failure.
+retries. A refusal of the store itself is handled the same way, so that it answers only the placing that caused
+it; any other failure (the database unreachable) is every request's failure.
 """
 
 from __future__ import annotations
@@ -174,7 +175,9 @@ class GroupCommitter:
         if accepted:
             try:
                 position = app.record(*(o for _, o in accepted), *changed.values())
-            except IntegrityError:
+            except (IntegrityError, XiaofeiError):
+                # nothing of the group was written: each placing is decided again on its own (a refusal of the
+                # store that one placing caused is then that placing's answer alone)
                 for p in group:
                     p.error = _Alone()
                 return
