@@ -18,10 +18,12 @@ it; any other failure (the database unreachable) is every request's failure.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from copy import deepcopy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -44,6 +46,14 @@ MAX_GROUP = 256
 WAIT_SECONDS = 120.0
 
 
+LATE = "the order could not be placed in time; try again with the same Idempotency-Key"
+
+
+def _settle(answered: asyncio.Future[None]) -> None:
+    if not answered.done():
+        answered.set_result(None)
+
+
 class _Alone(Exception):
     """This placing goes through the ordinary path after all."""
 
@@ -58,6 +68,8 @@ class Placing:
     fingerprint: str
     order_id: UUID
     done: threading.Event = field(default_factory=threading.Event)
+    notify: Callable[[], None] | None = None
+    """Called (on the committing thread) once the placing is answered: wakes a waiting event loop."""
     result: Placed | None = None
     error: BaseException | None = None
 
@@ -83,9 +95,28 @@ class GroupCommitter:
         self._ensure_thread()
         self.queue.put(placing)
         if not placing.done.wait(WAIT_SECONDS):
-            raise Conflict("the order could not be placed in time; try again with the same Idempotency-Key")
+            raise Conflict(LATE)
+        return self._answer(placing) or self.orders.place_alone(placing)
+
+    async def place_async(self, placing: Placing) -> Placed:
+        """The same from an event loop, without holding a worker thread while the group commits (a placing given
+        back is placed alone in the loop's default executor)."""
+        self._ensure_thread()
+        loop = asyncio.get_running_loop()
+        answered = loop.create_future()
+        placing.notify = lambda: loop.call_soon_threadsafe(_settle, answered)
+        self.queue.put(placing)
+        try:
+            await asyncio.wait_for(asyncio.shield(answered), WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            raise Conflict(LATE) from None
+        return self._answer(placing) or await loop.run_in_executor(None, self.orders.place_alone, placing)
+
+    @staticmethod
+    def _answer(placing: Placing) -> Placed | None:
+        """The group's answer, or None when the group gave the placing back."""
         if isinstance(placing.error, _Alone):
-            return self.orders.place_alone(placing)
+            return None
         if placing.error is not None:
             raise placing.error
         assert placing.result is not None
@@ -118,6 +149,8 @@ class GroupCommitter:
             finally:
                 for p in group:
                     p.done.set()
+                    if p.notify is not None:
+                        p.notify()
 
     def _commit(self, group: list[Placing]) -> None:
         app = self.orders.app

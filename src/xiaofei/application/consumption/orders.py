@@ -130,16 +130,26 @@ class OrderService(ConsumptionBase):
         if problems:
             raise InvalidInput(problems)
 
-    def place(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
-              actor: str) -> Placed:
+    def _placing(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+                 actor: str) -> Placing:
         check_key(key)
         self._checked_lines(lines)
         if tag is not None and tag not in TAGS:
             raise invalid("tag", "must be one of " + ", ".join(f"{k} ({v})" for k, v in TAGS.items()))
-        placing = Placing(buyer_key=buyer_key, key=key, lines=lines, tag=tag, actor=actor,
-                          fingerprint=request_hash("place", [[str(p), q] for p, q in lines], tag),
-                          order_id=Order.create_id(buyer_key, key))
+        return Placing(buyer_key=buyer_key, key=key, lines=lines, tag=tag, actor=actor,
+                       fingerprint=request_hash("place", [[str(p), q] for p, q in lines], tag),
+                       order_id=Order.create_id(buyer_key, key))
+
+    def place(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+              actor: str) -> Placed:
+        placing = self._placing(buyer_key, key, lines, tag, actor)
         return self.group.place(placing) if self.group is not None else self.place_alone(placing)
+
+    async def place_grouped(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+                            actor: str) -> Placed:
+        """``place`` for an event loop, with group commit: the request waits for its group without a thread."""
+        assert self.group is not None
+        return await self.group.place_async(self._placing(buyer_key, key, lines, tag, actor))
 
     def place_alone(self, p: Placing) -> Placed:
         """Decide this placing on its own and record it; a version conflict decides it again."""
