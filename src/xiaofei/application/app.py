@@ -170,11 +170,13 @@ class XiaofeiApplication(Application[UUID]):
         assert isinstance(recorder, PostgresApplicationRecorder)
         query = sql.SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM unnest(%s::uuid[], %s::int8[]) AS c(id, v)"
+            " FROM unnest(string_to_array(%s, ',')::uuid[], string_to_array(%s, ',')::int8[]) AS c(id, v)"
             " JOIN {} e ON e.originator_id = c.id AND e.originator_version > c.v"
             " ORDER BY e.originator_id, e.originator_version").format(self.events_table)
         with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-            cur.execute(query, (unique, [known[i].version if i in known else 0 for i in unique]))
+            # two strings, not two arrays: psycopg dumps a list of UUIDs element by element, in Python
+            cur.execute(query, (",".join(map(str, unique)),
+                                ",".join(str(known[i].version) if i in known else "0" for i in unique)))
             rows = cur.fetchall()
         new: dict[UUID, list[Any]] = {}
         for row in rows:
