@@ -4,7 +4,8 @@ the same run; and a 100,000-row channel-sales upload beside a raw asyncpg COPY o
 Prints figures and ratios; asserts nothing about time. Usage:
 
     .venv/bin/python benchmarks/orders.py [--clients 64] [--products 1000] [--seconds 10] [--rows 100000]
-                                          [--api-workers 1] [--profile py-spy.svg|stacks.txt]
+                                          [--api-workers 1] [--group-commit true|false]
+                                          [--profile py-spy.svg|stacks.txt]
 
 Setup (county, certified sellers and products with ample stock, buyers, tokens) goes straight through the aggregates
 and is not timed. The API runs in its own process with XIAOFEI_RUN_PROJECTORS=false (as deploy/compose.yaml runs
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -75,32 +77,71 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
 
 
-async def load(base: str, clients: int, seconds: float, request: object) -> tuple[int, int, list[float], float]:
-    """``clients`` loops calling ``request(client, i)`` for ``seconds``; (ok, refused, latencies ms, elapsed)."""
+class Connection:
+    """A bare HTTP/1.1 keep-alive connection: the load generator shares the machine's cores with the server and the
+    database, and httpx's pool cost more CPU per request than the trivial GET it measured."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+                          f"{head}\r\n".encode() + body)
+        status = int((await self.reader.readline()).split()[1])
+        length, chunked = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "transfer-encoding" and "chunked" in value:
+                chunked = True
+        if not chunked:
+            return status, await self.reader.readexactly(length)
+        data = b""
+        while size := int((await self.reader.readline()).strip(), 16):
+            data += await self.reader.readexactly(size + 2)
+        await self.reader.readline()
+        return status, data
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def load(port: int, clients: int, seconds: float, request: object) -> tuple[int, int, list[float], float]:
+    """``clients`` connections calling ``request(connection, client, i)`` for ``seconds``; (ok, refused,
+    latencies ms, elapsed)."""
     ok = refused = 0
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        deadline = time.perf_counter() + seconds
+    connections = [await Connection.open(port) for _ in range(clients)]
+    deadline = time.perf_counter() + seconds
 
-        async def client(n: int) -> None:
-            nonlocal ok, refused
-            i = 0
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                r = await request(http, n, i)  # type: ignore[operator]
-                latencies.append((time.perf_counter() - started) * 1000)
-                if r.status_code < 300:
-                    ok += 1
-                else:
-                    refused += 1
-                    if refused <= 3:
-                        print(f"  refused: {r.status_code} {r.text[:200]}")
-                i += 1
+    async def client(n: int) -> None:
+        nonlocal ok, refused
+        i = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, body = await request(connections[n], n, i)  # type: ignore[operator]
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status < 300:
+                ok += 1
+            else:
+                refused += 1
+                if refused <= 3:
+                    print(f"  refused: {status} {body[:200]!r}")
+            i += 1
 
-        started = time.perf_counter()
+    started = time.perf_counter()
+    try:
         await asyncio.gather(*(client(n) for n in range(clients)))
-        return ok, refused, latencies, time.perf_counter() - started
+    finally:
+        for c in connections:
+            c.close()
+    return ok, refused, latencies, time.perf_counter() - started
 
 
 def report(what: str, ok: int, refused: int, latencies: list[float], elapsed: float) -> float:
@@ -146,6 +187,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--api-workers", type=int, default=1, help="XIAOFEI_WORKERS for the API process")
+    parser.add_argument("--group-commit", choices=("true", "false"), default="true",
+                        help="XIAOFEI_GROUP_COMMIT for the API process")
     parser.add_argument("--profile", default="", help="record the API process with py-spy into this SVG file")
     args = parser.parse_args()
     with bench_database() as (dsn, label):
@@ -159,7 +202,7 @@ def run(dsn: str, label: str, args: argparse.Namespace) -> None:
           f"database {label}; cores: {os.cpu_count()}")
     env = {**os.environ, "XIAOFEI_DATABASE_URL": dsn, "XIAOFEI_PORT": str(PORT), "XIAOFEI_SECRET_KEY": SECRET,
            "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_LOG_LEVEL": "WARNING", "XIAOFEI_WORKERS": str(args.api_workers),
-           "XIAOFEI_MAX_UPLOAD_BYTES": str(200_000_000)}
+           "XIAOFEI_MAX_UPLOAD_BYTES": str(200_000_000), "XIAOFEI_GROUP_COMMIT": args.group_commit}
     proc = subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{PORT}"
     try:
@@ -170,18 +213,19 @@ def run(dsn: str, label: str, args: argparse.Namespace) -> None:
             except httpx.HTTPError:
                 time.sleep(0.05)
 
-        async def get(http: httpx.AsyncClient, n: int, i: int) -> httpx.Response:
-            return await http.get("/counties", headers={"Authorization": f"Bearer {admin}"})
+        async def get(http: Connection, n: int, i: int) -> tuple[int, bytes]:
+            return await http.request("GET", "/counties", {"Authorization": f"Bearer {admin}"})
 
-        async def order(http: httpx.AsyncClient, n: int, i: int) -> httpx.Response:
+        async def order(http: Connection, n: int, i: int) -> tuple[int, bytes]:
             buyer, token = buyers[n]
             product = random.choice(products)
-            return await http.post(f"/organisations/{buyer}/orders", json={
-                "lines": [{"product_id": str(product.product_id), "quantity": 1}]}, headers={
-                "Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:8]}"})
+            body = json.dumps({"lines": [{"product_id": str(product.product_id), "quantity": 1}]}).encode()
+            return await http.request("POST", f"/organisations/{buyer}/orders", {
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                "Idempotency-Key": f"bench-{n}-{i}-{uuid.uuid4().hex[:8]}"}, body)
 
-        asyncio.run(load(base, args.clients, 1.0, get))  # warm up connections and caches
-        get_rate = report(f"GET /counties ({args.clients} clients)", *asyncio.run(load(base, args.clients,
+        asyncio.run(load(PORT, args.clients, 1.0, get))  # warm up connections and caches
+        get_rate = report(f"GET /counties ({args.clients} clients)", *asyncio.run(load(PORT, args.clients,
                                                                                       args.seconds, get)))
         spy = None
         if args.profile:
@@ -190,8 +234,9 @@ def run(dsn: str, label: str, args: argparse.Namespace) -> None:
                                     "--subprocesses", "--output", args.profile, "--format", fmt,
                                     "--duration", str(int(args.seconds)), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        order_rate = report(f"POST orders ({args.clients} clients, {len(products)} products)",
-                            *asyncio.run(load(base, args.clients, args.seconds, order)))
+        order_rate = report(f"POST orders ({args.clients} clients, {len(products)} products, group commit "
+                            f"{args.group_commit})",
+                            *asyncio.run(load(PORT, args.clients, args.seconds, order)))
         if spy is not None:
             spy.wait(timeout=120)
             print(f"py-spy profile of the API process: {args.profile}")

@@ -157,7 +157,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         sellers=SellerService(certification),
         products=products,
         buyers=BuyerService(app, policy),
-        orders=OrderService(products),
+        orders=OrderService(products, group_commit=settings.group_commit),
         channel_sales=ChannelSalesService(app, policy),
         linkage=LinkageService(app, policy),
     )

@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Connections in the asyncpg read pool."""
     max_upload_bytes: int = 20_000_000
     """Largest request body accepted (CSV imports)."""
+    group_commit: bool = True
+    """Concurrent order placings are decided one by one and written in one transaction (each request still
+    accepted or refused on its own, none answered before its transaction commits); false: one transaction each."""
     auth_failures_per_minute: int = 30
     """Failed authentications one client address may make in a minute; past that every request from it answers
     429 with ``Retry-After`` until the minute is over (per API process)."""

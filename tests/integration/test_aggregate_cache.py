@@ -10,7 +10,6 @@ from uuid import uuid4
 
 from eventsourcing.application import Repository
 
-from tests.helpers import id_number
 from xiaofei.bootstrap import Services
 from xiaofei.domain.employment import Employment, Workshop
 

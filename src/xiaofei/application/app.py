@@ -98,7 +98,11 @@ class XiaofeiApplication(Application[UUID]):
         Raises ``IntegrityError`` when any aggregate was changed meanwhile (or already exists): then
         nothing at all is recorded.
         """
-        pending: list[Any] = [e for a in aggregates if a is not None for e in a.collect_events()]
+        return self.record_events([e for a in aggregates if a is not None for e in a.collect_events()])
+
+    def record_events(self, pending: Sequence[Any]) -> int:
+        """Record domain events in ONE transaction (what ``record`` does with the aggregates' pending events); for
+        creation events made without building their aggregates, as a bulk upload makes them."""
         if not pending:
             return self.head_position()
         stored = [self.mapper.to_stored_event(e) for e in pending]
@@ -147,10 +151,12 @@ class XiaofeiApplication(Application[UUID]):
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
 
-    def get_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate]:
+    def get_many(self, aggregate_ids: Sequence[UUID], *, copy: bool = True) -> dict[UUID, Aggregate]:
         """The current state of each existing aggregate among ``aggregate_ids``, with ONE query: what the cache holds
         is fast-forwarded by the events recorded after it, the others are built from all their events. Each is a
-        copy, as ``repository.get`` hands out; the cache gets the new states (never changed once in it)."""
+        copy, as ``repository.get`` hands out; the cache gets the new states (never changed once in it). With
+        ``copy=False`` the cached objects themselves are handed out, for a caller that only reads them (or copies
+        what it changes)."""
         cache = self.repository.cache
         unique = list(dict.fromkeys(aggregate_ids))
         known: dict[UUID, Any] = {}
@@ -164,11 +170,13 @@ class XiaofeiApplication(Application[UUID]):
         assert isinstance(recorder, PostgresApplicationRecorder)
         query = sql.SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM unnest(%s::uuid[], %s::int8[]) AS c(id, v)"
+            " FROM unnest(string_to_array(%s, ',')::uuid[], string_to_array(%s, ',')::int8[]) AS c(id, v)"
             " JOIN {} e ON e.originator_id = c.id AND e.originator_version > c.v"
             " ORDER BY e.originator_id, e.originator_version").format(self.events_table)
         with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
-            cur.execute(query, (unique, [known[i].version if i in known else 0 for i in unique]))
+            # two strings, not two arrays: psycopg dumps a list of UUIDs element by element, in Python
+            cur.execute(query, (",".join(map(str, unique)),
+                                ",".join(str(known[i].version) if i in known else "0" for i in unique)))
             rows = cur.fetchall()
         new: dict[UUID, list[Any]] = {}
         for row in rows:
@@ -179,11 +187,13 @@ class XiaofeiApplication(Application[UUID]):
             events = new.get(aggregate_id)
             current = known.get(aggregate_id)
             if events:
-                current = project_aggregate(deepcopy(current) if current is not None else None, events)
+                current = deepcopy(current) if current is not None else None
+                for event in events:  # project_aggregate without its per-event runtime protocol check
+                    current = event.mutate(current)
                 if current is not None and cache is not None:
                     cache.put(aggregate_id, current)
             if current is not None:
-                found[aggregate_id] = deepcopy(current)
+                found[aggregate_id] = deepcopy(current) if copy else current
         return found
 
     def head_position(self) -> int:

@@ -22,6 +22,7 @@ import msgspec
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.consumption.common import ConsumptionBase
+from xiaofei.application.consumption.group_commit import GroupCommitter, Placing
 from xiaofei.application.consumption.products import ProductService
 from xiaofei.domain.bounds import MAX_FEN
 from xiaofei.domain.consumption.buyers import Buyer
@@ -65,9 +66,11 @@ def _backoff(attempt: int) -> None:
 
 
 class OrderService(ConsumptionBase):
-    def __init__(self, products: ProductService) -> None:
+    def __init__(self, products: ProductService, group_commit: bool = False) -> None:
         super().__init__(products.app, products.policy, products.clock)
         self.products = products
+        self.group = GroupCommitter(self) if group_commit else None
+        """With group commit, concurrent placings are decided one by one and written in one transaction."""
 
     def today(self) -> date:
         return self.products.today()  # one business clock for the whole slice
@@ -127,39 +130,61 @@ class OrderService(ConsumptionBase):
         if problems:
             raise InvalidInput(problems)
 
-    def place(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
-              actor: str) -> Placed:
+    def _placing(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+                 actor: str) -> Placing:
         check_key(key)
         self._checked_lines(lines)
         if tag is not None and tag not in TAGS:
             raise invalid("tag", "must be one of " + ", ".join(f"{k} ({v})" for k, v in TAGS.items()))
-        fingerprint = request_hash("place", [[str(p), q] for p, q in lines], tag)
-        order_id = Order.create_id(buyer_key, key)
-        buyer_id = Buyer.create_id(buyer_key)
-        product_ids = sorted({p for p, _ in lines})  # id order: every placing takes its products in the same order
+        return Placing(buyer_key=buyer_key, key=key, lines=lines, tag=tag, actor=actor,
+                       fingerprint=request_hash("place", [[str(p), q] for p, q in lines], tag),
+                       order_id=Order.create_id(buyer_key, key))
+
+    def place(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+              actor: str) -> Placed:
+        placing = self._placing(buyer_key, key, lines, tag, actor)
+        return self.group.place(placing) if self.group is not None else self.place_alone(placing)
+
+    async def place_grouped(self, buyer_key: str, key: str, lines: list[tuple[UUID, int]], tag: str | None,
+                            actor: str) -> Placed:
+        """``place`` for an event loop, with group commit: the request waits for its group without a thread."""
+        assert self.group is not None
+        return await self.group.place_async(self._placing(buyer_key, key, lines, tag, actor))
+
+    def place_alone(self, p: Placing) -> Placed:
+        """Decide this placing on its own and record it; a version conflict decides it again."""
+        buyer_id = Buyer.create_id(p.buyer_key)
         for attempt in range(ATTEMPTS):
             # one query for the order (if this key placed it), the buyer, the products and their certificates
-            found = self.app.get_many([order_id, buyer_id, *product_ids,
-                                       *(Certification.create_id("product", str(p)) for p in product_ids)])
-            existing = found.get(order_id)
+            found = self.app.get_many([p.order_id, buyer_id, *p.product_ids,
+                                       *(Certification.create_id("product", str(i)) for i in p.product_ids)])
+            existing = found.get(p.order_id)
             if isinstance(existing, Order):
-                if existing.request_hash != fingerprint:
-                    raise Conflict(f"Idempotency-Key {key!r} was already used for another order ({order_id}); "
-                                   "use a new key for a new order")
-                return Placed(order_id, existing.total_fen, self.app.head_position(), True)
+                return self.replay(existing, p)
             buyer = found.get(buyer_id)
             if not isinstance(buyer, Buyer):
-                raise NotFound(f"no buyer {buyer_key}")
-            order, products = self._decide(found, buyer, key, fingerprint, lines, tag, actor)
+                raise NotFound(f"no buyer {p.buyer_key}")
+            order, products = self.decide(found, buyer, p.key, p.fingerprint, p.lines, p.tag, p.actor)
             try:
                 position = self.app.record(order, *products)
             except IntegrityError:
                 _backoff(attempt)  # another order took the stock first (or this key was used meanwhile)
                 continue
-            return Placed(order.id, order.total_fen, position, False)
+            return self.placed(order, position)
         raise Conflict("the stock kept changing while we tried to take it; try again")
 
-    def _decide(self, found: dict[UUID, Any], buyer: Buyer, key: str, fingerprint: str,
+    def replay(self, existing: Order, p: Placing) -> Placed:
+        """The first answer again for the same key and body; another body under the key is a conflict."""
+        if existing.request_hash != p.fingerprint:
+            raise Conflict(f"Idempotency-Key {p.key!r} was already used for another order ({existing.id}); "
+                           "use a new key for a new order")
+        return Placed(existing.id, existing.total_fen, self.app.head_position(), True)
+
+    @staticmethod
+    def placed(order: Order, position: int) -> Placed:
+        return Placed(order.id, order.total_fen, position, False)
+
+    def decide(self, found: dict[UUID, Any], buyer: Buyer, key: str, fingerprint: str,
                 lines: list[tuple[UUID, int]], tag: str | None, actor: str) -> tuple[Order, list[Product]]:
         today = self.today()
         index = {product_id: i for i, (product_id, _) in enumerate(lines)}
@@ -177,7 +202,8 @@ class OrderService(ConsumptionBase):
             if products[product_id].seller != first:
                 raise invalid(f"lines[{i}].product_id", f"every line of an order comes from one seller: line 0 is "
                                                          f"seller {first}'s, this one {products[product_id].seller}'s")
-        seller_cert = self.certification("seller", first)
+        seller_id = Certification.create_id("seller", first)
+        seller_cert = found[seller_id] if seller_id in found else self.certification("seller", first)
         order_lines = []
         for i, (product_id, quantity) in enumerate(lines):
             product = products[product_id]

@@ -71,9 +71,11 @@ class OrganisationOrderRoutes(OrganisationChannelRoutes):
     async def place_order(self, request: AnyRequest, org: FromPath[str], idempotency_key: CommandKey,
                           data: JSONBody[OrderCreate]) -> OrderPlaced:
         orders = _services(request).orders
-        placed = await _command(lambda: orders.place(org, idempotency_key, [(line.product_id, line.quantity)
-                                                                            for line in data.lines],
-                                                     data.tag, request.user.actor))
+        lines = [(line.product_id, line.quantity) for line in data.lines]
+        if orders.group is not None:  # waits for its group's transaction without holding a thread
+            placed = await orders.place_grouped(org, idempotency_key, lines, data.tag, request.user.actor)
+        else:
+            placed = await _command(lambda: orders.place(org, idempotency_key, lines, data.tag, request.user.actor))
         return OrderPlaced(order_id=placed.order_id, total_fen=placed.total_fen, replayed=placed.replayed,
                            position=placed.position)
 
