@@ -110,6 +110,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/products": "/counties/{C}/products",
     "/counties/{county:str}/sales": "/counties/{C}/sales",
     "/counties/{county:str}/revenue-pools": "/counties/{C}/revenue-pools",
+    "/counties/{county:str}/sale-rows": "/counties/{C}/sale-rows",
     "/counties/{county:str}/reserved-share-progress": "/counties/{C}/reserved-share-progress?year=2026",
     "/counties/{county:str}/linkage-obligations": "/counties/{C}/linkage-obligations",
     "/counties/{county:str}/consumption-flags": "/counties/{C}/consumption-flags",

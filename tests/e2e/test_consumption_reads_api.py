@@ -164,6 +164,11 @@ async def test_every_consumption_read_answers_its_role(http: httpx.AsyncClient, 
     await caught_up(http, services, official, county_code)
     county = f"/counties/{county_code}"
     assert (await get(http, f"{county}/linkage-obligations", official))["items"][0]["accrued_fen"] > 0
+    (row,) = (await get(http, f"{county}/sale-rows", official, product=str(product.product_id),
+                        month="2025-02"))["items"]
+    assert (row["source"], row["day"], row["quantity"], row["counted"]) == ("order", "2025-02-14", 3, True)
+    mine_owed = await get(http, f"{county}/linkage-obligations", official, payee=f"{county_code}H0000000")
+    assert [o["seller"] for o in mine_owed["items"]] == [seller.credit_code]
     flags = await get(http, f"{county}/consumption-flags", official)
     assert {f["kind"] for f in flags["items"]} == {"revenue_share_overdue"}  # February's share is long unpaid
     assert (await get(http, f"{county}/sales", official, by="category", **{"from": "2025-01",

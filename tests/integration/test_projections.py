@@ -11,6 +11,7 @@ import time
 from datetime import date
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from tests.helpers import households_csv, id_number
@@ -169,10 +170,13 @@ def test_catch_up_uses_one_transaction_per_batch(services: Services, county_code
     try:
         projector.setup()
         head = services.app.head_position()
+        with services.params.connect() as conn:  # positions may have gaps (a transaction that lost a race)
+            events = conn.execute(psycopg.sql.SQL("SELECT count(*) FROM {} WHERE notification_id <= %s").format(
+                services.app.events_table), (head,)).fetchone()[0]  # type: ignore[index]
         batches = 0
         while projector.run_batch():
             batches += 1
-        assert batches == -(-head // 1000)
+        assert batches == -(-events // 1000)
         assert projector.position() == head
     finally:
         projector.close()

@@ -126,6 +126,18 @@ class CountyConsumptionReads(Controller):
         pool = await _fresh(request, min_position, "consumption")
         return await sq.pools(pool, county=county, product=product, month=_month(month), after=after, limit=limit)
 
+    @get("/sale-rows", operation_id="listCountySaleRows", opt=roles(*READERS),
+         summary="The recognised-sales ledger behind the figures: each order line, refund and channel sale",
+         description="Each row names its order or channel sale, its day, amount and whether it counts (both "
+                     "certificates covered its day). `product` and `month` narrow it to one pool's rows. Paged by "
+                     "row key.")
+    async def sale_rows(self, request: AnyRequest, county: FromPath[str], product: FromQuery[UUID | None] = None,
+                        month: FromQuery[OptionalMonth] = None, after: After = None, limit: Limit = 100,
+                        min_position: MinPosition = None) -> sq.SaleLedgerPage:
+        pool = await _fresh(request, min_position, "consumption")
+        return await sq.sale_rows(pool, county, product=product, month=_months(month, "month"), after=after,
+                                  limit=limit)
+
     @get("/reserved-share-progress", operation_id="listCountyReservedShareProgress", opt=roles(*READERS),
          summary="Each budget unit's reserved share (预留份额) of a year and its progress",
          description="Progress = counted purchases of the year net of refunds (the unit's own, those its trade "
@@ -139,14 +151,18 @@ class CountyConsumptionReads(Controller):
 
     @get("/linkage-obligations", operation_id="listCountyLinkageObligations", opt=roles(*READERS),
          summary="What each seller owes each household and the collective: revenue share accrued, paid, owed",
-         description=(lq.__doc__ or "").strip() + " Paged by seller and payee.")
-    async def obligations(self, request: AnyRequest, county: FromPath[str], seller: FromQuery[str | None] = None,
+         description=(lq.__doc__ or "").strip() + " `payee` gives one household's obligations across sellers, "
+                     "`seller` one seller's. Paged by seller and payee.")
+    async def obligations(self, request: AnyRequest, county: FromPath[str],
+                          seller: FromQuery[Annotated[str | None, QueryParameter(max_length=18)]] = None,
+                          payee: FromQuery[Annotated[str | None, QueryParameter(
+                              max_length=30, description="A household number, or collective")]] = None,
                           after: After = None, limit: Limit = 100,
                           min_position: MinPosition = None) -> lq.ObligationPage:
         pool = await _fresh(request, min_position, "consumption")
         days = _services(request).buyers.parameter(county, "linkage.owed_flag_days", _today())
         return await lq.obligations(pool, today=_today(), owed_flag_days=days, county=county, seller=seller,
-                                    after=after, limit=limit)
+                                    payee=payee, after=after, limit=limit)
 
     @get("/consumption-flags", operation_id="listConsumptionFlags", opt=roles(*READERS),
          summary="Integrity flags of the consumption slice, each with its evidence",

@@ -46,7 +46,8 @@ class ObligationPage(msgspec.Struct, kw_only=True):
 
 
 async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, county: str | None = None,
-                      seller: str | None = None, after: str | None = None, limit: int = 100) -> ObligationPage:
+                      seller: str | None = None, payee: str | None = None, after: str | None = None,
+                      limit: int = 100) -> ObligationPage:
     key = paging.parse(after, paging.text, paging.text)
     rows = await pool.fetch(
         "WITH acc AS (SELECT o.seller, o.county, s.payee, json_agg(json_build_object('product_id', s.product_id,"
@@ -62,8 +63,9 @@ async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, c
         " coalesce(p.payouts, '[]') AS payouts FROM acc a FULL JOIN paid p USING (seller, county, payee)"
         " WHERE ($1::text IS NULL OR coalesce(a.county, p.county) = $1)"
         " AND ($2::text IS NULL OR coalesce(a.seller, p.seller) = $2)"
+        " AND ($6::text IS NULL OR coalesce(a.payee, p.payee) = $6)"
         " AND (coalesce(a.seller, p.seller), coalesce(a.payee, p.payee)) > ($3, $4) ORDER BY 1, 2 LIMIT $5",
-        county, seller, key[0] if key else "", key[1] if key else "", limit + 1)
+        county, seller, key[0] if key else "", key[1] if key else "", limit + 1, payee)
     items = []
     for r in rows:
         accruals = _json(r["accruals"])

@@ -9,6 +9,7 @@ they share its canteen, net of refunds, in the calendar year.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 from uuid import UUID
@@ -173,3 +174,42 @@ async def progress(pool: asyncpg.Pool, *, year: int, county: str | None = None, 
                               progress=str(ratio) if ratio is not None else None, purchases=r["purchases"]))
     page, next_after = paging.page(items, limit, lambda p: [p.budget_unit])
     return ProgressPage(items=page, next_after=next_after)
+
+
+class SaleLedgerRow(msgspec.Struct, kw_only=True):
+    sale_key: str
+    """``order:<order id>:<line>``, ``refund:<order id>:<refund no>`` or ``channel:<channel sale id>``."""
+    source: str
+    order_id: UUID | None
+    channel_sale_id: UUID | None
+    product_id: UUID
+    seller: str
+    day: date
+    """The receipt date (an order line), the day a refund was recorded, or the sale date (a channel sale)."""
+    month: str
+    quantity: int
+    amount_fen: int
+    buyer_type: str
+    budget_unit: str | None
+    tag: str | None
+    channel: str
+    counted: bool
+    """The product's and the seller's certificates both covered the sale's day (a refund's: its sale's)."""
+
+
+class SaleLedgerPage(msgspec.Struct, kw_only=True):
+    items: list[SaleLedgerRow]
+    next_after: str | None
+
+
+async def sale_rows(pool: asyncpg.Pool, county: str, *, product: UUID | None, month: str | None,
+                    after: str | None, limit: int) -> SaleLedgerPage:
+    """The ledger rows behind the sales figures and pools: what each amount comes from."""
+    key = paging.parse(after, paging.text)
+    rows = await pool.fetch(
+        "SELECT sale_key, source, order_id, channel_sale AS channel_sale_id, product_id, seller, day, month, quantity,"
+        f" amount_fen, buyer_type, budget_unit, tag, channel, counted FROM {S}.sales WHERE county = $1"
+        " AND ($2::uuid IS NULL OR product_id = $2) AND ($3::text IS NULL OR month = $3) AND sale_key > $4"
+        " ORDER BY sale_key LIMIT $5", county, product, month, key[0] if key else "", limit + 1)
+    items, next_after = paging.page([SaleLedgerRow(**dict(r)) for r in rows], limit, lambda r: [r.sale_key])
+    return SaleLedgerPage(items=items, next_after=next_after)
