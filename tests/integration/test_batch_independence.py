@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -37,21 +38,29 @@ FIXED_SEED = 20261201
 TRIALS = 4
 
 
-@pytest.fixture(scope="module")
-def history(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """A database of its own holding only the two-county history, projected live in log order."""
+@contextmanager
+def database_of_its_own(pg_server: str, tmp_path_factory: pytest.TempPathFactory,
+                        build_history: Callable[[Services], None], projection: str) -> Iterator[Services]:
+    """A database of its own holding only the history ``build_history`` writes, projected live in log order."""
     name, dsn = _fresh_database(pg_server)
     settings = load_settings({}, database_url=dsn, secret_key=TEST_SECRET, read_wait_seconds=10.0,
                              data_dir=str(tmp_path_factory.mktemp("history")))
     services = build(settings, Database(dsn=dsn))
     services.start_projectors()
     try:
-        _build_history(services)
-        wait_caught_up(services, "employment", timeout=120)
+        build_history(services)
+        wait_caught_up(services, projection, timeout=120)
         yield services
     finally:
         services.close()
         _drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="module")
+def history(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """The two-county employment history."""
+    with database_of_its_own(pg_server, tmp_path_factory, _build_history, "employment") as services:
+        yield services
 
 
 def _org(county: str, n: int) -> str:

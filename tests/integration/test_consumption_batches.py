@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
 from tests.consumption_given import (
     given_buyer,
     given_certified_product,
@@ -27,11 +26,9 @@ from tests.consumption_given import (
     given_refund,
 )
 from tests.helpers import households_csv
-from tests.integration.test_batch_independence import _batches, _events
-from tests.integration.test_projections import fresh_schema, snapshot, wait_caught_up
-from xiaofei.bootstrap import Services, build
-from xiaofei.config import load_settings
-from xiaofei.database import Database
+from tests.integration.test_batch_independence import _batches, _events, database_of_its_own
+from tests.integration.test_projections import fresh_schema, snapshot
+from xiaofei.bootstrap import Services
 from xiaofei.domain import ids
 from xiaofei.domain.consumption.buyers import ShareFiling
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts
@@ -54,18 +51,8 @@ def tables(s: Services, schema: str) -> tuple[str, ...]:
 
 @pytest.fixture(scope="module")
 def history(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    name, dsn = _fresh_database(pg_server)
-    settings = load_settings({}, database_url=dsn, secret_key=TEST_SECRET, read_wait_seconds=10.0,
-                             data_dir=str(tmp_path_factory.mktemp("consumption-history")))
-    services = build(settings, Database(dsn=dsn))
-    services.start_projectors()
-    try:
-        _build_history(services)
-        wait_caught_up(services, "consumption", timeout=120)
+    with database_of_its_own(pg_server, tmp_path_factory, _build_history, "consumption") as services:
         yield services
-    finally:
-        services.close()
-        _drop_database(pg_server, name)
 
 
 def _build_history(s: Services) -> None:
