@@ -79,12 +79,13 @@ def given_certified_product(services: Services, seller: GivenSeller, *, price_fe
                             households: tuple[str, ...] = (), rate: str = "0.10",
                             certified_on: date = date(2024, 2, 1), valid_to: date = date(2099, 12, 31),
                             yearly_capacity: int = 100000, category: str = "tea",
-                            name: str = "测试绿茶") -> GivenProduct:
+                            name: str = "测试绿茶", origin_county: str | None = None) -> GivenProduct:
     share = Decimal(rate)
     plan = LinkagePlan(households=[PlanHousehold(household_number=h, weight=1) for h in households],
                        mechanisms=["revenue_share"] if share > 0 else ["procurement"], revenue_share_rate=share)
     product = Product(seller=seller.credit_code, county=seller.county, name=name, category=category,
-                      specification="250g", unit="罐", price_fen=price_fen, stock=stock, origin_county=seller.county,
+                      specification="250g", unit="罐", price_fen=price_fen, stock=stock,
+                      origin_county=origin_county or seller.county,
                       origin_village=None, yearly_capacity=yearly_capacity, plan=plan,
                       listed_on=certified_on - timedelta(days=11), actor="test")
     number = f"P-{str(product.id)[:8]}"

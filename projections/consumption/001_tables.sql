@@ -205,6 +205,8 @@ CREATE TABLE IF NOT EXISTS linkage_payments (
     county       text NOT NULL,
     kind         text NOT NULL,
     payee        text NOT NULL,
+    payee_county text NOT NULL,
+    -- the county of the payee household: a payout's product's origin county, else the seller's; '' for collective
     amount_fen   bigint NOT NULL,
     paid_on      date NOT NULL,
     produce      text,
@@ -213,7 +215,7 @@ CREATE TABLE IF NOT EXISTS linkage_payments (
     recorded_at  timestamptz NOT NULL,
     PRIMARY KEY (seller, reference)
 );
-CREATE INDEX IF NOT EXISTS linkage_payments_by_payee ON linkage_payments (county, payee);
+CREATE INDEX IF NOT EXISTS linkage_payments_by_payee ON linkage_payments (payee_county, payee);
 
 -- Its own copy of the registry facts the flags need: each household's current category.
 CREATE TABLE IF NOT EXISTS households (

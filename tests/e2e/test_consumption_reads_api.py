@@ -181,3 +181,42 @@ async def test_every_consumption_read_answers_its_role(http: httpx.AsyncClient, 
     assert (await get(http, f"{org}/obligations", mine))["items"][0]["owed_fen"] > 0
     r = await http.get(f"{county}/sales", headers=official, params={"from": "2025-13"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from", r.text
+
+
+async def test_a_plan_cannot_name_the_collective_as_a_household(http: httpx.AsyncClient, services: Services,
+                                                                 county_code: str) -> None:
+    """Review reproduction: a plan household numbered `collective` gave two `collective` rows to one pool, a
+    unique violation that halted the county's consumption reads."""
+    seller = given_certified_seller(services, county_code)
+    r = await http.post(f"/organisations/{seller.credit_code}/products",
+                        headers=token(services, "seller", seller.credit_code), json={
+                            "name": "茶", "category": "tea", "specification": "250g", "unit": "罐",
+                            "price_fen": 1000, "stock": 1, "origin_county": county_code, "yearly_capacity": 10,
+                            "plan": {"households": [{"household_number": "collective", "weight": 1}],
+                                     "mechanisms": ["revenue_share"], "revenue_share_rate": "0.10"}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "plan.households", r.text
+
+
+async def test_revenue_share_of_a_product_from_another_county_is_owed_to_and_paid_in_that_county(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Review reproduction: a product whose origin is a declared 脱贫县 names households of that county; a payout
+    was checked against the seller's county and netted by household number alone."""
+    origin = f"{int(county_code) + 40:06d}"
+    services.registry.register_county(origin, "脱贫县", "测试省", "test")
+    services.importer.run(origin, "o.csv", households_csv(origin, 1), "test")
+    services.importer.run(county_code, "s.csv", households_csv(county_code, 1), "test")  # the same number, here
+    number = f"{origin}H0000000"
+    seller = given_certified_seller(services, county_code)
+    product = given_certified_product(services, seller, price_fen=100_000, households=(number,), rate="0.10",
+                                      origin_county=origin)
+    given_received_order(services, given_buyer(services, county_code), product, received_on=date(2025, 3, 3))
+    mine = token(services, "seller", seller.credit_code)
+    r = await http.post(f"/organisations/{seller.credit_code}/linkage-payments", headers=mine, json={
+        "kind": "revenue_share_payout", "payee": number, "amount_fen": 7_000, "paid_on": "2025-04-01",
+        "reference": "FH-X-1", "product_id": str(product.product_id)})
+    assert r.status_code == 201, r.text
+    owed = await get(http, f"/organisations/{seller.credit_code}/obligations", mine,
+                     min_position=r.json()["position"])
+    line = next(o for o in owed["items"] if o["payee"] == number)
+    assert (line["household_county"], line["accrued_fen"], line["paid_fen"], line["owed_fen"]) == (origin, 7000,
+                                                                                                   7000, 0)

@@ -31,6 +31,7 @@ from tests.integration.test_projections import fresh_schema, snapshot
 from xiaofei.bootstrap import Services
 from xiaofei.domain import ids
 from xiaofei.domain.consumption.buyers import ShareFiling
+from xiaofei.domain.consumption.certification import PriceCheck
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts
 from xiaofei.domain.consumption.linkage import LinkageLedger, LinkagePayment
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, PriceBook, ReferencePrice
@@ -109,6 +110,19 @@ def _build_history(s: Services) -> None:
                                              quantity="200 斤"), "t")
         s.app.record(ledger)
         s.registry.change_category(county, numbers[3], "ordinary", None, date(2024, 6, 1), "risk_cleared", "", "t")
+        # a product reviewed outside the price band, refused on an upheld objection, then applying again
+        gift = given_certified_product(s, seller, price_fen=30_000, households=(), rate="0", name="礼盒")
+        check = PriceCheck(price_fen=30_000, reference_price_fen=10_000, band="0.20", deviation="2.0000",
+                           outside_band=True, acknowledged=True, note="品牌溢价")
+        pcert = s.app.repository.get(gift.certification_id)
+        pcert.revoke(date(2024, 4, 2), date.today(), "不合格", "t")
+        pcert.reapply(date(2024, 4, 3), date.today(), False, "t")
+        pcert.county_review(date(2024, 4, 4), date.today(), True, "同意", check, "t")
+        pcert.publish_notice(date(2024, 4, 5), date.today(), 7, "t")
+        pcert.lodge_objection("价格过高", date(2024, 4, 6), date.today(), "t")
+        pcert.resolve_objection(1, "upheld", "属实", date(2024, 4, 8), date.today(), "t")
+        pcert.reapply(date(2024, 4, 9), date.today(), False, "t")
+        s.app.record(pcert)
         # a plan names a household registered only later: its flag is raised, then no longer holds
         given_certified_product(s, seller, households=(f"{county}H0000009",), rate="0.05", name="后登记户产品")
         s.importer.run(county, f"{county}-late.csv", households_csv(county, 1, start=9), "t")
@@ -151,3 +165,6 @@ def test_batches_of_random_sizes_give_identical_rows(history: Services) -> None:
         for table in live:
             assert got[table] == live[table], f"table {table} differs for XIAOFEI_PROPERTY_SEED={seed}"
     assert _project(history, events, [len(events)], "rm_consumption_onebatch") == live
+    one_by_one = _project(history, events, [1] * len(events), "rm_consumption_onebyone")
+    for table in live:
+        assert one_by_one[table] == live[table], f"table {table} differs when every event is a batch of its own"

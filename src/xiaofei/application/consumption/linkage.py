@@ -58,16 +58,19 @@ class LinkageService(ConsumptionBase):
             raise invalid("produce", "must be one of " + ", ".join(f"{k} ({v})" for k, v in PRODUCE.items()))
         if p.quantity is not None and not p.quantity.strip():
             raise invalid("quantity", "say how much, with the unit (500 斤)")
+        households_of = org.county
         if p.product_id is not None:
             product = self.maybe(p.product_id, Product)
             if product is None or product.seller != seller:
                 raise invalid("product_id", f"no product {p.product_id} of seller {seller}")
+            households_of = product.origin_county  # a plan names households of the product's origin county
         if p.payee == COLLECTIVE:
             if not payout:
                 raise invalid("payee", "only a revenue_share_payout goes to the village collective; name the "
                                        "household (户编号)")
-        elif self.maybe(Household.create_id(org.county, p.payee), Household) is None:
-            raise invalid("payee", f"household {p.payee} is not registered in county {org.county} (the seller's)")
+        elif self.maybe(Household.create_id(households_of, p.payee), Household) is None:
+            whose = "the seller's" if households_of == org.county else "the product's origin"
+            raise invalid("payee", f"household {p.payee} is not registered in county {households_of} ({whose})")
         payment = LinkagePayment(kind=p.kind, payee=p.payee, amount_fen=p.amount_fen, paid_on=p.paid_on,
                                  reference=p.reference.strip(), produce=p.produce,
                                  quantity=p.quantity.strip() if p.quantity else None, product_id=p.product_id,

@@ -52,6 +52,8 @@ def check_plan(plan: LinkagePlan) -> None:
     numbers = [h.household_number for h in plan.households]
     if len(set(numbers)) != len(numbers):
         raise invalid("plan.households", "a household is named twice")
+    if "collective" in numbers:  # the payee of the village collective's part of a pool, never a household
+        raise invalid("plan.households", "collective is the village collective's part of the pool, not a household")
     if any(h.weight <= 0 for h in plan.households):
         raise invalid("plan.households", "every weight must be a positive whole number")
     if not Decimal(0) <= plan.revenue_share_rate <= Decimal(1):

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from xiaofei.domain.clock import business_today
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _fresh, _month, _services
+from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _services
 from xiaofei.queries.consumption import linkage as lq
 from xiaofei.queries.consumption import lists as cq
 from xiaofei.queries.consumption import sales as sq
@@ -47,6 +47,12 @@ def _today() -> date:
     return business_today()
 
 
+async def _owed_flag_days(request: AnyRequest, county: str) -> int:
+    """``linkage.owed_flag_days`` in force for the county today (read off the event loop: it loads policy books)."""
+    buyers = _services(request).buyers
+    return int(await _command(lambda: buyers.parameter(county, "linkage.owed_flag_days", _today())))
+
+
 def _months(value: str | None, field: str) -> str | None:
     return _checked(field, value, r"\d{4}-(0[1-9]|1[0-2])", "must be YYYY-MM")
 
@@ -59,14 +65,15 @@ def _checked(field: str, value: str | None, pattern: str, reason: str) -> str | 
 
 
 async def _overdue(request: AnyRequest, pool: Any, county: str) -> list[cq.Flag]:
-    days = _services(request).buyers.parameter(county, "linkage.owed_flag_days", _today())
+    days = await _owed_flag_days(request, county)
     found: list[cq.Flag] = []
     after = None
     while True:
         page = await lq.obligations(pool, today=_today(), owed_flag_days=days, county=county, after=after, limit=500)
-        found += [cq.Flag(flag_key=f"owed:{o.seller}:{o.payee}", kind="revenue_share_overdue",
-                          subject=f"{o.seller}:{o.payee}",
-                          evidence={"seller": o.seller, "payee": o.payee, "owed_fen": o.owed_fen,
+        found += [cq.Flag(flag_key=f"owed:{o.seller}:{o.household_county or ''}:{o.payee}",
+                          kind="revenue_share_overdue", subject=f"{o.seller}:{o.payee}",
+                          evidence={"seller": o.seller, "payee": o.payee, "household_county": o.household_county,
+                                    "owed_fen": o.owed_fen,
                                     "oldest_unpaid_month": o.oldest_unpaid_month, "owed_flag_days": days})
                   for o in page.items if o.overdue]
         if page.next_after is None:
@@ -124,7 +131,8 @@ class CountyConsumptionReads(Controller):
                     product: FromQuery[UUID | None] = None, after: After = None, limit: Limit = 100,
                     min_position: MinPosition = None) -> sq.PoolPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.pools(pool, county=county, product=product, month=_month(month), after=after, limit=limit)
+        return await sq.pools(pool, county=county, product=product, month=_months(month, "month"), after=after,
+                              limit=limit)
 
     @get("/sale-rows", operation_id="listCountySaleRows", opt=roles(*READERS),
          summary="The recognised-sales ledger behind the figures: each order line, refund and channel sale",
@@ -160,7 +168,7 @@ class CountyConsumptionReads(Controller):
                           after: After = None, limit: Limit = 100,
                           min_position: MinPosition = None) -> lq.ObligationPage:
         pool = await _fresh(request, min_position, "consumption")
-        days = _services(request).buyers.parameter(county, "linkage.owed_flag_days", _today())
+        days = await _owed_flag_days(request, county)
         return await lq.obligations(pool, today=_today(), owed_flag_days=days, county=county, seller=seller,
                                     payee=payee, after=after, limit=limit)
 
@@ -234,7 +242,7 @@ class OrganisationConsumptionReads(Controller):
     async def pools(self, request: AnyRequest, org: FromPath[str], month: FromQuery[OptionalMonth] = None,
                     after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> sq.PoolPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.pools(pool, seller=org, month=_month(month), after=after, limit=limit)
+        return await sq.pools(pool, seller=org, month=_months(month, "month"), after=after, limit=limit)
 
     @get("/obligations", operation_id="listSellerObligations", opt=roles(*SELLER),
          summary="What the seller owes its linked households and the collective: accrued, paid, owed",
@@ -245,7 +253,7 @@ class OrganisationConsumptionReads(Controller):
         county = await pool.fetchval("SELECT county FROM rm_consumption.sellers WHERE credit_code = $1", org)
         if county is None:
             return lq.ObligationPage(items=[], next_after=None, owed_flag_days=0)
-        days = _services(request).buyers.parameter(county, "linkage.owed_flag_days", _today())
+        days = await _owed_flag_days(request, county)
         return await lq.obligations(pool, today=_today(), owed_flag_days=days, seller=org, after=after, limit=limit)
 
     @get("/reserved-share-progress", operation_id="getReservedShareProgress", opt=roles(*BUYER),

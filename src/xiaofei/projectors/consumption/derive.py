@@ -34,13 +34,15 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         cur.execute("SELECT product_id FROM products WHERE seller = ANY(%s)", (sorted(dirty.recount_sellers),))
         dirty.recount_products.update(r["product_id"] for r in cur.fetchall())
     recount(cur, dirty, new_sales)
-    for scope in sorted(dirty.scopes):
+    for scope in sorted(dirty.scopes.get("linkage.collective_share", ())):
         cur.execute("SELECT DISTINCT product_id, month FROM sales WHERE county LIKE %s", (scope_prefix(scope),))
         dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
+    for scope in sorted(dirty.scopes.get("worker.eligible_categories", ())):
         cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())  # worker.eligible_categories
+        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    for scope in sorted(dirty.scopes.get("product.price_band_pct", ())):
         cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(scope),))
-        dirty.prices.update(r["product_id"] for r in cur.fetchall())  # product.price_band_pct
+        dirty.prices.update(r["product_id"] for r in cur.fetchall())
     for product, month in sorted(dirty.pools_from.items(), key=lambda kv: str(kv[0])):
         cur.execute("SELECT DISTINCT month FROM sales WHERE product_id = %s AND month >= %s"
                     " UNION SELECT month FROM pools WHERE product_id = %s AND month >= %s",
@@ -50,12 +52,12 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         recompute_pool(cur, params, product, month)
     capacity_flags(cur, dirty.capacity)
     price_flags(cur, params, dirty.prices)
-    if dirty.households:
-        for county, number in sorted(dirty.households):
-            cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id)"
-                        " WHERE origin_county = %s AND p.households @> %s",
-                        (county, Jsonb([{"household_number": number}])))
-            dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    if dirty.households:  # one query for a whole import's households
+        counties, numbers = zip(*sorted(dirty.households), strict=True)
+        cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
+                    " jsonb_array_elements(p.households) h WHERE (origin_county, h->>'household_number') IN"
+                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
+        dirty.plans.update(r["product_id"] for r in cur.fetchall())
     household_flags(cur, params, dirty.plans)
 
 

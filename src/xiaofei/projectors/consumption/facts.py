@@ -23,8 +23,10 @@ from xiaofei.domain.consumption.products import LinkagePlan, PriceBook, Product
 from xiaofei.domain.consumption.sellers import Seller
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.domain.registry import Household
-from xiaofei.rules.consumption import month_of
+from xiaofei.rules.consumption import COLLECTIVE, month_of
 
+SHAPING = ("linkage.collective_share", "product.price_band_pct", "worker.eligible_categories")
+"""The parameters the consumption rows depend on: pools, price flags, plan-household flags."""
 ALL_MONTHS = "0000-00"
 """The effective month of a product's first plan: it rules every month until a change."""
 
@@ -40,7 +42,8 @@ class Dirty:
     prices: set[UUID] = field(default_factory=set)
     plans: set[UUID] = field(default_factory=set)
     households: set[tuple[str, str]] = field(default_factory=set)
-    scopes: set[str] = field(default_factory=set)
+    scopes: dict[str, set[str]] = field(default_factory=dict)
+    """Parameters that shape consumption rows, by name: the scopes a new version was recorded for."""
     new_sales: set[str] = field(default_factory=set)
     """Sale rows written in this batch: whether they count is decided once the batch's periods are known."""
 
@@ -83,8 +86,9 @@ def record_certification(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> 
                     (cid,))
     elif isinstance(e, Certification.ObjectionResolved):
         cur.execute("UPDATE certifications SET open_objections = open_objections - 1,"
-                    " status = CASE WHEN %s = 'upheld' THEN 'refused' ELSE status END WHERE certification_id = %s",
-                    (e.outcome, cid))
+                    " status = CASE WHEN %s = 'upheld' THEN 'refused' ELSE status END,"
+                    " last_step_on = CASE WHEN %s = 'upheld' THEN %s ELSE last_step_on END"
+                    " WHERE certification_id = %s", (e.outcome, e.outcome, e.resolved_on, cid))
     elif isinstance(e, Certification.Certified):
         step = {"status": "certified", "certificate_number": e.certificate_number, "valid_from": e.valid_from,
                 "valid_to": e.valid_to, "last_step_on": e.certified_on}
@@ -100,7 +104,7 @@ def record_certification(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> 
     elif isinstance(e, Certification.Suspended | Certification.Revoked):
         day = e.suspended_on if isinstance(e, Certification.Suspended) else e.revoked_on
         # it stops counting from its date: the period's last day is the day before
-        _update_last_period(cur, cid, "valid_to = %s", (day - timedelta(days=1),), f" AND valid_to >= '{day}'")
+        _update_last_period(cur, cid, "valid_to = %s", (day - timedelta(days=1),), " AND valid_to >= %s", (day,))
         step = {"status": "suspended" if isinstance(e, Certification.Suspended) else "revoked", "last_step_on": day}
         periods_changed = True
     elif isinstance(e, Certification.Reinstated):
@@ -113,7 +117,7 @@ def record_certification(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> 
         columns = ", ".join(f"{k} = %s" for k in step)
         cur.execute(f"UPDATE certifications SET {columns} WHERE certification_id = %s",  # noqa: S608 - fixed names
                     (*step.values(), cid))
-    if periods_changed or isinstance(e, Certification.CountyReviewed):
+    if periods_changed or isinstance(e, Certification.CountyReviewed | Certification.Reapplied):
         cur.execute("SELECT subject, subject_id FROM certifications WHERE certification_id = %s", (cid,))
         row = _one(cur)
         if row["subject"] == "product":
@@ -127,9 +131,9 @@ def record_certification(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> 
 
 
 def _update_last_period(cur: psycopg.Cursor[DictRow], cid: UUID, assignment: str, values: tuple[Any, ...],
-                        extra: str = "") -> None:
+                        extra: str = "", extra_values: tuple[Any, ...] = ()) -> None:
     cur.execute(f"UPDATE cert_periods SET {assignment} WHERE certification_id = %s AND seq = (SELECT max(seq) FROM"
-                f" cert_periods WHERE certification_id = %s){extra}", (*values, cid, cid))
+                f" cert_periods WHERE certification_id = %s){extra}", (*values, cid, cid, *extra_values))
 
 
 def _one(cur: psycopg.Cursor[DictRow]) -> DictRow:
@@ -256,7 +260,8 @@ def record_order(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
             product = _product(cur, line["product_id"])
             _sale(cur, _sale_row(
                 f"order:{oid}:{line['line_no']}", "order", oid, None, product, e.received_on, e.received_on,
-                line["quantity"], line["amount_fen"] - line["refunded_fen"], order["buyer"], order["buyer_type"],
+                line["quantity"] if line["amount_fen"] > line["refunded_fen"] else 0,  # all refunded: none sold
+                line["amount_fen"] - line["refunded_fen"], order["buyer"], order["buyer_type"],
                 _unit(order), order["tag"], "platform"), dirty)
     elif isinstance(e, Order.Refunded):
         cur.execute("UPDATE order_lines SET refunded_fen = refunded_fen + %s WHERE order_id = %s AND line_no = %s"
@@ -299,9 +304,14 @@ def record_payment(cur: psycopg.Cursor[DictRow], e: Any) -> None:
         return
     seller, county = key_of(cur, e.originator_id).split(":")
     p = e.payment
-    cur.execute("INSERT INTO linkage_payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (seller, p.reference, county, p.kind, p.payee, p.amount_fen, p.paid_on, p.produce, p.quantity,
-                 p.product_id, e.timestamp))
+    payee_county = county
+    if p.payee == COLLECTIVE:
+        payee_county = ""
+    elif p.product_id is not None:
+        payee_county = str(_product(cur, p.product_id)["origin_county"])
+    cur.execute("INSERT INTO linkage_payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (seller, p.reference, county, p.kind, p.payee, payee_county, p.amount_fen, p.paid_on, p.produce,
+                 p.quantity, p.product_id, e.timestamp))
 
 
 def record_household(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
@@ -325,4 +335,5 @@ def record_policy(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         cur.execute("INSERT INTO parameters VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (scope, e.originator_version, e.name, e.value, e.effective_from, e.effective_to, e.source,
                      e.era))
-        dirty.scopes.add(scope)
+        if e.name in SHAPING:  # an employment parameter changes nothing here
+            dirty.scopes.setdefault(e.name, set()).add(scope)

@@ -24,6 +24,9 @@ S = "rm_consumption"
 
 class Obligation(msgspec.Struct, kw_only=True):
     seller: str
+    household_county: str | None
+    """The payee household's county: the product's origin county (a declared 脱贫县 may differ from the seller's);
+    null for the collective."""
     payee: str
     """A household number, or ``collective``."""
     accrued_fen: int
@@ -48,24 +51,24 @@ class ObligationPage(msgspec.Struct, kw_only=True):
 async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, county: str | None = None,
                       seller: str | None = None, payee: str | None = None, after: str | None = None,
                       limit: int = 100) -> ObligationPage:
-    key = paging.parse(after, paging.text, paging.text)
+    key = paging.parse(after, paging.text, paging.text, paging.text)
     rows = await pool.fetch(
-        "WITH acc AS (SELECT o.seller, o.county, s.payee, json_agg(json_build_object('product_id', s.product_id,"
-        " 'month', s.month, 'amount_fen', s.amount_fen) ORDER BY s.month, s.product_id) AS accruals,"
-        " sum(s.amount_fen)::bigint AS accrued"
-        f" FROM {S}.pool_shares s JOIN {S}.pools o USING (product_id, month) GROUP BY 1, 2, 3),"
-        " paid AS (SELECT seller, county, payee, json_agg(json_build_object('reference', reference, 'paid_on', paid_on,"
-        " 'amount_fen', amount_fen, 'product_id', product_id) ORDER BY paid_on, reference) AS payouts,"
-        f" sum(amount_fen)::bigint AS paid FROM {S}.linkage_payments WHERE kind = 'revenue_share_payout'"
-        " GROUP BY 1, 2, 3)"
-        " SELECT coalesce(a.seller, p.seller) AS seller, coalesce(a.payee, p.payee) AS payee,"
-        " coalesce(a.accrued, 0) AS accrued, coalesce(p.paid, 0) AS paid, coalesce(a.accruals, '[]') AS accruals,"
-        " coalesce(p.payouts, '[]') AS payouts FROM acc a FULL JOIN paid p USING (seller, county, payee)"
-        " WHERE ($1::text IS NULL OR coalesce(a.county, p.county) = $1)"
-        " AND ($2::text IS NULL OR coalesce(a.seller, p.seller) = $2)"
-        " AND ($6::text IS NULL OR coalesce(a.payee, p.payee) = $6)"
-        " AND (coalesce(a.seller, p.seller), coalesce(a.payee, p.payee)) > ($3, $4) ORDER BY 1, 2 LIMIT $5",
-        county, seller, key[0] if key else "", key[1] if key else "", limit + 1, payee)
+        "WITH acc AS (SELECT o.seller, o.county, coalesce(s.household_county, '') AS payee_county, s.payee,"
+        " json_agg(json_build_object('product_id', s.product_id, 'month', s.month, 'amount_fen', s.amount_fen)"
+        " ORDER BY s.month, s.product_id) AS accruals, sum(s.amount_fen)::bigint AS accrued"
+        f" FROM {S}.pool_shares s JOIN {S}.pools o USING (product_id, month)"
+        " WHERE ($1::text IS NULL OR o.county = $1) AND ($2::text IS NULL OR o.seller = $2)"
+        " AND ($3::text IS NULL OR s.payee = $3) GROUP BY 1, 2, 3, 4),"
+        " paid AS (SELECT seller, county, payee_county, payee, json_agg(json_build_object('reference', reference,"
+        " 'paid_on', paid_on, 'amount_fen', amount_fen, 'product_id', product_id) ORDER BY paid_on, reference)"
+        f" AS payouts, sum(amount_fen)::bigint AS paid FROM {S}.linkage_payments WHERE kind = 'revenue_share_payout'"
+        " AND ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR seller = $2)"
+        " AND ($3::text IS NULL OR payee = $3) GROUP BY 1, 2, 3, 4)"
+        " SELECT seller, payee_county, payee, coalesce(a.accrued, 0) AS accrued, coalesce(p.paid, 0) AS paid,"
+        " coalesce(a.accruals, '[]') AS accruals, coalesce(p.payouts, '[]') AS payouts"
+        " FROM acc a FULL JOIN paid p USING (seller, county, payee_county, payee)"
+        " WHERE (seller, payee_county, payee) > ($4, $5, $6) ORDER BY 1, 2, 3 LIMIT $7",
+        county, seller, payee, *(key or ["", "", ""]), limit + 1)
     items = []
     for r in rows:
         accruals = _json(r["accruals"])
@@ -76,11 +79,12 @@ async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, c
         _, oldest = owed_since(sorted(by_month.items()), int(r["paid"]))
         owed = int(r["accrued"]) - int(r["paid"])
         overdue = oldest is not None and owed > 0 and month_end(oldest) + timedelta(days=owed_flag_days) < today
-        items.append(Obligation(seller=r["seller"], payee=r["payee"], accrued_fen=int(r["accrued"]),
+        items.append(Obligation(seller=r["seller"], household_county=r["payee_county"] or None, payee=r["payee"],
+                                accrued_fen=int(r["accrued"]),
                                 paid_fen=int(r["paid"]), owed_fen=owed, owed_yuan=yuan(owed),
                                 oldest_unpaid_month=oldest if owed > 0 else None, overdue=overdue,
                                 accruals=accruals, payouts=payouts))
-    page, next_after = paging.page(items, limit, lambda o: [o.seller, o.payee])
+    page, next_after = paging.page(items, limit, lambda o: [o.seller, o.household_county or "", o.payee])
     return ObligationPage(items=page, next_after=next_after, owed_flag_days=owed_flag_days)
 
 
@@ -120,7 +124,7 @@ async def household_income(pool: asyncpg.Pool, county: str, household_number: st
         " AND s.payee = $2 AND s.month BETWEEN $3 AND $4 ORDER BY s.month, s.product_id",
         county, household_number, start, end)
     payments = await pool.fetch(
-        f"SELECT * FROM {S}.linkage_payments WHERE county = $1 AND payee = $2 AND kind <> 'revenue_share_payout'"
+        f"SELECT * FROM {S}.linkage_payments WHERE payee_county = $1 AND payee = $2 AND kind <> 'revenue_share_payout'"
         " AND to_char(paid_on, 'YYYY-MM') BETWEEN $3 AND $4 ORDER BY paid_on, seller, reference",
         county, household_number, start, end)
     lines = [IncomeLine(month=r["month"], income_class="property", kind="revenue_share", amount_fen=r["amount_fen"],

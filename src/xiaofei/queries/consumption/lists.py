@@ -249,7 +249,9 @@ async def flags(pool: asyncpg.Pool, county: str, *, kind: str | None, after: str
     start = key[0] if key else ""
     rows = await pool.fetch(
         f"SELECT flag_key, kind, subject, evidence FROM {S}.flags WHERE county = $1"
-        " AND ($2::text IS NULL OR kind = $2) AND flag_key > $3 ORDER BY flag_key LIMIT $4",
+        # byte order, as Python sorts the computed flags it merges them with
+        " AND ($2::text IS NULL OR kind = $2) AND flag_key > $3 COLLATE \"C\" ORDER BY flag_key COLLATE \"C\""
+        " LIMIT $4",
         county, kind, start, limit + 1)
     stored = [Flag(flag_key=r["flag_key"], kind=r["kind"], subject=r["subject"],
                    evidence=_json(r["evidence"])) for r in rows]
