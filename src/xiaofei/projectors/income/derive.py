@@ -50,13 +50,14 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
     for table in ("income_lines", "household_months", "household_years", "flags"):
         cur.execute(f"DELETE FROM {table} WHERE (county, household_number) IN"  # noqa: S608 - fixed names
                     " (SELECT * FROM unnest(%s::text[], %s::text[]))", (counties, numbers))
+    facts = _Facts(cur, counties, numbers)
     params = ParamsByCounty(cur)
     lines, months, years, flags = [], [], [], []
     for county, number in households:
-        members = _members(cur, county, number)
-        found = _lines(cur, params, county, number, members)
+        members = facts.members.get((county, number), [])
+        found = _lines(facts, params, county, number)
         lines += [(county, number, k, y, m, c, kind, a, cost, Jsonb(src)) for k, y, m, c, kind, a, cost, src in found]
-        m_rows, y_rows, f_rows = _totals(cur, params, county, number, members, found)
+        m_rows, y_rows, f_rows = _totals(params, county, number, facts.villages[(county, number)], members, found)
         months += m_rows
         years += y_rows
         flags += f_rows
@@ -66,60 +67,79 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
     copy_rows(cur, "flags", flags)
 
 
-def _members(cur: psycopg.Cursor[DictRow], county: str, number: str) -> list[DictRow]:
-    cur.execute("SELECT * FROM members WHERE county = %s AND household_number = %s ORDER BY person_number",
-                (county, number))
-    return cur.fetchall()
+class _Facts:
+    """Everything the households being recomputed can need, read with one query per table."""
+
+    def __init__(self, cur: psycopg.Cursor[DictRow], counties: list[str], numbers: list[str]) -> None:
+        keys = " (county, household_number) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        cur.execute("SELECT county, household_number, village_code FROM households WHERE" + keys, (counties, numbers))
+        self.villages = {(r["county"], r["household_number"]): r["village_code"] for r in cur.fetchall()}
+        cur.execute("SELECT * FROM members WHERE" + keys + " ORDER BY person_number", (counties, numbers))
+        self.members: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.members[(r["county"], r["household_number"])].append(r)
+        hashes = sorted({m["id_hash"] for rows in self.members.values() for m in rows})
+        cur.execute("SELECT * FROM members WHERE id_hash = ANY(%s) ORDER BY county, household_number, person_number",
+                    (hashes,))
+        self.memberships: dict[str, list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.memberships[r["id_hash"]].append(r)
+        cur.execute("SELECT s.*, p.month, p.organisation, p.workshop_id, p.county AS workshop_county FROM slips s"
+                    " JOIN payrolls p USING (payroll_id) WHERE s.id_hash = ANY(%s) AND NOT s.voided"
+                    " AND s.verified_version = s.version ORDER BY s.slip_id", (hashes,))
+        self.slips: dict[str, list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.slips[r["id_hash"]].append(r)
+        cur.execute("SELECT p.*, c.organisation FROM subsidy_payments p JOIN claims c USING (claim_id)"
+                    " WHERE p.payee_hash = ANY(%s) ORDER BY p.claim_id", (hashes,))
+        self.subsidies: dict[str, list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.subsidies[r["payee_hash"]].append(r)
+        claims = sorted({r["claim_id"] for rows in self.subsidies.values() for r in rows}, key=str)
+        cur.execute("SELECT claim_id, payee, line_no, slip_id, month, subsidy, amount_fen, explanation FROM claim_lines"
+                    " WHERE claim_id = ANY(%s) AND NOT rejected ORDER BY claim_id, line_no", (claims,))
+        self.claim_lines: dict[tuple[Any, str], list[dict[str, Any]]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.claim_lines[(r["claim_id"], r["payee"])].append(
+                {"line_no": r["line_no"], "slip_id": str(r["slip_id"]), "month": r["month"], "subsidy": r["subsidy"],
+                 "amount_fen": r["amount_fen"], "explanation": r["explanation"]})
+        cur.execute("SELECT * FROM linkage_payments WHERE (county, payee) IN (SELECT * FROM unnest(%s::text[],"
+                    " %s::text[])) ORDER BY seller, reference", (counties, numbers))
+        self.payments: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.payments[(r["county"], r["payee"])].append(r)
+        cur.execute("SELECT * FROM declarations WHERE" + keys + " ORDER BY year, income_type", (counties, numbers))
+        self.declarations: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
+        for r in cur.fetchall():
+            self.declarations[(r["county"], r["household_number"])].append(r)
+
+    def owner(self, id_hash: str, on: date) -> tuple[str, str] | None:
+        """The household a person belonged to on ``on`` (the first by county and household number if several)."""
+        for row in self.memberships[id_hash]:
+            if (row["joined_on"] is None or row["joined_on"] <= on) and (row["left_on"] is None or row["left_on"] > on):
+                return row["county"], row["household_number"]
+        return None
 
 
-def _is_member(row: Any, on: date) -> bool:
-    return (row["joined_on"] is None or row["joined_on"] <= on) and (row["left_on"] is None or row["left_on"] > on)
-
-
-def _owner(cur: psycopg.Cursor[DictRow], id_hash: str, on: date, cache: dict[str, list[DictRow]]) -> tuple[str, str] | None:
-    """The household a person belonged to on ``on`` (the first by county and household number if several)."""
-    if id_hash not in cache:
-        cur.execute("SELECT * FROM members WHERE id_hash = %s ORDER BY county, household_number, person_number",
-                    (id_hash,))
-        cache[id_hash] = cur.fetchall()
-    for row in cache[id_hash]:
-        if _is_member(row, on):
-            return row["county"], row["household_number"]
-    return None
-
-
-def _lines(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, county: str, number: str,
-           members: list[DictRow]) -> list[Line]:
+def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> list[Line]:
     out: list[Line] = []
-    hashes = sorted({m["id_hash"] for m in members})
-    seen: dict[str, list[DictRow]] = {}
-    cur.execute("SELECT s.*, p.month, p.organisation, p.workshop_id, p.county AS workshop_county FROM slips s"
-                " JOIN payrolls p USING (payroll_id) WHERE s.id_hash = ANY(%s) AND NOT s.voided"
-                " AND s.verified_version = s.version ORDER BY s.slip_id", (hashes,))
-    for s in cur.fetchall():
-        if _owner(cur, s["id_hash"], month_bounds(s["month"])[1], seen) == (county, number):
+    hashes = sorted({m["id_hash"] for m in facts.members.get((county, number), [])})
+    for s in (s for h in hashes for s in facts.slips.get(h, [])):
+        if facts.owner(s["id_hash"], month_bounds(s["month"])[1]) == (county, number):
             out.append((f"slip:{s['slip_id']}", int(s["month"][:4]), s["month"], "wage", "wage_slip", s["net_fen"], 0,
                         {"event": "Payroll.SlipVerified", "slip_id": str(s["slip_id"]), "slip_version": s["version"],
                          "organisation": s["organisation"], "workshop_id": str(s["workshop_id"]),
                          "workshop_county": s["workshop_county"], "month": s["month"], "gross_fen": s["gross_fen"],
                          "net_fen": s["net_fen"], "counted": "net_fen (实发工资)"}))
-    cur.execute("SELECT p.*, c.organisation, c.county AS claim_county FROM subsidy_payments p JOIN claims c"
-                " USING (claim_id) WHERE p.payee_hash = ANY(%s) ORDER BY p.claim_id, p.payee_hash", (hashes,))
-    for p in cur.fetchall():
-        if _owner(cur, p["payee_hash"], p["paid_on"], seen) != (county, number):
+    for p in (p for h in hashes for p in facts.subsidies.get(h, [])):
+        if facts.owner(p["payee_hash"], p["paid_on"]) != (county, number):
             continue
-        cur.execute("SELECT line_no, slip_id, month, subsidy, amount_fen, explanation FROM claim_lines"
-                    " WHERE claim_id = %s AND payee = %s AND NOT rejected ORDER BY line_no",
-                    (p["claim_id"], f"worker:{p['payee_hash']}"))
-        claimed = [{**dict(r), "slip_id": str(r["slip_id"])} for r in cur.fetchall()]
-        month = p["paid_on"].strftime("%Y-%m")
-        out.append((f"subsidy:{p['claim_id']}", p["paid_on"].year, month, "transfer", "worker_wage_subsidy",
-                    p["amount_fen"], 0, {"event": "Claim.Paid", "claim_id": str(p["claim_id"]),
-                                         "reference": p["reference"], "paid_on": p["paid_on"].isoformat(),
-                                         "organisation": p["organisation"], "lines": claimed}))
-    cur.execute("SELECT * FROM linkage_payments WHERE county = %s AND payee = %s ORDER BY seller, reference",
-                (county, number))
-    for p in cur.fetchall():
+        claimed = facts.claim_lines.get((p["claim_id"], f"worker:{p['payee_hash']}"), [])
+        out.append((f"subsidy:{p['claim_id']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"), "transfer",
+                    "worker_wage_subsidy", p["amount_fen"], 0,
+                    {"event": "Claim.Paid", "claim_id": str(p["claim_id"]), "reference": p["reference"],
+                     "paid_on": p["paid_on"].isoformat(), "organisation": p["organisation"], "lines": claimed}))
+    for p in facts.payments.get((county, number), []):
         category, kind = LINKAGE_KINDS[p["kind"]]
         cost, source = 0, {"event": "LinkageLedger.PaymentRecorded", "seller": p["seller"],
                            "reference": p["reference"], "paid_on": p["paid_on"].isoformat()}
@@ -133,9 +153,7 @@ def _lines(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, county: str, nu
                        "basis": "payout recorded by the seller (兑付), counted when paid"}
         out.append((f"payment:{p['seller']}:{p['reference']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"),
                     category, kind, p["amount_fen"], cost, source))
-    cur.execute("SELECT * FROM declarations WHERE county = %s AND household_number = %s ORDER BY year, income_type",
-                (county, number))
-    for d in cur.fetchall():
+    for d in facts.declarations.get((county, number), []):
         out.append((f"declared:{d['year']}:{d['income_type']}", d["year"], None,
                     rules.declared_category(d["income_type"]), f"declared_{d['income_type']}", d["amount_fen"], 0,
                     {"event": "Household.OtherIncomeDeclared", "household_version": d["version"],
@@ -149,8 +167,8 @@ def _count(members: list[DictRow], first: date, last: date) -> int:
                and (m["left_on"] is None or m["left_on"] > first))
 
 
-def _totals(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, county: str, number: str,
-            members: list[DictRow], lines: list[Line]) -> tuple[list[Any], list[Any], list[Any]]:
+def _totals(params: ParamsByCounty, county: str, number: str, village: str, members: list[DictRow],
+            lines: list[Line]) -> tuple[list[Any], list[Any], list[Any]]:
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for _, year, month, category, _, amount, cost, _ in lines:
@@ -162,8 +180,6 @@ def _totals(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, county: str, n
         first, last = month_bounds(month)
         months.append((county, number, month, t["wage"], t["operating"], t["cost"], t["property"], t["transfer"],
                        sum(t[c] for c in rules.CATEGORIES) - t["cost"], _count(members, first, last)))
-    cur.execute("SELECT village_code FROM households WHERE county = %s AND household_number = %s", (county, number))
-    village = cur.fetchone()["village_code"]  # type: ignore[index]
     net_of = {m[2]: m[8] for m in months}
     years, flags = [], []
     for year, t in sorted(by_year.items()):
