@@ -24,8 +24,17 @@ LINKAGE_KINDS = {"procurement": ("operating", "procurement"), "revenue_share_pay
                  "land_rent": ("property", "land_rent"), "dividend": ("property", "dividend")}
 
 
+DIRTY_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS income_dirty (county text NOT NULL, household_number text NOT NULL,"
+               " PRIMARY KEY (county, household_number)) ON COMMIT DELETE ROWS")
+"""The households a batch recomputes, one session-local table joined by every read and delete below (sending the
+keys as arrays to each statement cost more than the statements)."""
+DIRTY = " JOIN pg_temp.income_dirty d ON d.county = t.county AND d.household_number = t.household_number"
+DIRTY_HASHES = (" IN (SELECT t.id_hash FROM members t JOIN pg_temp.income_dirty d ON d.county = t.county"
+                " AND d.household_number = t.household_number)")
+
+
 def expand(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> list[tuple[str, str]]:
-    """The registered households the batch reached, in key order."""
+    """The registered households the batch reached, in key order (left in ``income_dirty``)."""
     keys = set(dirty.households)
     if dirty.hashes:
         cur.execute("SELECT DISTINCT county, household_number FROM members WHERE id_hash = ANY(%s)",
@@ -36,21 +45,23 @@ def expand(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> list[tuple[str, str]]:
         keys.update((r["county"], r["household_number"]) for r in cur.fetchall())
     if not keys:
         return []
-    cur.execute("SELECT county, household_number FROM households WHERE (county, household_number) IN"
-                " (SELECT * FROM unnest(%s::text[], %s::text[]))",
-                ([k[0] for k in keys], [k[1] for k in keys]))
-    return sorted((r["county"], r["household_number"]) for r in cur.fetchall())
+    cur.execute(DIRTY_TABLE)
+    cur.execute("DELETE FROM pg_temp.income_dirty")
+    copy_rows(cur, "income_dirty", sorted(keys))
+    cur.execute("DELETE FROM pg_temp.income_dirty d WHERE NOT EXISTS (SELECT 1 FROM households h"
+                " WHERE h.county = d.county AND h.household_number = d.household_number)")
+    cur.execute("SELECT county, household_number FROM pg_temp.income_dirty ORDER BY county, household_number")
+    return [(r["county"], r["household_number"]) for r in cur.fetchall()]
 
 
 def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
     households = expand(cur, dirty)
     if not households:
         return
-    counties, numbers = [k[0] for k in households], [k[1] for k in households]
     for table in ("income_lines", "household_months", "household_years", "flags"):
-        cur.execute(f"DELETE FROM {table} WHERE (county, household_number) IN"  # noqa: S608 - fixed names
-                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (counties, numbers))
-    facts = _Facts(cur, counties, numbers)
+        cur.execute(f"DELETE FROM {table} t USING pg_temp.income_dirty d"  # noqa: S608 - fixed names
+                    " WHERE d.county = t.county AND d.household_number = t.household_number")
+    facts = _Facts(cur)
     params = ParamsByCounty(cur)
     lines, months, years, flags = [], [], [], []
     for county, number in households:
@@ -68,47 +79,45 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
 
 
 class _Facts:
-    """Everything the households being recomputed can need, read with one query per table."""
+    """Everything the households being recomputed (``income_dirty``) can need, read with one query per table."""
 
-    def __init__(self, cur: psycopg.Cursor[DictRow], counties: list[str], numbers: list[str]) -> None:
-        keys = " (county, household_number) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        cur.execute("SELECT county, household_number, village_code FROM households WHERE" + keys, (counties, numbers))
+    def __init__(self, cur: psycopg.Cursor[DictRow]) -> None:
+        cur.execute("SELECT t.county, t.household_number, t.village_code FROM households t" + DIRTY)
         self.villages = {(r["county"], r["household_number"]): r["village_code"] for r in cur.fetchall()}
-        cur.execute("SELECT * FROM members WHERE" + keys + " ORDER BY person_number", (counties, numbers))
+        cur.execute("SELECT t.* FROM members t" + DIRTY + " ORDER BY t.person_number")
         self.members: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.members[(r["county"], r["household_number"])].append(r)
-        hashes = sorted({m["id_hash"] for rows in self.members.values() for m in rows})
-        cur.execute("SELECT * FROM members WHERE id_hash = ANY(%s) ORDER BY county, household_number, person_number",
-                    (hashes,))
+        cur.execute("SELECT * FROM members WHERE id_hash" + DIRTY_HASHES
+                    + " ORDER BY county, household_number, person_number")
         self.memberships: dict[str, list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.memberships[r["id_hash"]].append(r)
         cur.execute("SELECT s.*, p.month, p.organisation, p.workshop_id, p.county AS workshop_county FROM slips s"
-                    " JOIN payrolls p USING (payroll_id) WHERE s.id_hash = ANY(%s) AND NOT s.voided"
-                    " AND s.verified_version = s.version ORDER BY s.slip_id", (hashes,))
+                    " JOIN payrolls p USING (payroll_id) WHERE s.id_hash" + DIRTY_HASHES + " AND NOT s.voided"
+                    " AND s.verified_version = s.version ORDER BY s.slip_id")
         self.slips: dict[str, list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.slips[r["id_hash"]].append(r)
         cur.execute("SELECT p.*, c.organisation FROM subsidy_payments p JOIN claims c USING (claim_id)"
-                    " WHERE p.payee_hash = ANY(%s) ORDER BY p.claim_id", (hashes,))
+                    " WHERE p.payee_hash" + DIRTY_HASHES + " ORDER BY p.claim_id")
         self.subsidies: dict[str, list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.subsidies[r["payee_hash"]].append(r)
-        claims = sorted({r["claim_id"] for rows in self.subsidies.values() for r in rows}, key=str)
         cur.execute("SELECT claim_id, payee, line_no, slip_id, month, subsidy, amount_fen, explanation FROM claim_lines"
-                    " WHERE claim_id = ANY(%s) AND NOT rejected ORDER BY claim_id, line_no", (claims,))
+                    " WHERE claim_id IN (SELECT claim_id FROM subsidy_payments WHERE payee_hash" + DIRTY_HASHES + ")"
+                    " AND NOT rejected ORDER BY claim_id, line_no")
         self.claim_lines: dict[tuple[Any, str], list[dict[str, Any]]] = defaultdict(list)
         for r in cur.fetchall():
             self.claim_lines[(r["claim_id"], r["payee"])].append(
                 {"line_no": r["line_no"], "slip_id": str(r["slip_id"]), "month": r["month"], "subsidy": r["subsidy"],
                  "amount_fen": r["amount_fen"], "explanation": r["explanation"]})
-        cur.execute("SELECT * FROM linkage_payments WHERE (county, payee) IN (SELECT * FROM unnest(%s::text[],"
-                    " %s::text[])) ORDER BY seller, reference", (counties, numbers))
+        cur.execute("SELECT t.* FROM linkage_payments t JOIN pg_temp.income_dirty d ON d.county = t.county"
+                    " AND d.household_number = t.payee ORDER BY t.seller, t.reference")
         self.payments: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.payments[(r["county"], r["payee"])].append(r)
-        cur.execute("SELECT * FROM declarations WHERE" + keys + " ORDER BY year, income_type", (counties, numbers))
+        cur.execute("SELECT t.* FROM declarations t" + DIRTY + " ORDER BY t.year, t.income_type")
         self.declarations: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
             self.declarations[(r["county"], r["household_number"])].append(r)

@@ -18,6 +18,7 @@ from xiaofei.domain.claims import Claim
 from xiaofei.domain.consumption.linkage import LinkageLedger
 from xiaofei.domain.employment import Payroll
 from xiaofei.domain.registry import Household
+from xiaofei.projectors.base import copy_rows
 
 WORKER = "worker:"
 """A claim payee that is a worker: ``worker:<id hash>``."""
@@ -29,6 +30,14 @@ class Dirty:
     hashes: set[str] = field(default_factory=set)
     """People whose slips or subsidies changed: every household they are or were a member of."""
     scopes: set[str] = field(default_factory=set)
+    registered: list[tuple[Any, ...]] = field(default_factory=list)
+    founders: list[tuple[Any, ...]] = field(default_factory=list)
+    """Households registered in the batch and their founding members, not yet written (one COPY each)."""
+
+    def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
+        copy_rows(cur, "households", self.registered)
+        copy_rows(cur, "members", self.founders, ("county", "household_number", "person_number", "id_hash"))
+        self.registered, self.founders = [], []
 
 
 def _household_key(cur: psycopg.Cursor[DictRow], household_id: UUID) -> tuple[str, str]:
@@ -41,15 +50,16 @@ def _household_key(cur: psycopg.Cursor[DictRow], household_id: UUID) -> tuple[st
 
 def record_household(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
     if isinstance(e, Household.Registered):
-        cur.execute("INSERT INTO households VALUES (%s, %s, %s, %s)",
-                    (e.county, e.household_number, e.originator_id, e.village_code))
-        cur.executemany("INSERT INTO members VALUES (%s, %s, %s, %s, NULL, NULL)",
-                        [(e.county, e.household_number, m.person_number, m.id_hash) for m in e.members])
+        # buffered: a household's registration is its first event, so nothing in the batch reads it before a
+        # later event of the same household, which flushes the buffer first (see ``apply``)
+        dirty.registered.append((e.county, e.household_number, e.originator_id, e.village_code))
+        dirty.founders.extend((e.county, e.household_number, m.person_number, m.id_hash) for m in e.members)
         dirty.households.add((e.county, e.household_number))
         dirty.hashes.update(m.id_hash for m in e.members)
         return
     if not isinstance(e, Household.MemberAdded | Household.MemberRemoved | Household.OtherIncomeDeclared):
         return
+    dirty.flush(cur)
     county, number = _household_key(cur, e.originator_id)
     dirty.households.add((county, number))
     if isinstance(e, Household.MemberAdded):

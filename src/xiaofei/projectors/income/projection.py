@@ -36,4 +36,5 @@ class IncomeProjection(BatchProjection):
                 facts.record_linkage(cur, e, dirty)
             elif isinstance(e, PolicyBook.Event):
                 record_policy(cur, e, dirty.scopes)
+        dirty.flush(cur)
         derive(cur, dirty)
