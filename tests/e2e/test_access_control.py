@@ -43,6 +43,8 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/households/{household_number:str}/members/{person_number:str}/id-number-reveals":
         "/counties/{C}/households/H1/members/P1/id-number-reveals",
     "/counties/{county:str}/household-imports": "/counties/{C}/household-imports",
+    "/counties/{county:str}/households/{household_number:str}/income": "/counties/{C}/households/H1/income?year=2024",
+    "/counties/{county:str}/household-incomes": "/counties/{C}/household-incomes?year=2024",
     "/policy/presets": "/policy/presets",
     "/counties/{county:str}/policy": "/counties/{C}/policy",
     "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",

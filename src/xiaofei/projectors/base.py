@@ -82,16 +82,19 @@ def _json_dumps(obj: Any) -> str:
 set_json_dumps(_json_dumps)
 
 
-_COLUMN_TYPES: dict[str, dict[str, str]] = {}
+_COLUMN_TYPES: dict[int, dict[str, str]] = {}
 
 
 def _column_types(cur: psycopg.Cursor[DictRow], table: str) -> dict[str, str]:
-    """Column types of a read-model table (the same in every schema that holds it, so cached by name)."""
-    if table not in _COLUMN_TYPES:
+    """Column types of a read-model table, cached by the table's OID: two projections may each have a table of the
+    same name with other columns (``households``, ``flags``), and one process runs them all."""
+    cur.execute("SELECT %s::regclass::oid AS oid", (table,))
+    oid = cur.fetchone()["oid"]  # type: ignore[index]
+    if oid not in _COLUMN_TYPES:
         cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
-                    " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (table,))
-        _COLUMN_TYPES[table] = {r["attname"]: r["type"] for r in cur.fetchall()}
-    return _COLUMN_TYPES[table]
+                    " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (oid,))
+        _COLUMN_TYPES[oid] = {r["attname"]: r["type"] for r in cur.fetchall()}
+    return _COLUMN_TYPES[oid]
 
 
 def copy_rows(cur: psycopg.Cursor[DictRow], table: str, rows: Sequence[Sequence[Any]],

@@ -6,10 +6,11 @@ from xiaofei.projectors.access import AccessProjection
 from xiaofei.projectors.base import BatchProjection
 from xiaofei.projectors.consumption import ConsumptionProjection
 from xiaofei.projectors.employment import EmploymentProjection
+from xiaofei.projectors.income import IncomeProjection
 from xiaofei.projectors.policy import PolicyProjection
 from xiaofei.projectors.registry import RegistryProjection
 
 PROJECTIONS: dict[str, type[BatchProjection]] = {
     p.name: p for p in (AccessProjection, RegistryProjection, PolicyProjection, EmploymentProjection,
-                               ConsumptionProjection)
+                               ConsumptionProjection, IncomeProjection)
 }

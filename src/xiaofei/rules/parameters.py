@@ -46,6 +46,9 @@ JILIN = "吉人社联字〔2018〕20号（吉林扶贫车间认定与一次性�
 GANSU = "新华社2018年8月3日电：甘肃省扶贫车间认定标准"
 SHEQU = "陕西社区工厂扶持政策（“四支队伍”政策解读：场地租赁费、水电费补贴）"
 LABOUR_LAW = "《中华人民共和国劳动法》第十五条（禁止招用未满十六周岁的未成年人）"
+CHUXIONG = "楚雄州建档立卡贫困户收入明白卡：生产经营性支出按粮食40%、烟叶45%、畜禽40%、林果15%、其他作物40%扣除"
+MONITORING_LINES = ("省级防止返贫监测范围按年确定，如云南省2025年8,700元（云农办通〔2025〕1号）、福建闽侯县2023年10,560元"
+                    "（闽振兴函〔2023〕8号）；全国统一标准未查到，须由省（县）记录")
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,24 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
     _p("linkage.owed_flag_days", "int", "90", "系统默认值（无政策文件规定）：收益分红应在应计后一个季度内兑付",
        "days after the end of the month it accrued in that revenue share may stay unpaid before it is flagged",
        ("1", "730", "1–730 days")),
+    *(_p(f"income.cost_ratio.{produce}", "decimal", ratio, CHUXIONG,
+         f"operating cost (生产经营性支出) deducted from a procurement of {label}, as a share of its amount; read on "
+         "the payment date" + ("; produce outside the five categories uses it too" if produce == "other_crops" else ""),
+         SHARE) for produce, label, ratio in (
+        ("grain", "grain (粮食)", "0.40"), ("tobacco", "tobacco (烟叶)", "0.45"),
+        ("livestock", "livestock (畜禽)", "0.40"), ("forest_fruit", "forest fruit (林果)", "0.15"),
+        ("other_crops", "other crops (其他作物)", "0.40"))),
+    _p("monitoring.poverty_line_fen", "optional-fen", "",
+       "《人类减贫的中国实践》白皮书：现行标准为2010年不变价每人每年2,300元；逐年现价标准未查到，须由省记录（默认不启用）",
+       "poverty line (贫困线) in fen per person and year, read on the year's last day; households below it are flagged "
+       "below_poverty_line", ("0", "10000000", "fen ≥ 0, at most 100,000元 a person and year")),
+    _p("monitoring.threshold_fen", "optional-fen", "", MONITORING_LINES,
+       "monitoring threshold (防返贫监测范围) in fen per person and year, read on the year's last day; households "
+       "below it are flagged below_monitoring_threshold", ("0", "10000000", "fen ≥ 0, at most 100,000元 a person and year")),
+    _p("monitoring.sudden_drop_pct", "decimal", "0.30",
+       "安徽2020年监测范围：人均可支配收入低于国家扶贫标准1.5倍，或收入骤减（人民日报2020-06-30转载；降幅系统默认30%）",
+       "how far a household's platform income of the year's last 3 months must fall against the same months a year "
+       "earlier to flag sudden_drop (收入骤减)", SHARE),
 )}
 
 

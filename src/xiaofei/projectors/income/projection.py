@@ -1,0 +1,40 @@
+"""The household income projection (收入核算): writes each event's facts, then recomputes the households they
+reach (see ``derive``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow
+
+from xiaofei.domain.claims import Claim
+from xiaofei.domain.consumption.linkage import LinkageLedger
+from xiaofei.domain.employment import Payroll
+from xiaofei.domain.policy import PolicyBook
+from xiaofei.domain.registry import Household
+from xiaofei.projectors.base import BatchProjection
+from xiaofei.projectors.employment.facts import record_policy
+from xiaofei.projectors.income import facts
+from xiaofei.projectors.income.derive import derive
+
+
+class IncomeProjection(BatchProjection):
+    name = "income"
+
+    def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
+        dirty = facts.Dirty()
+        for e in events:
+            if isinstance(e, Household.Event):
+                facts.record_household(cur, e, dirty)
+            elif isinstance(e, Payroll.Event):
+                facts.record_payroll(cur, e, dirty)
+            elif isinstance(e, Claim.Event):
+                facts.record_claim(cur, e, dirty)
+            elif isinstance(e, LinkageLedger.Event):
+                facts.record_linkage(cur, e, dirty)
+            elif isinstance(e, PolicyBook.Event):
+                record_policy(cur, e, dirty.scopes)
+        dirty.flush(cur)
+        derive(cur, dirty)

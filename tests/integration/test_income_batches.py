@@ -1,0 +1,127 @@
+"""The same facts give the same income rows, whatever the batching.
+
+Given the employment slice's two-county history (slips reported, corrected, voided and verified late, a member
+added, a worker of one county employed in the other) plus linkage payments (procurement of several produce, a
+revenue-share payout, rent, a dividend), declared other income (one declaration superseded), worker subsidies
+paid, a member leaving, the monitoring threshold set for a province and a cost ratio changed for a county, when
+the events are projected again cut into batches of random sizes (and in one batch), then every table of
+``rm_income`` is identical to the model built live. Set ``XIAOFEI_PROPERTY_SEED`` to replay a failing case.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
+from tests.helpers import id_number
+from tests.income_given import given_linkage_payments, given_paid_subsidy
+from tests.integration.test_batch_independence import _batches, _build_history, _events, _org
+from tests.integration.test_consumption_batches import tables
+from tests.integration.test_projections import fresh_schema, snapshot, wait_caught_up
+from xiaofei.bootstrap import Services, build
+from xiaofei.config import load_settings
+from xiaofei.database import Database
+from xiaofei.domain.consumption.linkage import LinkagePayment
+from xiaofei.projectors.base import SqlView
+from xiaofei.projectors.income import IncomeProjection
+from xiaofei.projectors.partitions import Partitions
+
+FIXED_SEED = 20261203
+
+
+@pytest.fixture(scope="module")
+def history(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    name, dsn = _fresh_database(pg_server)
+    settings = load_settings({}, database_url=dsn, secret_key=TEST_SECRET, read_wait_seconds=10.0,
+                             data_dir=str(tmp_path_factory.mktemp("income-history")))
+    services = build(settings, Database(dsn=dsn))
+    services.start_projectors()
+    try:
+        _build_history(services)
+        _income_facts(services)
+        wait_caught_up(services, "income", timeout=120)
+        yield services
+    finally:
+        services.close()
+        _drop_database(pg_server, name)
+
+
+def _income_facts(s: Services) -> None:
+    s.policy.record_parameter("360000", "monitoring.threshold_fen", "870000", date(2024, 1, 1), date(2024, 12, 31),
+                              "省乡村振兴局 2024", "transition", "t")
+    s.policy.record_parameter("420000", "monitoring.poverty_line_fen", "400000", date(2023, 1, 1), None,
+                              "省 2023", "transition", "t")
+    for county in ("360724", "421081"):
+        n = [f"{county}H{h:07d}" for h in range(12)]
+        given_linkage_payments(s, f"93{county}SELLER0001", county, [
+            LinkagePayment(kind="procurement", payee=n[0], amount_fen=500_001, paid_on=date(2024, 10, 3),
+                           reference="P-1", produce="grain", quantity="2000 斤"),
+            LinkagePayment(kind="procurement", payee=n[1], amount_fen=33_333, paid_on=date(2023, 11, 3),
+                           reference="P-2", produce="forest_fruit"),
+            LinkagePayment(kind="procurement", payee=n[1], amount_fen=10_000, paid_on=date(2024, 11, 3),
+                           reference="P-3", produce="tea"),
+            LinkagePayment(kind="revenue_share_payout", payee=n[2], amount_fen=30_000, paid_on=date(2024, 6, 5),
+                           reference="P-4"),
+            LinkagePayment(kind="land_rent", payee=n[3], amount_fen=120_000, paid_on=date(2024, 3, 1),
+                           reference="P-5"),
+            LinkagePayment(kind="dividend", payee="collective", amount_fen=9_000, paid_on=date(2024, 3, 1),
+                           reference="P-6"),
+        ])
+        s.registry.declare_other_income(county, n[4], 2024, "dibao", 200_000, "", "t")
+        s.registry.declare_other_income(county, n[4], 2024, "dibao", 210_000, "复核更正", "t")
+        s.registry.declare_other_income(county, n[5], 2024, "migrant_wages", 1_500_000, "", "t")
+        s.registry.declare_other_income(county, n[6], 2023, "pension", 99_999, "", "t")
+        s.registry.remove_member(county, n[7], f"{n[7]}02", date(2024, 3, 15), "外嫁", "t")
+        worker = s.employment.protector.hash(id_number(county, 2, born="19700115"))  # a member of household 1
+        org = _org(county, ("360724", "421081").index(county) + 1)
+        given_paid_subsidy(s, org, county, uuid4(), uuid4(), worker, "2024-03", 12_000, date(2024, 4, 20), "S-1")
+        given_paid_subsidy(s, org, county, uuid4(), uuid4(), worker, "2023-10", 50_000, date(2023, 10, 20), "S-2")
+    s.policy.record_parameter("360724", "income.cost_ratio.grain", "0.35", date(2024, 1, 1), None,
+                              "县文件", "transition", "t")
+
+
+def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> dict[str, list[tuple[object, ...]]]:
+    fresh_schema(s, schema)
+    view = SqlView(s.params.datastore(schema), "income")
+    try:
+        view.create_table()
+        projection = IncomeProjection(view=view)
+        start = 0
+        for size in sizes:
+            with view.datastore.transaction(commit=True) as cur:
+                view.use_schema(cur)
+                Partitions(cur).record(events[start:start + size])
+                projection.apply(cur, events[start:start + size])
+            start += size
+    finally:
+        view.datastore.close()
+    return snapshot(s, schema, tables(s, "rm_income"))
+
+
+def test_the_history_reaches_every_table(history: Services) -> None:
+    live = snapshot(history, "rm_income", tables(history, "rm_income"))
+    empty = [t for t, rows in live.items() if not rows and t not in ("halted_partitions", "parked_events")]
+    assert empty == []
+    kinds = {r[6] for r in live["income_lines"]}
+    assert {"wage_slip", "procurement", "revenue_share", "land_rent", "declared_dibao", "worker_wage_subsidy"} <= kinds
+    flags = {r[3] for r in live["flags"]}
+    assert {"below_monitoring_threshold", "below_poverty_line", "sudden_drop"} <= flags
+
+
+def test_batches_of_random_sizes_give_identical_rows(history: Services) -> None:
+    live = snapshot(history, "rm_income", tables(history, "rm_income"))
+    events = _events(history)
+    seeds = [int(os.environ.get("XIAOFEI_PROPERTY_SEED", FIXED_SEED)), random.SystemRandom().randrange(1 << 30)]
+    for seed in seeds:
+        sizes = _batches(len(events), random.Random(seed))
+        got = _project(history, events, sizes, "rm_income_property")
+        for table in live:
+            assert got[table] == live[table], f"table {table} differs for XIAOFEI_PROPERTY_SEED={seed}"
+    assert _project(history, events, [len(events)], "rm_income_onebatch") == live
