@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
 from tests.helpers import households_csv, id_number
-from tests.integration.test_projections import employment_snapshot, fresh_schema, wait_caught_up
+from tests.integration.test_projections import employment_snapshot, fresh_schema, snapshot, wait_caught_up
 from xiaofei.application.registry import MemberInput
 from xiaofei.application.slips import SlipRow
 from xiaofei.bootstrap import Services, build
@@ -29,7 +29,7 @@ from xiaofei.config import load_settings
 from xiaofei.database import Database
 from xiaofei.domain.codes import uscc_check_char
 from xiaofei.domain.ids import slip_id
-from xiaofei.projectors.base import SqlView
+from xiaofei.projectors.base import BatchProjection, SqlView
 from xiaofei.projectors.employment import EmploymentProjection
 from xiaofei.projectors.partitions import Partitions
 
@@ -54,6 +54,36 @@ def database_of_its_own(pg_server: str, tmp_path_factory: pytest.TempPathFactory
     finally:
         services.close()
         _drop_database(pg_server, name)
+
+
+def tables(s: Services, schema: str) -> tuple[str, ...]:
+    """A projection schema's tables but its tracking table."""
+    with s.params.connect() as conn:
+        return tuple(r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name <> 'tracking'"
+            " ORDER BY 1", (schema,)).fetchall())
+
+
+def project_in_batches(s: Services, projection: type[BatchProjection], events: list[Any], sizes: list[int],
+                       schema: str, snap: Callable[[Services, str], dict[str, list[tuple[object, ...]]]] | None = None,
+                       ) -> dict[str, list[tuple[object, ...]]]:
+    """``events`` projected by ``projection`` into a fresh ``schema``, cut into batches of ``sizes`` (as the
+    projector does: partitions recorded, then the batch applied, one transaction each); every table's rows."""
+    fresh_schema(s, schema)
+    view = SqlView(s.params.datastore(schema), projection.name)
+    try:
+        view.create_table()
+        projector = projection(view=view)
+        start = 0
+        for size in sizes:
+            with view.datastore.transaction(commit=True) as cur:
+                view.use_schema(cur)
+                Partitions(cur).record(events[start:start + size])  # what the projector does for each batch
+                projector.apply(cur, events[start:start + size])
+            start += size
+    finally:
+        view.datastore.close()
+    return snap(s, schema) if snap else snapshot(s, schema, tables(s, f"rm_{projection.name}"))
 
 
 @pytest.fixture(scope="module")
@@ -187,21 +217,7 @@ def _batches(total: int, rng: random.Random) -> list[int]:
 
 
 def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> dict[str, list[tuple[object, ...]]]:
-    fresh_schema(s, schema)
-    view = SqlView(s.params.datastore(schema), "employment")
-    try:
-        view.create_table()
-        projection = EmploymentProjection(view=view)
-        start = 0
-        for size in sizes:
-            with view.datastore.transaction(commit=True) as cur:
-                view.use_schema(cur)
-                Partitions(cur).record(events[start:start + size])  # what the projector does for each batch
-                projection.apply(cur, events[start:start + size])
-            start += size
-    finally:
-        view.datastore.close()
-    return employment_snapshot(s, schema)
+    return project_in_batches(s, EmploymentProjection, events, sizes, schema, employment_snapshot)
 
 
 def test_hiring_awards_survive_a_batch_that_holds_both_counties(history: Services) -> None:

@@ -26,8 +26,8 @@ from tests.consumption_given import (
     given_refund,
 )
 from tests.helpers import households_csv
-from tests.integration.test_batch_independence import _batches, _events, database_of_its_own
-from tests.integration.test_projections import fresh_schema, snapshot
+from tests.integration.test_batch_independence import _batches, _events, database_of_its_own, project_in_batches, tables
+from tests.integration.test_projections import snapshot
 from xiaofei.bootstrap import Services
 from xiaofei.domain import ids
 from xiaofei.domain.consumption.buyers import ShareFiling
@@ -35,19 +35,10 @@ from xiaofei.domain.consumption.certification import PriceCheck
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts
 from xiaofei.domain.consumption.linkage import LinkageLedger, LinkagePayment
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, PriceBook, ReferencePrice
-from xiaofei.projectors.base import SqlView
 from xiaofei.projectors.consumption import ConsumptionProjection
-from xiaofei.projectors.partitions import Partitions
 
 COUNTIES = ("360724", "421081")
 FIXED_SEED = 20261203
-
-
-def tables(s: Services, schema: str) -> tuple[str, ...]:
-    with s.params.connect() as conn:
-        return tuple(r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name <> 'tracking'"
-            " ORDER BY 1", (schema,)).fetchall())
 
 
 @pytest.fixture(scope="module")
@@ -130,21 +121,7 @@ def _build_history(s: Services) -> None:
 
 
 def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> dict[str, list[tuple[object, ...]]]:
-    fresh_schema(s, schema)
-    view = SqlView(s.params.datastore(schema), "consumption")
-    try:
-        view.create_table()
-        projection = ConsumptionProjection(view=view)
-        start = 0
-        for size in sizes:
-            with view.datastore.transaction(commit=True) as cur:
-                view.use_schema(cur)
-                Partitions(cur).record(events[start:start + size])
-                projection.apply(cur, events[start:start + size])
-            start += size
-    finally:
-        view.datastore.close()
-    return snapshot(s, schema, tables(s, "rm_consumption"))
+    return project_in_batches(s, ConsumptionProjection, events, sizes, schema)
 
 
 def test_the_history_reaches_every_table(history: Services) -> None:

@@ -19,38 +19,34 @@ from uuid import uuid4
 
 import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
 from tests.helpers import id_number
 from tests.income_given import given_linkage_payments, given_paid_subsidy
-from tests.integration.test_batch_independence import _batches, _build_history, _events, _org
-from tests.integration.test_consumption_batches import tables
-from tests.integration.test_projections import fresh_schema, snapshot, wait_caught_up
-from xiaofei.bootstrap import Services, build
-from xiaofei.config import load_settings
-from xiaofei.database import Database
+from tests.integration.test_batch_independence import (
+    _batches,
+    _build_history,
+    _events,
+    _org,
+    database_of_its_own,
+    project_in_batches,
+    tables,
+)
+from tests.integration.test_projections import snapshot
+from xiaofei.bootstrap import Services
 from xiaofei.domain.consumption.linkage import LinkagePayment
-from xiaofei.projectors.base import SqlView
 from xiaofei.projectors.income import IncomeProjection
-from xiaofei.projectors.partitions import Partitions
 
 FIXED_SEED = 20261203
 
 
+def _history(s: Services) -> None:
+    _build_history(s)
+    _income_facts(s)
+
+
 @pytest.fixture(scope="module")
 def history(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    name, dsn = _fresh_database(pg_server)
-    settings = load_settings({}, database_url=dsn, secret_key=TEST_SECRET, read_wait_seconds=10.0,
-                             data_dir=str(tmp_path_factory.mktemp("income-history")))
-    services = build(settings, Database(dsn=dsn))
-    services.start_projectors()
-    try:
-        _build_history(services)
-        _income_facts(services)
-        wait_caught_up(services, "income", timeout=120)
+    with database_of_its_own(pg_server, tmp_path_factory, _history, "income") as services:
         yield services
-    finally:
-        services.close()
-        _drop_database(pg_server, name)
 
 
 def _income_facts(s: Services) -> None:
@@ -88,21 +84,7 @@ def _income_facts(s: Services) -> None:
 
 
 def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> dict[str, list[tuple[object, ...]]]:
-    fresh_schema(s, schema)
-    view = SqlView(s.params.datastore(schema), "income")
-    try:
-        view.create_table()
-        projection = IncomeProjection(view=view)
-        start = 0
-        for size in sizes:
-            with view.datastore.transaction(commit=True) as cur:
-                view.use_schema(cur)
-                Partitions(cur).record(events[start:start + size])
-                projection.apply(cur, events[start:start + size])
-            start += size
-    finally:
-        view.datastore.close()
-    return snapshot(s, schema, tables(s, "rm_income"))
+    return project_in_batches(s, IncomeProjection, events, sizes, schema)
 
 
 def test_the_history_reaches_every_table(history: Services) -> None:
