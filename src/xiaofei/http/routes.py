@@ -82,10 +82,10 @@ async def _fresh(request: AnyRequest, min_position: int | None, *projections: st
     return pool
 
 
-def _month(month: str | None) -> str | None:
+def _month(month: str | None, field: str = "month") -> str | None:
     """The query's month, checked here: inside ``X | None`` the documented pattern is not enforced by the framework."""
-    if month is not None and month_problem("month", month) is not None:
-        raise invalid("month", "must be YYYY-MM")
+    if month is not None and month_problem(field, month) is not None:
+        raise invalid(field, "must be YYYY-MM")
     return month
 
 

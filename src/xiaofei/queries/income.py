@@ -88,10 +88,6 @@ class HouseholdIncomePage(msgspec.Struct, kw_only=True):
     next_after: str | None
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def household_year(pool: asyncpg.Pool, county: str, household_number: str, year: int, *,
                          after: str | None, limit: int) -> HouseholdIncomeYear | None:
     y = await pool.fetchrow(f"SELECT * FROM {S}.household_years WHERE county = $1 AND household_number = $2"
@@ -103,7 +99,7 @@ async def household_year(pool: asyncpg.Pool, county: str, household_number: str,
         f"SELECT line_key, month, category, kind, amount_fen, cost_fen, source FROM {S}.income_lines"
         " WHERE county = $1 AND household_number = $2 AND year = $3 AND line_key > $4 ORDER BY line_key LIMIT $5",
         county, household_number, year, key[0] if key else "", limit + 1)
-    lines, next_after = paging.page([IncomeLine(**{**dict(r), "source": _json(r["source"])}) for r in rows], limit,
+    lines, next_after = paging.page([IncomeLine(**{**dict(r), "source": json.loads(r["source"])}) for r in rows], limit,
                                     lambda line: [line.line_key])
     months = await pool.fetch(
         f"SELECT month, wage_fen, operating_fen, operating_cost_fen, property_fen, transfer_fen, net_fen, members"
@@ -118,7 +114,7 @@ async def household_year(pool: asyncpg.Pool, county: str, household_number: str,
         gross_fen=y["gross_fen"], operating_cost_fen=y["operating_cost_fen"], net_fen=y["net_fen"],
         members=y["members"], per_capita_net_fen=y["per_capita_net_fen"], poverty_line_fen=y["poverty_line_fen"],
         threshold_fen=y["threshold_fen"], flags=list(y["flags"]),
-        flag_evidence={r["flag"]: _json(r["evidence"]) for r in flags},
+        flag_evidence={r["flag"]: json.loads(r["evidence"]) for r in flags},
         months=[MonthTotal(**dict(r)) for r in months], lines=lines, next_after=next_after)
 
 

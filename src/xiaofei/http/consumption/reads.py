@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from xiaofei.domain.clock import business_today
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _services
+from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _month, _services
 from xiaofei.queries.consumption import linkage as lq
 from xiaofei.queries.consumption import lists as cq
 from xiaofei.queries.consumption import sales as sq
@@ -51,10 +51,6 @@ async def _owed_flag_days(request: AnyRequest, county: str) -> int:
     """``linkage.owed_flag_days`` in force for the county today (read off the event loop: it loads policy books)."""
     buyers = _services(request).buyers
     return int(await _command(lambda: buyers.parameter(county, "linkage.owed_flag_days", _today())))
-
-
-def _months(value: str | None, field: str) -> str | None:
-    return _checked(field, value, r"\d{4}-(0[1-9]|1[0-2])", "must be YYYY-MM")
 
 
 def _checked(field: str, value: str | None, pattern: str, reason: str) -> str | None:
@@ -121,8 +117,8 @@ class CountyConsumptionReads(Controller):
                     month_to: Annotated[str | None, QueryParameter(name="to", max_length=7)] = None,
                     after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> sq.SalesPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.sales(pool, county=county, by=by, month_from=_months(month_from, "from"),
-                              month_to=_months(month_to, "to"), after=after, limit=limit)
+        return await sq.sales(pool, county=county, by=by, month_from=_month(month_from, "from"),
+                              month_to=_month(month_to, "to"), after=after, limit=limit)
 
     @get("/revenue-pools", operation_id="listCountyRevenuePools", opt=roles(*READERS),
          summary="Revenue-share pools (产品收益分红) per product and month, with each household's and the collective's part",
@@ -131,7 +127,7 @@ class CountyConsumptionReads(Controller):
                     product: FromQuery[UUID | None] = None, after: After = None, limit: Limit = 100,
                     min_position: MinPosition = None) -> sq.PoolPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.pools(pool, county=county, product=product, month=_months(month, "month"), after=after,
+        return await sq.pools(pool, county=county, product=product, month=_month(month, "month"), after=after,
                               limit=limit)
 
     @get("/sale-rows", operation_id="listCountySaleRows", opt=roles(*READERS),
@@ -143,7 +139,7 @@ class CountyConsumptionReads(Controller):
                         month: FromQuery[OptionalMonth] = None, after: After = None, limit: Limit = 100,
                         min_position: MinPosition = None) -> sq.SaleLedgerPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.sale_rows(pool, county, product=product, month=_months(month, "month"), after=after,
+        return await sq.sale_rows(pool, county, product=product, month=_month(month, "month"), after=after,
                                   limit=limit)
 
     @get("/reserved-share-progress", operation_id="listCountyReservedShareProgress", opt=roles(*READERS),
@@ -233,8 +229,8 @@ class OrganisationConsumptionReads(Controller):
                     month_to: Annotated[str | None, QueryParameter(name="to", max_length=7)] = None,
                     after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> sq.SalesPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.sales(pool, seller=org, by=by, month_from=_months(month_from, "from"),
-                              month_to=_months(month_to, "to"), after=after, limit=limit)
+        return await sq.sales(pool, seller=org, by=by, month_from=_month(month_from, "from"),
+                              month_to=_month(month_to, "to"), after=after, limit=limit)
 
     @get("/revenue-pools", operation_id="listSellerRevenuePools", opt=roles(*SELLER),
          summary="The seller's revenue-share pools per product and month, with each payee's part",
@@ -242,7 +238,7 @@ class OrganisationConsumptionReads(Controller):
     async def pools(self, request: AnyRequest, org: FromPath[str], month: FromQuery[OptionalMonth] = None,
                     after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> sq.PoolPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.pools(pool, seller=org, month=_months(month, "month"), after=after, limit=limit)
+        return await sq.pools(pool, seller=org, month=_month(month, "month"), after=after, limit=limit)
 
     @get("/obligations", operation_id="listSellerObligations", opt=roles(*SELLER),
          summary="What the seller owes its linked households and the collective: accrued, paid, owed",

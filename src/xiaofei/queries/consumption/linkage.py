@@ -71,8 +71,8 @@ async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, c
         county, seller, payee, *(key or ["", "", ""]), limit + 1)
     items = []
     for r in rows:
-        accruals = _json(r["accruals"])
-        payouts = _json(r["payouts"])
+        accruals = json.loads(r["accruals"])
+        payouts = json.loads(r["payouts"])
         by_month: dict[str, int] = {}
         for a in accruals:
             by_month[a["month"]] = by_month.get(a["month"], 0) + int(a["amount_fen"])
@@ -86,10 +86,6 @@ async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, c
                                 accruals=accruals, payouts=payouts))
     page, next_after = paging.page(items, limit, lambda o: [o.seller, o.household_county or "", o.payee])
     return ObligationPage(items=page, next_after=next_after, owed_flag_days=owed_flag_days)
-
-
-def _json(value: object) -> list[dict[str, Any]]:
-    return json.loads(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 class IncomeLine(msgspec.Struct, kw_only=True):

@@ -197,7 +197,7 @@ async def orders(pool: asyncpg.Pool, organisation: str, *, role: Literal["buyer"
         organisation, status, key[0] if key else datetime(1900, 1, 2).astimezone(), key[1] if key else UUID(int=0),
         limit + 1)
     found = [(r["placed_at"], OrderSummary(**{k: v for k, v in dict(r).items() if k not in ("placed_at", "lines")},
-                                           lines=_json(r["lines"]) or [])) for r in rows]
+                                           lines=json.loads(r["lines"]) if r["lines"] else [])) for r in rows]
     page, next_after = paging.page(found, limit, lambda f: [f[0].isoformat(), f[1].order_id])
     return OrderPage(items=[o for _, o in page], next_after=next_after)
 
@@ -254,12 +254,8 @@ async def flags(pool: asyncpg.Pool, county: str, *, kind: str | None, after: str
         " LIMIT $4",
         county, kind, start, limit + 1)
     stored = [Flag(flag_key=r["flag_key"], kind=r["kind"], subject=r["subject"],
-                   evidence=_json(r["evidence"])) for r in rows]
+                   evidence=json.loads(r["evidence"])) for r in rows]
     extra = [f for f in computed if f.flag_key > start and (kind is None or f.kind == kind)]
     merged = sorted(stored + extra, key=lambda f: f.flag_key)
     items, next_after = paging.page(merged, limit, lambda f: [f.flag_key])
     return FlagPage(items=items, next_after=next_after)
-
-
-def _json(value: object) -> Any:
-    return json.loads(value) if isinstance(value, str) else value

@@ -113,14 +113,10 @@ async def pools(pool: asyncpg.Pool, *, county: str | None = None, seller: str | 
                   collective_share=str(r["collective_share"]), collective_fen=r["collective_fen"],
                   plan_version=r["plan_version"], rule=RULE,
                   shares=[PoolShare(payee=s["payee"], weight=s["weight"], amount_fen=s["amount_fen"],
-                                    amount_yuan=yuan(s["amount_fen"])) for s in _json(r["shares"])])
+                                    amount_yuan=yuan(s["amount_fen"])) for s in json.loads(r["shares"])])
              for r in rows]
     page, next_after = paging.page(items, limit, lambda p: [p.month, p.product_id])
     return PoolPage(items=page, next_after=next_after)
-
-
-def _json(value: object) -> list[dict[str, object]]:
-    return json.loads(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 class Progress(msgspec.Struct, kw_only=True):
