@@ -414,6 +414,20 @@ def test_the_demo_county_loads_once_with_both_routes(services: Services, capsys:
         ).fetchone()
     assert months >= 5 and refunds == 1 and pools > 10
     assert {"sales_beyond_capacity", "price_outside_band"} <= set(flags)
+    # the dashboard sums both routes per month, and its county rows equal the upstream read models' own sums
+    wait_caught_up(services, "dashboard")
+    with services.params.connect() as conn:
+        row = conn.execute(
+            "SELECT sum(sales_fen), sum(wages_fen), sum(subsidies_entitled_fen), count(*),"
+            " (SELECT sum(amount_fen) FROM rm_consumption.sales WHERE county = '360724' AND counted),"
+            " (SELECT sum(gross_fen) FROM rm_employment.slips WHERE county = '360724' AND NOT voided),"
+            " (SELECT sum(amount_fen) FROM rm_employment.entitlements WHERE county = '360724' AND eligible),"
+            " (SELECT count(*) FROM rm_dashboard.area_months WHERE county = '360724' AND area_level = 'village')"
+            " FROM rm_dashboard.area_months WHERE county = '360724' AND area_level = 'county'").fetchone()
+    with services.params.connect() as conn:
+        halted = conn.execute("SELECT error FROM rm_dashboard.halted_partitions").fetchall()
+    assert halted == []
+    assert row[0] == row[4] > 0 and row[1] == row[5] > 0 and row[2] == row[6] > 0 and row[3] >= 5 and row[7] > 0
 
 
 def test_a_huge_event_is_recorded_without_hanging(services: Services, county_code: str) -> None:

@@ -13,11 +13,13 @@ ROLES: dict[str, str] = {
     "admin": "platform operator",
     "county_official": "乡村振兴局/扶贫办/人社局 staff",
     "auditor": "audit and discipline staff (read-only)",
+    "province_official": "province 乡村振兴局 staff: the dashboards of the province's counties, side by side",
     "seller": "certified market entity",
     "employer": "enterprise or cooperative running workshops",
     "buyer": "budget unit, enterprise, union or individual",
 }
 COUNTY_SCOPED_ROLES = frozenset({"county_official", "auditor"})
+PROVINCE_SCOPED_ROLES = frozenset({"province_official"})
 ORGANISATION_SCOPED_ROLES = frozenset({"seller", "employer", "buyer"})
 
 
@@ -30,9 +32,13 @@ def check_scope(role: str, counties: list[str], organisation_id: str | None) -> 
         raise invalid("organisation_id", f"{role} tokens are scoped to one organisation")
     if role == "admin" and (counties or organisation_id):
         raise invalid("counties", "an admin token is not scoped")
+    if role in PROVINCE_SCOPED_ROLES and not counties:
+        raise invalid("counties", f"{role} tokens need at least one province code (e.g. 530000)")
     for code in counties:
         if len(code) != 6 or not code.isdigit():
             raise invalid("counties", f"{code!r} is not a 6-digit county code")
+        if role in PROVINCE_SCOPED_ROLES and not code.endswith("0000"):
+            raise invalid("counties", f"{code!r} is not a province code (xx0000)")
 
 
 class ApiToken(Aggregate):

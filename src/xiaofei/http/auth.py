@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from xiaofei.application.access import hash_token
 from xiaofei.application.tables import CONTROL_CHARACTERS
 from xiaofei.domain import ids
-from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES, ApiToken
+from xiaofei.domain.access import ORGANISATION_SCOPED_ROLES, PROVINCE_SCOPED_ROLES, ApiToken
 from xiaofei.logs import request_id_var
 from xiaofei.queries import status
 from xiaofei.queries.status import StaleRead
@@ -47,8 +47,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return f"token:{self.token_id}"
 
     def check_county(self, county: str) -> None:
-        """County officials and auditors touch only their counties; anything else is refused."""
-        if county not in self.counties:
+        """County officials and auditors touch only their counties, a province official the counties of its
+        provinces; anything else is refused."""
+        if county not in self.counties and not (self.role in PROVINCE_SCOPED_ROLES
+                                                 and f"{county[:2]}0000" in self.counties):
             raise PermissionDeniedException(f"county {county} is outside this token's scope")
 
 

@@ -190,6 +190,10 @@ class Projector:
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
             "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(app.events_table)
+        self._select_events_below = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+        ).format(app.events_table)
         self.last_error: str | None = None
 
     def setup(self) -> None:
@@ -204,7 +208,11 @@ class Projector:
     def process_batch_in(self, cur: psycopg.Cursor[DictRow]) -> int:
         """Apply the next batch inside the caller's transaction. Returns how many events it applied."""
         position = self.view.position(cur, self.app.name)
-        cur.execute(self._select_events, (position, self.batch_size))
+        ceiling = getattr(self.projection, "ceiling", None)
+        if ceiling is not None:  # a derived projection reads other read models: never past what they applied
+            cur.execute(self._select_events_below, (position, ceiling(cur, self.app.name), self.batch_size))
+        else:
+            cur.execute(self._select_events, (position, self.batch_size))
         rows = cur.fetchall()
         if not rows:
             return 0
@@ -327,6 +335,9 @@ class Projector:
         ``last_error`` (``/ready`` reports it) and retried with a growing pause; nothing is skipped.
         """
         pause = 0.5
+        # a derived projection is woken by the same NOTIFY as those it reads, usually before they applied the
+        # event: it looks again soon instead of sleeping until the next event
+        wait = idle_wait if getattr(self.projection, "ceiling", None) is None else min(idle_wait, 0.1)
         while not stop.is_set():
             try:
                 with self.params.connect(autocommit=True) as listener:
@@ -335,7 +346,7 @@ class Projector:
                         n = self.run_batch()
                         self.last_error, pause = None, 0.5
                         if n < self.batch_size:
-                            for _ in listener.notifies(timeout=idle_wait, stop_after=1):
+                            for _ in listener.notifies(timeout=wait, stop_after=1):
                                 pass
             except Exception as e:  # noqa: BLE001 - a projector must outlive any one failure
                 self.last_error = f"{type(e).__name__}: {e}"

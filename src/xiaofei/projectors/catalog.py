@@ -1,10 +1,11 @@
-"""Every projection the service runs, by name."""
+"""Every projection the service runs, by name (a derived one, the dashboard, after those it reads)."""
 
 from __future__ import annotations
 
 from xiaofei.projectors.access import AccessProjection
 from xiaofei.projectors.base import BatchProjection
 from xiaofei.projectors.consumption import ConsumptionProjection
+from xiaofei.projectors.dashboard import DashboardProjection
 from xiaofei.projectors.employment import EmploymentProjection
 from xiaofei.projectors.income import IncomeProjection
 from xiaofei.projectors.policy import PolicyProjection
@@ -12,5 +13,5 @@ from xiaofei.projectors.registry import RegistryProjection
 
 PROJECTIONS: dict[str, type[BatchProjection]] = {
     p.name: p for p in (AccessProjection, RegistryProjection, PolicyProjection, EmploymentProjection,
-                               ConsumptionProjection, IncomeProjection)
+                               ConsumptionProjection, IncomeProjection, DashboardProjection)
 }

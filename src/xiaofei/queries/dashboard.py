@@ -1,0 +1,284 @@
+"""Reads of the county dashboard (县级看板, rm_dashboard): a county's (or one township's, one village's) year —
+headline figures and months —, the table of its townships or villages, and a province's counties side by side.
+Sums and counts only: nothing here names a household or a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from xiaofei.queries import paging
+
+S = "rm_dashboard"
+DIMENSIONS = ("category", "buyer_type", "tag", "channel")
+FLAGS = ("below_poverty_line", "below_monitoring_threshold", "sudden_drop")
+
+
+class DashboardMonth(msgspec.Struct, kw_only=True):
+    """One month of an area. Stocks (certified, reporting) are on the month's last day; money is of the month."""
+    month: str
+    certified_sellers: int | None
+    """County level only (a seller has no village)."""
+    certified_products: int
+    sales_fen: int
+    """Recognised sales (统计口径): certified product and seller on the sale's day, refunds in the month recorded."""
+    sales_lines: int
+    households_reached: int
+    attributed_fen: int
+    """Money reaching households through benefit linkage (利益联结): revenue shares accrued, procurement, rent and
+    dividends paid."""
+    workshops_reporting: int
+    workshops_certified: int
+    workshops_eligible: int
+    workers_total: int
+    workers_poor: int
+    wages_fen: int
+    slips: int
+    average_wage_fen: int | None
+    subsidies_entitled_fen: int
+    subsidies_claimed_fen: int
+    subsidies_paid_fen: int | None
+    """County level only (a payment names its payee, not a workshop)."""
+
+
+class Breakdown(msgspec.Struct, kw_only=True):
+    key: str
+    sales_fen: int
+    sales_lines: int
+
+
+class SalesBreakdown(msgspec.Struct, kw_only=True):
+    category: list[Breakdown]
+    buyer_type: list[Breakdown]
+    tag: list[Breakdown]
+    """``east_west`` (东西部协作), ``designated`` (定点帮扶) or ``none``."""
+    channel: list[Breakdown]
+
+
+class ReservedShare(msgspec.Struct, kw_only=True):
+    budget_units: int
+    filed: int
+    exempt: int
+    reserved_fen: int
+    purchased_fen: int
+    progress: str | None
+    """purchased ÷ reserved, 4 decimals; null when nothing is reserved."""
+    units_reached: int
+
+
+class OpenFlag(msgspec.Struct, kw_only=True):
+    source: str
+    kind: str
+    open: int
+
+
+class IncomeBands(msgspec.Struct, kw_only=True):
+    households: int
+    members: int
+    net_fen: int
+    below_poverty_line: int
+    below_monitoring_threshold: int
+    """At or above the poverty line (or none set) and under the monitoring threshold."""
+    above_threshold: int
+    no_member: int
+
+
+class Headline(msgspec.Struct, kw_only=True):
+    """The year's figures: money summed over its months; stocks on the last month's last day."""
+    as_of_month: str | None
+    certified_sellers: int | None
+    certified_products: int
+    sales_fen: int
+    sales_lines: int
+    households_reached: int
+    """Distinct households with money attributed in the year."""
+    attributed_fen: int
+    workshops_reporting: int
+    workshops_certified: int
+    workshops_eligible: int
+    workers_total: int
+    workers_poor: int
+    wages_fen: int
+    average_wage_fen: int | None
+    """The year's wages ÷ its slips, half-up."""
+    subsidies_entitled_fen: int
+    subsidies_claimed_fen: int
+    subsidies_paid_fen: int | None
+    subsidies_recovered_fen: int | None
+    """Recovered so far (追回, every year; county level only)."""
+    households_flagged: dict[str, int]
+
+
+class Dashboard(msgspec.Struct, kw_only=True):
+    county: str
+    area_level: str
+    """``county``, ``township`` or ``village``."""
+    area_code: str
+    year: int
+    headline: Headline
+    months: list[DashboardMonth]
+    sales: SalesBreakdown
+    income: IncomeBands | None
+    reserved_share: ReservedShare | None
+    """County level only."""
+    open_flags: list[OpenFlag]
+    """County level only: integrity flags open now (employment and consumption)."""
+
+
+class AreaRow(msgspec.Struct, kw_only=True):
+    """One township's (or village's, or county's) year in a table of areas."""
+    county: str
+    area_level: str
+    area_code: str
+    year: int
+    headline: Headline
+
+
+class AreaPage(msgspec.Struct, kw_only=True):
+    items: list[AreaRow]
+    next_after: str | None
+
+
+MONTH_COLUMNS = [f for f in DashboardMonth.__struct_fields__]
+
+
+def _level(county: str, area: str | None) -> tuple[str, str]:
+    if area is None or area == county:
+        return "county", county
+    return ("township" if len(area) == 9 else "village"), area
+
+
+async def _headlines(conn: Any, county_codes: list[str], level: str | None, areas: list[str] | None,
+                     year: int) -> dict[tuple[str, str], Headline]:
+    """Headlines of many areas in four statements (a table of townships must not cost a query per row)."""
+    months = await conn.fetch(
+        f"SELECT * FROM {S}.area_months WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR area_level = $2)"
+        " AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND month LIKE $4 ORDER BY month",
+        county_codes, level, areas, f"{year}-%")
+    reach = {(r["county"], r["area_code"]): r for r in await conn.fetch(
+        f"SELECT * FROM {S}.reach_years WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR area_level = $2)"
+        " AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND year = $4", county_codes, level, areas, year)}
+    flagged: dict[tuple[str, str], dict[str, int]] = {}
+    for r in await conn.fetch(
+            f"SELECT * FROM {S}.household_flag_counts WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR"
+            " area_level = $2) AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND year = $4",
+            county_codes, level, areas, year):
+        flagged.setdefault((r["county"], r["area_code"]), {})[r["flag"]] = r["households"]
+    recovered = {r["county"]: r["recoveries_settled_fen"] for r in await conn.fetch(
+        f"SELECT * FROM {S}.county_totals WHERE county = ANY($1::text[])", county_codes)}
+    by_area: dict[tuple[str, str], list[Any]] = {}
+    for m in months:
+        by_area.setdefault((m["county"], m["area_code"]), []).append(m)
+    keys = {(c, a) for c in county_codes for a in (areas or [])} if level == "county" and areas else set()
+    keys |= set(by_area) | set(reach) | set(flagged)
+    out = {}
+    for key in keys:
+        rows = by_area.get(key, [])
+        last = rows[-1] if rows else None
+        county_level = key[0] == key[1]
+        total = {f: sum(r[f] for r in rows) for f in ("sales_fen", "sales_lines", "wages_fen", "slips",
+                                                      "subsidies_entitled_fen", "subsidies_claimed_fen")}
+        paid = sum(r["subsidies_paid_fen"] or 0 for r in rows) if county_level else None
+        r = reach.get(key)
+        out[key] = Headline(
+            as_of_month=last["month"] if last else None,
+            certified_sellers=(last["certified_sellers"] if last else 0) if county_level else None,
+            **{f: last[f] if last else 0 for f in ("certified_products", "workshops_reporting", "workshops_certified",
+                                                   "workshops_eligible", "workers_total", "workers_poor")},
+            sales_fen=total["sales_fen"], sales_lines=total["sales_lines"],
+            households_reached=r["households_reached"] if r else 0, attributed_fen=r["attributed_fen"] if r else 0,
+            wages_fen=total["wages_fen"],
+            average_wage_fen=(total["wages_fen"] * 2 + total["slips"]) // (2 * total["slips"]) if total["slips"] else None,
+            subsidies_entitled_fen=total["subsidies_entitled_fen"], subsidies_claimed_fen=total["subsidies_claimed_fen"],
+            subsidies_paid_fen=paid,
+            subsidies_recovered_fen=int(recovered.get(key[0], 0)) if county_level else None,
+            households_flagged={f: flagged.get(key, {}).get(f, 0) for f in FLAGS})
+    return out
+
+
+async def dashboard(pool: asyncpg.Pool, county: str, year: int, area: str | None = None) -> Dashboard | None:
+    level, code = _level(county, area)
+    async with pool.acquire() as conn:
+        heads = await _headlines(conn, [county], level, [code], year)
+        head = heads.get((county, code))
+        if head is None and level != "county":
+            return None  # an area of the county with nothing known for the year
+        months = await conn.fetch(f"SELECT * FROM {S}.area_months WHERE county = $1 AND area_level = $2"
+                                  " AND area_code = $3 AND month LIKE $4 ORDER BY month", county, level, code,
+                                  f"{year}-%")
+        sales = await conn.fetch(
+            f"SELECT dimension, key, sum(sales_fen)::bigint AS fen, sum(sales_lines)::int AS n FROM {S}.sales_breakdown"
+            " WHERE county = $1 AND area_level = $2 AND area_code = $3 AND month LIKE $4"
+            " GROUP BY dimension, key ORDER BY dimension, fen DESC, key", county, level, code, f"{year}-%")
+        income = await conn.fetchrow(f"SELECT * FROM {S}.income_years WHERE county = $1 AND area_level = $2"
+                                     " AND area_code = $3 AND year = $4", county, level, code, year)
+        share = await conn.fetchrow(f"SELECT * FROM {S}.reserved_share_years WHERE county = $1 AND year = $2",
+                                    county, year) if level == "county" else None
+        flags = await conn.fetch(f"SELECT source, kind, open FROM {S}.open_flags WHERE county = $1"
+                                 " ORDER BY source, kind", county) if level == "county" else []
+    by: dict[str, list[Breakdown]] = {d: [] for d in DIMENSIONS}
+    for r in sales:
+        by[r["dimension"]].append(Breakdown(key=r["key"], sales_fen=int(r["fen"]), sales_lines=int(r["n"])))
+    return Dashboard(
+        county=county, area_level=level, area_code=code, year=year, headline=head or _empty(),
+        months=[DashboardMonth(**{f: m[f] for f in MONTH_COLUMNS}) for m in months],
+        sales=SalesBreakdown(**by),
+        income=IncomeBands(households=income["households"], members=income["members"], net_fen=income["net_fen"],
+                           below_poverty_line=income["band_below_line"],
+                           below_monitoring_threshold=income["band_below_threshold"],
+                           above_threshold=income["band_above"], no_member=income["band_unknown"]) if income else None,
+        reserved_share=_share(share) if share else None,
+        open_flags=[OpenFlag(source=f["source"], kind=f["kind"], open=f["open"]) for f in flags])
+
+
+def _empty() -> Headline:
+    return Headline(as_of_month=None, certified_sellers=0, certified_products=0, sales_fen=0, sales_lines=0,
+                    households_reached=0, attributed_fen=0, workshops_reporting=0, workshops_certified=0,
+                    workshops_eligible=0, workers_total=0, workers_poor=0, wages_fen=0, average_wage_fen=None,
+                    subsidies_entitled_fen=0, subsidies_claimed_fen=0, subsidies_paid_fen=0,
+                    subsidies_recovered_fen=0, households_flagged={f: 0 for f in FLAGS})
+
+
+def _share(r: Any) -> ReservedShare:
+    reserved, bought = int(r["reserved_fen"]), int(r["purchased_fen"])
+    progress = None
+    if reserved:
+        q, rem = divmod(bought * 10000 * 2 + reserved, 2 * reserved)  # half-up to 4 decimals
+        progress = f"{q // 10000}.{q % 10000:04d}"
+    return ReservedShare(budget_units=r["budget_units"], filed=r["filed"], exempt=r["exempt"], reserved_fen=reserved,
+                         purchased_fen=bought, progress=progress, units_reached=r["units_reached"])
+
+
+async def areas(pool: asyncpg.Pool, county: str, year: int, level: str, *, after: str | None = None,
+                limit: int = 100) -> AreaPage:
+    """The county's townships (or villages) with their year's headline, by area code."""
+    key = paging.parse(after, paging.text)
+    async with pool.acquire() as conn:
+        codes = [r["area_code"] for r in await conn.fetch(
+            f"SELECT area_code FROM (SELECT area_code FROM {S}.area_months WHERE county = $1 AND area_level = $2"
+            " AND month LIKE $3 UNION SELECT area_code FROM {S}.reach_years WHERE county = $1 AND area_level = $2"
+            " AND year = $4 UNION SELECT area_code FROM {S}.household_flag_counts WHERE county = $1"
+            " AND area_level = $2 AND year = $4) a WHERE area_code > $5 ORDER BY area_code LIMIT $6"
+            .replace("{S}", S), county, level, f"{year}-%", year, key[0] if key else "", limit + 1)]
+        heads = await _headlines(conn, [county], level, codes, year)
+    rows = [AreaRow(county=county, area_level=level, area_code=c, year=year, headline=heads[(county, c)])
+            for c in codes if (county, c) in heads]
+    page, next_after = paging.page(rows, limit, lambda r: [r.area_code])
+    return AreaPage(items=page, next_after=next_after)
+
+
+async def province(pool: asyncpg.Pool, province_code: str, year: int, *, after: str | None = None,
+                   limit: int = 100) -> AreaPage:
+    """The province's counties side by side (county level), by county code."""
+    key = paging.parse(after, paging.text)
+    async with pool.acquire() as conn:
+        codes = [r["code"] for r in await conn.fetch(
+            "SELECT code FROM rm_registry.counties WHERE left(code, 2) = $1 AND code > $2 ORDER BY code LIMIT $3",
+            province_code[:2], key[0] if key else "", limit + 1)]
+        heads = await _headlines(conn, codes, "county", codes, year)
+    rows = [AreaRow(county=c, area_level="county", area_code=c, year=year, headline=heads.get((c, c)) or _empty())
+            for c in codes]
+    page, next_after = paging.page(rows, limit, lambda r: [r.area_code])
+    return AreaPage(items=page, next_after=next_after)
