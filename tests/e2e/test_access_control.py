@@ -45,6 +45,9 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/household-imports": "/counties/{C}/household-imports",
     "/counties/{county:str}/households/{household_number:str}/income": "/counties/{C}/households/H1/income?year=2024",
     "/counties/{county:str}/household-incomes": "/counties/{C}/household-incomes?year=2024",
+    "/counties/{county:str}/dashboard": "/counties/{C}/dashboard?year=2024",
+    "/counties/{county:str}/dashboard/areas": "/counties/{C}/dashboard/areas?year=2024",
+    "/provinces/{province:str}/dashboard": "/provinces/360000/dashboard?year=2024",
     "/policy/presets": "/policy/presets",
     "/counties/{county:str}/policy": "/counties/{C}/policy",
     "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",
@@ -211,6 +214,7 @@ def tokens(services: Services) -> dict[str, str]:
         "admin": services.access.issue("admin", [], None, "matrix", "test").secret,
         "county_official": official_token(services, county),
         "auditor": services.access.issue("auditor", [county], None, "matrix", "test").secret,
+        "province_official": services.access.issue("province_official", ["360000"], None, "matrix", "test").secret,
     }
     for role in ("seller", "employer", "buyer"):
         issued[role] = services.access.issue(role, [], HOME_ORG, "matrix", "test").secret

@@ -31,7 +31,7 @@ from xiaofei.http.openapi import operation_roles
 
 SEED = 20261203
 EXAMPLES = 25
-PREFERENCE = ("county_official", "employer", "seller", "buyer", "admin", "auditor")
+PREFERENCE = ("county_official", "employer", "seller", "buyer", "admin", "auditor", "province_official")
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def _config(scene: Scene, tokens: dict[str, dict[str, str]], roles: dict[str, fr
              # with a wrong check character): 422 is the answer then, never 400 (the schema lied) nor a 5xx.
              "[checks.positive_data_acceptance]", 'expected-statuses = ["2xx", 401, 403, 404, 409, 422, 429]', "",
              "[parameters]", f'"path.county" = "{scene.county}"', f'"path.org" = "{scene.org}"',
-             f'"path.workshop_id" = "{scene.workshop}"', ""]
+             f'"path.workshop_id" = "{scene.workshop}"', f'"path.province" = "{scene.county[:2]}0000"', ""]
     for role in PREFERENCE:
         ops = sorted(op for op, allowed in roles.items()
                      if allowed is not None and next(r for r in PREFERENCE if r in allowed) == role)
@@ -73,9 +73,11 @@ async def test_every_answer_is_documented_and_none_is_a_server_error(
     own_admin = services.access.issue("admin", [], None, "conformance admin", "test").secret  # not the suite's
     seller = services.access.issue("seller", [], scene.org, "conformance seller", "test").secret
     buyer = services.access.issue("buyer", [], scene.org, "conformance buyer", "test").secret
+    province = services.access.issue("province_official", [f"{scene.county[:2]}0000"], None, "conformance province",
+                                     "test").secret
     tokens = {"county_official": scene.official, "employer": scene.employer, "admin": bearer(own_admin),
               "auditor": bearer(auditor), "seller": bearer(seller),
-              "buyer": bearer(buyer)}
+              "buyer": bearer(buyer), "province_official": bearer(province)}
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(scene, tokens, operation_roles(live_app)), encoding="utf-8")
     run = subprocess.run(
