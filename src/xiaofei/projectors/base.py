@@ -34,6 +34,11 @@ log = logging.getLogger("xiaofei.projectors")
 TRACKING_TABLE = "tracking"
 
 
+RETRY_HOOKS: list[Callable[[ConnectionParams, str, str], None]] = []
+"""Called with (params, projection, county) once a halted county's parked events were applied again: a derived
+projection (the dashboard) recomputes what it read of that county."""
+
+
 def live_schema(name: str) -> str:
     return f"rm_{name}"
 
@@ -285,10 +290,10 @@ class Projector:
             positions = [r["position"] for r in cur.fetchall()]
             if not positions:
                 return 0, None
+            applied, failure = 0, None
             cur.execute(sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
                                 " WHERE notification_id = ANY(%s) ORDER BY notification_id").format(
                 self.app.events_table), (positions,))
-            applied = 0
             for r in cur.fetchall():
                 cur.execute("SAVEPOINT one")
                 try:
@@ -303,11 +308,16 @@ class Projector:
                                 " originator_version = %s, error = %s WHERE county = %s",
                                 (r["notification_id"], r["topic"], r["originator_id"], r["originator_version"],
                                  message, county))
-                    return applied, message
+                    failure = message
+                    break
                 cur.execute("DELETE FROM parked_events WHERE position = %s", (r["notification_id"],))
                 applied += 1
-            cur.execute("DELETE FROM halted_partitions WHERE county = %s", (county,))
-            return applied, None
+            else:
+                cur.execute("DELETE FROM halted_partitions WHERE county = %s", (county,))
+        if applied:
+            for hook in RETRY_HOOKS:
+                hook(self.params, self.name, county)
+        return applied, failure
 
     def run_batch(self) -> int:
         with self.view.datastore.transaction(commit=True) as cur:

@@ -13,12 +13,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
 from xiaofei.domain.claims import Claim
 from xiaofei.domain.employment import Payroll
 from xiaofei.domain.policy import PolicyBook
-from xiaofei.projectors.base import BatchProjection, copy_rows, live_schema
+from xiaofei.projectors.base import RETRY_HOOKS, BatchProjection, ConnectionParams, copy_rows, live_schema, lock_key
 from xiaofei.projectors.dashboard import sql
 from xiaofei.projectors.employment.lookups import scope_prefix
 from xiaofei.projectors.partitions import named_county
@@ -72,12 +72,8 @@ def dirty_counties(cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> list[
     for scope in scopes:
         cur.execute(f"SELECT code FROM {sql.R}.counties WHERE code LIKE %s", (scope_prefix(scope),))
         counties.update(r["code"] for r in cur.fetchall())
-    if counties:  # where a changed county's sales and payments reach households of another county
-        cur.execute(f"SELECT DISTINCT ps.household_county AS county FROM {sql.C}.pool_shares ps"
-                    f" JOIN {sql.C}.products p USING (product_id) WHERE p.county = ANY(%s)"
-                    f" UNION SELECT DISTINCT payee_county FROM {sql.C}.linkage_payments WHERE county = ANY(%s)",
-                    (sorted(counties), sorted(counties)))
-        counties.update(r["county"] for r in cur.fetchall() if r["county"])
+    if counties:
+        counties |= _linked(cur, counties)
     return sorted(counties)
 
 
@@ -100,15 +96,47 @@ class DashboardProjection(BatchProjection):
         return min(positions)
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
-        counties = dirty_counties(cur, events)
-        if not counties:
+        recompute(cur, dirty_counties(cur, events))
+
+
+def _linked(cur: psycopg.Cursor[DictRow], counties: set[str]) -> set[str]:
+    """Where a county's sales and payments reach households of another county."""
+    cur.execute(f"SELECT DISTINCT ps.household_county AS county FROM {sql.C}.pool_shares ps"
+                f" JOIN {sql.C}.products p USING (product_id) WHERE p.county = ANY(%s)"
+                f" UNION SELECT DISTINCT payee_county FROM {sql.C}.linkage_payments WHERE county = ANY(%s)",
+                (sorted(counties), sorted(counties)))
+    return {r["county"] for r in cur.fetchall() if r["county"]}
+
+
+def recompute(cur: psycopg.Cursor[DictRow], counties: Sequence[str]) -> None:
+    """Delete and rewrite every row of ``counties`` from the upstream read models (search_path: the dashboard's)."""
+    if not counties:
+        return
+    for statement in sql.TEMP:
+        cur.execute(statement)  # type: ignore[arg-type]
+    for temp in ("dashboard_dirty", "dashboard_months", "dashboard_metric"):
+        cur.execute(f"DELETE FROM pg_temp.{temp}")  # noqa: S608 - fixed names
+    copy_rows(cur, "dashboard_dirty", [(c,) for c in counties])
+    for table in sql.TABLES:
+        cur.execute(f"DELETE FROM {table} WHERE county IN (SELECT county FROM pg_temp.dashboard_dirty)")  # noqa: S608
+    for statement in sql.DERIVE:
+        cur.execute(statement)  # type: ignore[arg-type]
+
+
+def refresh_after_retry(params: ConnectionParams, projection: str, county: str) -> None:
+    """An upstream projection re-applied a halted county's parked events (``retry``): its rows changed with no new
+    event in the log, so the county's dashboard rows are recomputed now, under the dashboard's lock."""
+    if projection not in sql.UPSTREAM:
+        return
+    with params.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key(DashboardProjection.name),))
+        cur.execute("SELECT to_regclass(%s) AS t", (f"{live_schema(DashboardProjection.name)}.tracking",))
+        if cur.fetchone()["t"] is None:  # type: ignore[index]
             return
-        for statement in sql.TEMP:
-            cur.execute(statement)  # type: ignore[arg-type]
-        for temp in ("dashboard_dirty", "dashboard_months", "dashboard_metric"):
-            cur.execute(f"DELETE FROM pg_temp.{temp}")  # noqa: S608 - fixed names
-        copy_rows(cur, "dashboard_dirty", [(c,) for c in counties])
-        for table in sql.TABLES:
-            cur.execute(f"DELETE FROM {table} WHERE county IN (SELECT county FROM pg_temp.dashboard_dirty)")  # noqa: S608
-        for statement in sql.DERIVE:
-            cur.execute(statement)  # type: ignore[arg-type]
+        cur.execute(pgsql.SQL("SET LOCAL search_path TO {}, public").format(
+            pgsql.Identifier(live_schema(DashboardProjection.name))))
+        recompute(cur, sorted({county} | _linked(cur, {county})))
+        conn.commit()
+
+
+RETRY_HOOKS.append(refresh_after_retry)
