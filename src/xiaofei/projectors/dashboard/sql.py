@@ -165,7 +165,8 @@ credited AS (
     SELECT coalesce(f2.shared_with, s.budget_unit) AS unit, extract(year FROM s.day)::int AS year, s.amount_fen
     FROM {C}.sales s LEFT JOIN {C}.share_filings f2 ON f2.buyer_key = s.budget_unit
          AND f2.year = extract(year FROM s.day)::int AND f2.kind = 'shared_canteen'
-    WHERE s.counted AND s.budget_unit IS NOT NULL),
+    WHERE s.counted AND s.budget_unit IS NOT NULL
+      AND coalesce(f2.shared_with, s.budget_unit) IN (SELECT buyer_key FROM units)),
 per_unit AS (
     SELECT u.county, y.year, u.buyer_key, f.kind, coalesce(f.reserved_fen, 0) AS reserved,
            coalesce((SELECT sum(c.amount_fen) FROM credited c WHERE c.unit = u.buyer_key AND c.year = y.year), 0)
