@@ -78,7 +78,8 @@ def _income_facts(s: Services) -> None:
         worker = s.employment.protector.hash(id_number(county, 2, born="19700115"))  # a member of household 1
         org = _org(county, ("360724", "421081").index(county) + 1)
         given_paid_subsidy(s, org, county, uuid4(), uuid4(), worker, "2024-03", 12_000, date(2024, 4, 20), "S-1")
-        given_paid_subsidy(s, org, county, uuid4(), uuid4(), worker, "2023-10", 50_000, date(2023, 10, 20), "S-2")
+        given_paid_subsidy(s, org, county, uuid4(), uuid4(), worker, "2023-10", 50_000, date(2023, 10, 20), "S-2",
+                           rejected_fen=7_000)
     s.policy.record_parameter("360724", "income.cost_ratio.grain", "0.35", date(2024, 1, 1), None,
                               "县文件", "transition", "t")
 
