@@ -62,3 +62,16 @@ def given_linkage_payments(services: Services, seller: str, county: str, payment
     for p in payments:
         ledger.record_payment(p, "test")
     services.app.record(ledger)
+
+
+def given_corrected_slip(services: Services, workshop_id: UUID, month: str, id_hash: str, net_fen: int) -> None:
+    """The slip of ``id_hash`` in the workshop's ``month`` corrected to ``net_fen`` (gross = net) and verified
+    again, in one recording."""
+    payroll = services.app.repository.get(Payroll.create_id(workshop_id, month))
+    old = payroll.slips[ids.slip_id(workshop_id, month, id_hash)]
+    new = Slip(slip_id=old.slip_id, employment_id=old.employment_id, id_hash=id_hash, gross_fen=net_fen,
+               net_fen=net_fen, days_worked=old.days_worked, pieces=None, pay_date=old.pay_date, method="bank",
+               bank_ref=f"{old.bank_ref}-R", payee_account="")
+    payroll.correct(new, "工资表录入错误更正", uuid4(), "test")
+    payroll.verify(new.slip_id, "bank statement line", "test")
+    services.app.record(payroll)

@@ -45,6 +45,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/household-imports": "/counties/{C}/household-imports",
     "/counties/{county:str}/households/{household_number:str}/income": "/counties/{C}/households/H1/income?year=2024",
     "/counties/{county:str}/household-incomes": "/counties/{C}/household-incomes?year=2024",
+    "/counties/{county:str}/income-summary": "/counties/{C}/income-summary?year=2024",
     "/policy/presets": "/policy/presets",
     "/counties/{county:str}/policy": "/counties/{C}/policy",
     "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",
