@@ -73,7 +73,7 @@ def known_at(params: ConnectionParams, position: int) -> Iterator[psycopg.Cursor
             conn.rollback()
 
 
-def household_year(params: ConnectionParams, county: str, number: str, year: int, as_of: iq.AsOf, *,
+def household_year(params: ConnectionParams, county: str, number: str, year: int, as_of: iq.IncomeAsOf, *,
                    after: str | None, limit: int) -> iq.HouseholdIncomeYear | None:
     """``GET …/income`` as of ``as_of.position``: one household recomputed."""
     key = paging.parse(after, paging.text)
@@ -93,7 +93,7 @@ def household_year(params: ConnectionParams, county: str, number: str, year: int
         return iq.year_answer(dict(y), lines, months, flags, limit, as_of)
 
 
-def county_summary(params: ConnectionParams, county: str, year: int, as_of: iq.AsOf) -> iq.IncomeSummary:
+def county_summary(params: ConnectionParams, county: str, year: int, as_of: iq.IncomeAsOf) -> iq.IncomeSummary:
     """``GET …/income-summary`` as of ``as_of.position``: every household of the county known then, recomputed."""
     with known_at(params, as_of.position) as cur:
         cur.execute("SELECT county, household_number FROM households WHERE county = %s", (county,))

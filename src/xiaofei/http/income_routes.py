@@ -44,7 +44,7 @@ AsOfTime = Annotated[str | None, QueryParameter(
 
 
 async def _as_of(request: AnyRequest, position: int | None, when: str | None,
-                 min_position: int | None) -> iq.AsOf | None:
+                 min_position: int | None) -> iq.IncomeAsOf | None:
     """The position an as-of read is computed at, once the income projection has applied it (None: a current
     read). A position past the log's head, or a time that is not one, is a 422 naming its parameter."""
     if position is None and when is None:
@@ -72,7 +72,7 @@ async def _as_of(request: AnyRequest, position: int | None, when: str | None,
     else:
         asked = f"as_of_position={position}"
     recorded = await pool.fetchval("SELECT recorded_at FROM rm_income.log_positions WHERE position = $1", position)
-    return iq.AsOf(position=int(position or 0), recorded_at=recorded, asked=asked)
+    return iq.IncomeAsOf(position=int(position or 0), recorded_at=recorded, asked=asked)
 
 
 class IncomeController(Controller):

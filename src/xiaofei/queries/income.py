@@ -55,7 +55,7 @@ class MonthTotal(msgspec.Struct, kw_only=True):
     members: int
 
 
-class AsOf(msgspec.Struct, kw_only=True):
+class IncomeAsOf(msgspec.Struct, kw_only=True):
     """Which log position an as-of answer was computed at, and why that one."""
     position: int
     """The answer is what the read model said (or would have said) once it had applied the events up to and including
@@ -90,7 +90,7 @@ class HouseholdIncomeYear(msgspec.Struct, kw_only=True):
     """This page of the year's lines, by line key."""
     next_after: str | None
     """Cursor for the next page of lines."""
-    as_of: AsOf | None = None
+    as_of: IncomeAsOf | None = None
     """Set when the read was asked as of a past log position or time; null for the current answer."""
 
 
@@ -132,7 +132,7 @@ async def household_year(pool: asyncpg.Pool, county: str, household_number: str,
 
 
 def year_answer(y: dict[str, Any], lines: list[dict[str, Any]], months: list[dict[str, Any]],
-                flags: dict[str, dict[str, Any]], limit: int, as_of: AsOf | None = None) -> HouseholdIncomeYear:
+                flags: dict[str, dict[str, Any]], limit: int, as_of: IncomeAsOf | None = None) -> HouseholdIncomeYear:
     """The answer from a ``household_years`` row, up to ``limit`` + 1 of its lines after the cursor (in key order),
     its months and its flags' evidence."""
     page, next_after = paging.page([IncomeLine(**r) for r in lines], limit, lambda line: [line.line_key])
@@ -159,7 +159,7 @@ async def households(pool: asyncpg.Pool, county: str, year: int, *, flag: str | 
     return HouseholdIncomePage(items=items, next_after=next_after)
 
 
-class FlagCount(msgspec.Struct, kw_only=True):
+class IncomeFlagCount(msgspec.Struct, kw_only=True):
     flag: str
     households: int
 
@@ -182,13 +182,13 @@ class IncomeSummary(msgspec.Struct, kw_only=True):
     median_per_capita_net_fen: int | None
     """The middle household's per-capita net income (the mean of the two middle ones for an even count, half-up):
     half the households have less, whatever a few large incomes do to the mean."""
-    flags: list[FlagCount]
+    flags: list[IncomeFlagCount]
     """Households carrying each flag (every flag listed, with 0 when none)."""
     poverty_line_fen: int | None
     threshold_fen: int | None
     """``monitoring.poverty_line_fen`` / ``monitoring.threshold_fen`` in force on 31 December for the county, as
     its year rows carry them (null when the province set none, or no household has a row)."""
-    as_of: AsOf | None = None
+    as_of: IncomeAsOf | None = None
 
 
 SUMMARY_SQL = (
@@ -209,7 +209,7 @@ async def summary(pool: asyncpg.Pool, county: str, year: int) -> IncomeSummary:
     return summary_answer(county, year, dict(await pool.fetchrow(SUMMARY_SQL.format(s=S), county, year)))
 
 
-def summary_answer(county: str, year: int, r: dict[str, Any], as_of: AsOf | None = None) -> IncomeSummary:
+def summary_answer(county: str, year: int, r: dict[str, Any], as_of: IncomeAsOf | None = None) -> IncomeSummary:
     middle = (None if r["lower_median"] is None
               else per_capita(int(r["lower_median"]) + int(r["upper_median"]), 2))
     return IncomeSummary(
@@ -219,5 +219,5 @@ def summary_answer(county: str, year: int, r: dict[str, Any], as_of: AsOf | None
                     for c in CATEGORIES],
         gross_fen=int(r["gross_fen"]), operating_cost_fen=int(r["operating_cost_fen"]), net_fen=int(r["net_fen"]),
         per_capita_net_fen=per_capita(int(r["net_with_members_fen"]), int(r["members"])),
-        median_per_capita_net_fen=middle, flags=[FlagCount(flag=f, households=r[f]) for f in FLAGS],
+        median_per_capita_net_fen=middle, flags=[IncomeFlagCount(flag=f, households=r[f]) for f in FLAGS],
         poverty_line_fen=r["poverty_line_fen"], threshold_fen=r["threshold_fen"], as_of=as_of)
