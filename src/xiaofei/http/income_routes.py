@@ -33,8 +33,9 @@ AS_OF = (" With `as_of_position=N` (or `as_of=<time>`, the last position whose e
          "ISO 8601 time, with its UTC offset) the answer is what this read said, or would have said, once the read "
          "model had applied the events up to and including that position: a slip corrected, an income declared "
          "again or a member added later does not change it. `as_of` in the answer names the position used. An as-of "
-         "answer is recomputed from the facts known then (one household: milliseconds; a county summary: every "
-         "household of the county, about a second per thousand households), so it is for looking back, not polling.")
+         "answer is recomputed from the facts known then (measured: one household about 0.1 s; a county summary "
+         "recomputes every household of the county, about 1.5 s per thousand households), so it is for looking "
+         "back, not for polling.")
 AsOfPosition = Annotated[int | None, QueryParameter(
     ge=1, le=2**62, description="Answer as known at this log position (a command's `position`); not with `as_of`")]
 AsOfTime = Annotated[str | None, QueryParameter(
