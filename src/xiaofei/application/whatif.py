@@ -4,17 +4,19 @@ It runs the employment projection's own recomputation (``recompute_entitlements`
 transaction, against temporary copies of the rows it writes (entitlements, certification months) and of the
 parameter versions with the candidates added as the newest county-scope versions; the transaction is rolled back,
 so the live read model is never touched and the numbers come from exactly the code that computes the real ones.
+Households whose yearly income the changed worker lines move are reported too (``whatif_households``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
+from xiaofei.application.whatif_households import WORKER, HouseholdDifference, WorkerLine, households
 from xiaofei.domain.errors import FieldProblem, InvalidInput, invalid
 from xiaofei.projectors.base import ConnectionParams
 from xiaofei.projectors.employment import recompute_entitlements
@@ -59,6 +61,8 @@ class WhatIfResult:
     lines_changed: int
     by_subsidy: list[SubsidyDifference] = field(default_factory=list)
     employers: list[EmployerDifference] = field(default_factory=list)
+    households: list[HouseholdDifference] = field(default_factory=list)
+    households_elsewhere: int = 0
 
 
 def _check(overrides: list[Override], period_from: str, period_to: str) -> None:
@@ -95,7 +99,8 @@ def what_if(params: ConnectionParams, county: str, period_from: str, period_to: 
         cur.executemany("INSERT INTO pg_temp.parameters VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                         [(county, top + i + 1, o.name, o.value, o.effective_from, o.effective_to,
                           "what-if candidate", "transition") for i, o in enumerate(overrides)])
-        now = _amounts(cur, county, period_from, period_to)
+        workers: dict[Key, tuple[str, str]] = {}
+        now = _amounts(cur, county, period_from, period_to, workers)
         cur.execute("SELECT DISTINCT workshop_id, month FROM slips WHERE county = %s", (county,))
         dirty = {(r["workshop_id"], r["month"]) for r in cur.fetchall()}
         cur.execute("SELECT DISTINCT p.id_hash FROM trainings t JOIN trainees p USING (training_id)"
@@ -105,18 +110,30 @@ def what_if(params: ConnectionParams, county: str, period_from: str, period_to: 
                     " WHERE w.county = %s", (county,))
         dirty |= {(r["workshop_id"], r["month"]) for r in cur.fetchall()}
         recompute_entitlements(cur, dirty, trainees)
-        then = _amounts(cur, county, period_from, period_to)
+        then = _amounts(cur, county, period_from, period_to, workers)
+        reached, elsewhere = households(cur, county, [
+            WorkerLine(h, month, then.get(key, 0) - now.get(key, 0)) for key, (h, month) in workers.items()])
         conn.rollback()
-    return _compare(county, period_from, period_to, now, then)
+    result = _compare(county, period_from, period_to, now, then)
+    return replace(result, households=reached, households_elsewhere=elsewhere)
 
 
 Key = tuple[object, str, str]  # (line key, subsidy, organisation)
 
 
-def _amounts(cur: psycopg.Cursor[DictRow], county: str, period_from: str, period_to: str) -> dict[Key, int]:
-    cur.execute("SELECT slip_id, subsidy, organisation, amount_fen FROM entitlements"
+def _amounts(cur: psycopg.Cursor[DictRow], county: str, period_from: str, period_to: str,
+             workers: dict[Key, tuple[str, str]]) -> dict[Key, int]:
+    """The entitlement lines of the county's months in the period; those paid to a worker are noted in
+    ``workers`` (key → the worker's ID hash and the month)."""
+    cur.execute("SELECT slip_id, subsidy, organisation, amount_fen, payee, id_hash, month FROM entitlements"
                 " WHERE county = %s AND month BETWEEN %s AND %s", (county, period_from, period_to))
-    return {(r["slip_id"], r["subsidy"], r["organisation"]): int(r["amount_fen"]) for r in cur.fetchall()}
+    out = {}
+    for r in cur.fetchall():
+        key = (r["slip_id"], r["subsidy"], r["organisation"])
+        out[key] = int(r["amount_fen"])
+        if r["payee"] == WORKER:
+            workers[key] = (r["id_hash"], r["month"])
+    return out
 
 
 def _compare(county: str, period_from: str, period_to: str, now: dict[Key, int], then: dict[Key, int]

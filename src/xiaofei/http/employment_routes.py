@@ -31,6 +31,7 @@ from xiaofei.http.routes import (
     _services,
     found,
 )
+from xiaofei.http.whatif_schemas import WhatIfRequest, WhatIfView
 from xiaofei.http.schemas import (
     Certification,
     CostReport,
@@ -44,8 +45,6 @@ from xiaofei.http.schemas import (
     StatementUploadResult,
     TrainingRecord,
     WorkerHire,
-    WhatIfRequest,
-    WhatIfView,
     WorkshopCreate,
 )
 from xiaofei.queries import employment as eq
@@ -136,7 +135,16 @@ class CountyEmploymentController(CountyWorkforceReads):
             county, workshop_id, month, slip_id, data.reason, request.user.actor)))
 
     @post("/what-if", operation_id="whatIf", opt=roles(*READERS), status_code=200,
-          summary="Recompute entitlements over the real history under candidate parameters (writes nothing)")
+          summary="Recompute entitlements over the real history under candidate parameters (writes nothing)",
+          description="Every entitlement of the county's months in the period recomputed under the candidate "
+                      "parameter versions (added as the newest county versions), by the projection's own code, in a "
+                      "transaction that is rolled back: the county total, by subsidy and by employer, and the "
+                      "households whose yearly net income per capita changes (收入核算): the entitlement change of "
+                      "the lines paid to a worker (payee `worker`: the worker wage subsidy) counted as if paid, "
+                      "in the year of the line's month, for the household the worker belonged to on that month's "
+                      "last day; lines paid to employers move no household's income. Each household names its "
+                      "current and candidate per-capita net income and whether it would cross "
+                      "`monitoring.threshold_fen` (`up`, `down`). County officials and auditors only.")
     async def what_if(self, request: AnyRequest, county: FromPath[str],
                       data: JSONBody[WhatIfRequest]) -> WhatIfView:
         params = _services(request).params

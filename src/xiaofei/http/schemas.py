@@ -330,49 +330,6 @@ class RecoverySettle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reference: Text
 
 
-class OverrideIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Text
-    value: Annotated[str, msgspec.Meta(max_length=200)]
-    effective_from: date
-    effective_to: date | None = None
-
-
-class WhatIfRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    period_from: Month
-    period_to: Month
-    overrides: Annotated[list[OverrideIn], msgspec.Meta(min_length=1, max_length=50)]
-
-
-class EmployerDifferenceView(msgspec.Struct, kw_only=True):
-    organisation: str
-    current_fen: int
-    candidate_fen: int
-    difference_fen: int
-    lines_changed: int
-
-
-class SubsidyDifferenceView(msgspec.Struct, kw_only=True):
-    subsidy: str
-    current_fen: int
-    candidate_fen: int
-    difference_fen: int
-
-
-class WhatIfView(msgspec.Struct, kw_only=True):
-    """Entitlements of the county's months in the period, now and under the candidate parameters: the county
-    total, by subsidy (worker wage, employer match, hiring award, training, rent & utilities) and by employer."""
-
-    county: str
-    period_from: str
-    period_to: str
-    current_fen: int
-    candidate_fen: int
-    difference_fen: int
-    lines_changed: int
-    by_subsidy: list[SubsidyDifferenceView]
-    employers: list[EmployerDifferenceView]
-
-
 class CostReport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     month: Month
     kind: str

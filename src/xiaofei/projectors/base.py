@@ -92,14 +92,20 @@ _COLUMN_TYPES: dict[int, dict[str, str]] = {}
 
 def _column_types(cur: psycopg.Cursor[DictRow], table: str) -> dict[str, str]:
     """Column types of a read-model table, cached by the table's OID: two projections may each have a table of the
-    same name with other columns (``households``, ``flags``), and one process runs them all."""
-    cur.execute("SELECT %s::regclass::oid AS oid", (table,))
-    oid = cur.fetchone()["oid"]  # type: ignore[index]
-    if oid not in _COLUMN_TYPES:
-        cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
-                    " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (oid,))
-        _COLUMN_TYPES[oid] = {r["attname"]: r["type"] for r in cur.fetchall()}
-    return _COLUMN_TYPES[oid]
+    same name with other columns (``households``, ``flags``), and one process runs them all. A temporary table is
+    never cached: its OID is freed when it is dropped and may come back as another table's (the as-of reads create
+    and drop temporary copies of read-model tables on every request)."""
+    cur.execute("SELECT oid, relpersistence = 't' AS temporary FROM pg_class WHERE oid = %s::regclass", (table,))
+    found = cur.fetchone()
+    oid = found["oid"]  # type: ignore[index]
+    if oid in _COLUMN_TYPES:
+        return _COLUMN_TYPES[oid]
+    cur.execute("SELECT attname, format_type(atttypid, NULL) AS type FROM pg_attribute"
+                " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (oid,))
+    types = {r["attname"]: r["type"] for r in cur.fetchall()}
+    if not found["temporary"]:  # type: ignore[index]
+        _COLUMN_TYPES[oid] = types
+    return types
 
 
 def copy_rows(cur: psycopg.Cursor[DictRow], table: str, rows: Sequence[Sequence[Any]],

@@ -1,5 +1,5 @@
-"""The household income projection (收入核算): writes each event's facts, then recomputes the households they
-reach (see ``derive``)."""
+"""The household income projection (收入核算): writes each event's facts stamped with its log position, then
+recomputes the households they reach (see ``derive``)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,19 @@ class IncomeProjection(BatchProjection):
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
         dirty = facts.Dirty()
-        for e in events:
+        at = facts.positions(cur, events)
+        facts.record_positions(cur, events, at)
+        for e, pos in zip(events, at, strict=True):
             if isinstance(e, Household.Event):
-                facts.record_household(cur, e, dirty)
+                facts.record_household(cur, e, dirty, pos)
             elif isinstance(e, Payroll.Event):
-                facts.record_payroll(cur, e, dirty)
+                facts.record_payroll(cur, e, dirty, pos)
             elif isinstance(e, Claim.Event):
-                facts.record_claim(cur, e, dirty)
+                facts.record_claim(cur, e, dirty, pos)
             elif isinstance(e, LinkageLedger.Event):
-                facts.record_linkage(cur, e, dirty)
+                facts.record_linkage(cur, e, dirty, pos)
             elif isinstance(e, PolicyBook.Event):
                 record_policy(cur, e, dirty.scopes)
+                facts.record_policy_position(cur, e, pos)
         dirty.flush(cur)
         derive(cur, dirty)

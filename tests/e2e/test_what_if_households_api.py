@@ -1,0 +1,69 @@
+"""The employment what-if per household (issue 10, point 3), a worked example by hand.
+
+Given 上犹县's preset (worker wage subsidy 20% of gross), two workers each alone in their household, paid by bank in
+March and April 2024 — worker 0 1,000.00元 a month, worker 1 600.00元 — and a county monitoring threshold of
+2,050.00元 for 2024: each household's 2024 net income is its wages (no subsidy paid yet), 2,000.00元 and 1,200.00元
+per head. When the what-if raises the rate to 30% from April, then worker 0's April entitlement goes from 200.00 to
+300.00元 (+100.00) and worker 1's from 120.00 to 180.00元 (+60.00): household 0 would have 2,100.00元 per head and
+cross the threshold upwards; household 1 1,260.00元, still below. The employer match changes the employer's total
+but no household's income."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.test_employment_api import build_scene, slip, statement, upload
+from xiaofei.application.whatif_households import crossing
+from xiaofei.bootstrap import Services
+
+
+async def test_the_what_if_reports_each_households_per_capita_change_and_threshold_crossing(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    scene = await build_scene(http, services, county_code, admin_token, workers=2)
+    r = await http.post(f"/counties/{county_code}/policy/parameters", headers=scene.official, json={
+        "name": "monitoring.threshold_fen", "value": "205000", "effective_from": "2024-01-01",
+        "effective_to": "2024-12-31", "source": "县乡村振兴局 2024 年监测标准", "era": "transition"})
+    assert r.status_code == 201, r.text
+    wages = {0: 100_000, 1: 60_000}
+    await upload(http, scene, [slip(scene, scene.workers[i], m, wages[i], f"W{m}{i}")
+                               for m in ("2024-03", "2024-04") for i in (0, 1)])
+    r = await statement(http, scene, [(f"{m}-28", str(wages[i] // 100), "", f"W{m}{i}")
+                                      for m in ("2024-03", "2024-04") for i in (0, 1)])
+    assert r.json()["matched"] == 4, r.text
+    h0, h1 = f"{county_code}H0000000", f"{county_code}H0000001"
+    r = await http.get(f"/counties/{county_code}/households/{h0}/income", headers=scene.official,
+                       params={"year": 2024, "min_position": r.json()["position"]})
+    assert r.status_code == 200, r.text
+    assert (r.json()["net_fen"], r.json()["per_capita_net_fen"], r.json()["threshold_fen"]) == (
+        200_000, 200_000, 205_000)
+    r = await http.post(f"/counties/{county_code}/what-if", headers=scene.official, json={
+        "period_from": "2024-03", "period_to": "2024-04",
+        "overrides": [{"name": "subsidy.worker_wage_rate", "value": "0.30", "effective_from": "2024-04-01"}]})
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert [(h["household_number"], h["year"], h["members"], h["current_net_fen"], h["net_change_fen"],
+             h["current_per_capita_net_fen"], h["candidate_per_capita_net_fen"], h["per_capita_change_fen"],
+             h["threshold_fen"], h["crosses_threshold"]) for h in result["households"]] == [
+        (h0, 2024, 1, 200_000, 10_000, 200_000, 210_000, 10_000, 205_000, "up"),
+        (h1, 2024, 1, 120_000, 6_000, 120_000, 126_000, 6_000, 205_000, None)]
+    assert result["households_elsewhere"] == 0
+    by_subsidy = {s["subsidy"]: s["difference_fen"] for s in result["by_subsidy"]}
+    assert by_subsidy["worker_wage"] == 16_000  # the households' changes, and only these
+    assert result["difference_fen"] > 16_000  # the employer match moves the employer's total, no household's
+    auditor = services.access.issue("auditor", [county_code], None, "auditor", "test").secret
+    r = await http.post(f"/counties/{county_code}/what-if", headers={"Authorization": f"Bearer {auditor}"}, json={
+        "period_from": "2024-03", "period_to": "2024-04",
+        "overrides": [{"name": "subsidy.worker_wage_rate", "value": "0.30", "effective_from": "2024-04-01"}]})
+    assert r.status_code == 200 and len(r.json()["households"]) == 2
+    r = await http.post(f"/counties/{county_code}/what-if", headers=scene.employer, json={
+        "period_from": "2024-03", "period_to": "2024-04",
+        "overrides": [{"name": "subsidy.worker_wage_rate", "value": "0.30", "effective_from": "2024-04-01"}]})
+    assert r.status_code == 403  # an employer never sees households through the what-if
+
+
+def test_a_crossing_is_up_from_below_to_at_or_above_and_down_the_reverse() -> None:
+    assert crossing(204_999, 205_000, 205_000) == "up"
+    assert crossing(205_000, 204_999, 205_000) == "down"
+    assert crossing(205_000, 300_000, 205_000) is None
+    assert crossing(100_000, 204_999, 205_000) is None
+    assert crossing(None, 210_000, 205_000) is None and crossing(200_000, 210_000, None) is None
