@@ -48,6 +48,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/dashboard": "/counties/{C}/dashboard?year=2024",
     "/counties/{county:str}/dashboard/areas": "/counties/{C}/dashboard/areas?year=2024",
     "/provinces/{province:str}/dashboard": "/provinces/360000/dashboard?year=2024",
+    "/counties/{county:str}/household-incomes/export": "/counties/{C}/household-incomes/export?year=2024",
     "/policy/presets": "/policy/presets",
     "/counties/{county:str}/policy": "/counties/{C}/policy",
     "/counties/{county:str}/policy/adoptions": "/counties/{C}/policy/adoptions",

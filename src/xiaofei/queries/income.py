@@ -4,12 +4,13 @@ households with their per-capita net income and flags."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import msgspec
 
-from xiaofei.queries import paging
+from xiaofei.queries import paging, streaming
 
 S = "rm_income"
 CATEGORIES = ("wage", "operating", "property", "transfer")
@@ -129,3 +130,12 @@ async def households(pool: asyncpg.Pool, county: str, year: int, *, flag: str | 
     items, next_after = paging.page([HouseholdIncomeSummary(**{**dict(r), "flags": list(r["flags"])}) for r in rows],
                                     limit, lambda h: [h.household_number])
     return HouseholdIncomePage(items=items, next_after=next_after)
+
+
+def household_rows(pool: asyncpg.Pool, county: str, year: int, *, flag: str | None) -> AsyncIterator[asyncpg.Record]:
+    """Every household of the list ``households`` pages through (same filter, same order), for an export."""
+    return streaming.rows(
+        pool, f"SELECT household_number, village_code, members, gross_fen, operating_cost_fen, net_fen,"
+              f" per_capita_net_fen, poverty_line_fen, threshold_fen, flags FROM {S}.household_years"
+              " WHERE county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags)) ORDER BY household_number",
+        county, year, flag)
