@@ -173,3 +173,41 @@ def _peak_of_holding_the_rows(services: Services, county: str) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+async def test_the_dashboard_tables_export_what_their_reads_answer(http: httpx.AsyncClient, services: Services,
+                                                                  county_code: str) -> None:
+    from tests.e2e.test_dashboard_api import _scene
+
+    _, official = await _scene(http, services, county_code)
+    fresh = {"year": 2025, "min_position": services.app.head_position()}
+    base = f"/counties/{county_code}/dashboard"
+    board = (await http.get(base, headers=official, params=fresh)).json()
+    r = await http.get(f"{base}/export", headers=official, params=fresh)
+    assert r.status_code == 200, r.text
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0][:3] == ["区域代码 / Area code", "月份 / Month", "认定经营主体 / Certified sellers"]
+    sales = table[0].index("认定销售额（元） / Recognised sales (yuan)")
+    assert [(row[1], row[sales]) for row in table[1:]] == [
+        (m["month"], f"{m['sales_fen'] // 100}.{m['sales_fen'] % 100:02d}") for m in board["months"]]
+    assert ("2025-03", "300.00") in [(row[1], row[sales]) for row in table[1:]]
+
+    areas = (await http.get(f"{base}/areas", headers=official, params=fresh)).json()["items"]
+    x = await http.get(f"{base}/areas/export", headers=official, params={**fresh, "format": "xlsx"})
+    assert x.status_code == 200, x.text
+    cells = list(openpyxl.load_workbook(io.BytesIO(x.content), read_only=True).active.iter_rows(values_only=True))
+    header = list(cells[0])
+    wages = header.index("工资总额（元） / Wages (yuan)")
+    flagged = header.index("低于监测线户 / Households below the monitoring threshold")
+    assert [(row[1], row[wages], row[flagged]) for row in cells[1:]] == [
+        (a["area_code"], a["headline"]["wages_fen"] / 100, a["headline"]["households_flagged"]
+         ["below_monitoring_threshold"]) for a in areas]
+    assert 7200.0 in [row[wages] for row in cells[1:]]
+
+    province = bearer(services.access.issue("province_official", [f"{county_code[:2]}0000"], None, "省", "test").secret)
+    p = await http.get(f"/provinces/{county_code[:2]}0000/dashboard/export", headers=province, params=fresh)
+    assert p.status_code == 200, p.text
+    rows = {row[0]: row for row in csv.reader(io.StringIO(p.content.decode("utf-8-sig")))}
+    assert rows[county_code][rows["县代码 / County code"].index("认定销售额（元） / Recognised sales (yuan)")] == "500.00"
+    assert (await http.get(f"{base}/export", headers=province, params=fresh)).status_code == 200
+    assert (await http.get("/provinces/990000/dashboard/export", headers=province, params=fresh)).status_code == 403
