@@ -239,3 +239,14 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     assert {s["payee"]: s["amount_fen"] for s in pool["shares"]} == {"4210810001": 14000, "collective": 6000}
     progress = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "progress" in a["items"][0])
     assert progress["items"][0]["progress"] == "0.1000"
+
+    # the dashboard counts the sale; the exports are files a spreadsheet opens, headers in both languages
+    board = next(a for a in consumption if isinstance(a, dict) and "headline" in a)
+    assert board["headline"]["sales_fen"] == 200000 and board["area_level"] == "county"
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True).active
+    assert next(sheet.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+    incomes = (workdir / "incomes-2025.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert incomes[0].startswith("户编号 / Household number,")
+    assert incomes[1].startswith("4210810001,421081100001,2,18500.00,0.00,18500.00,9250.00,"), incomes

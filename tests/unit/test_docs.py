@@ -93,12 +93,14 @@ def test_every_endpoint_the_readme_names_outside_the_walkthroughs_exists() -> No
     from litestar import Litestar
     from litestar.openapi import OpenAPIConfig
 
-    from xiaofei.http import claims_routes, consumption, dashboard_routes, docs, employment_routes, income_routes
+    from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboard_page, dashboard_routes, docs,
+                              employment_routes, income_exports, income_routes)
     from xiaofei.http.routes import CONTROLLERS
 
     app = Litestar(route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
-                                   *consumption.CONTROLLERS, *income_routes.CONTROLLERS,
-                                   *dashboard_routes.CONTROLLERS],
+                                   *consumption.CONTROLLERS, *income_routes.CONTROLLERS, *income_exports.CONTROLLERS,
+                                   *dashboard_routes.CONTROLLERS, *dashboard_exports.CONTROLLERS,
+                                   *dashboard_page.CONTROLLERS],
                    openapi_config=OpenAPIConfig(title="x", version="0", path="/schema",
                                                 render_plugins=docs.render_plugins()))
     templates = [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(re.sub(r":\w+}", "}", r.path))) + "$")

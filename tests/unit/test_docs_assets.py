@@ -8,7 +8,7 @@ import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
-from xiaofei.http import docs
+from xiaofei.http import dashboard_page, docs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +37,20 @@ def test_every_url_the_docs_pages_load_is_on_this_server() -> None:
         urls = [getattr(plugin, a) for a in ("js_url", "css_url", "standalone_preset_js_url") if hasattr(plugin, a)]
         urls += re.findall(r"href='([^']+)'", plugin.favicon)
         assert urls and all(u.startswith(docs.ASSETS + "/") for u in urls), urls
+
+
+def test_the_vendored_echarts_is_the_release_the_manifest_names() -> None:
+    manifest = dashboard_page.echarts_manifest()
+    script = (dashboard_page.ECHARTS_DIR / manifest["file"]).read_bytes()
+    assert hashlib.sha256(script).hexdigest() == manifest["sha256"]
+    assert f'"{manifest["version"]}"'.encode() in script  # the bundle's own version string
+    assert (dashboard_page.ECHARTS_DIR / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
+    assert "Apache ECharts" in (dashboard_page.ECHARTS_DIR / "NOTICE").read_text(encoding="utf-8")
+    assert manifest["version"] in (dashboard_page.ECHARTS_DIR / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_url_the_dashboard_page_loads_is_on_this_server() -> None:
+    html = dashboard_page.page(2025)
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(urls) == 3 and all(u.startswith("/dashboard/") for u in urls), urls
+    assert "http://" not in html and "https://" not in html

@@ -204,15 +204,25 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+class CsvLine:
+    """One CSV line at a time (CRLF ends it), of cells already made safe (``safe_cell``, or a number written as
+    text): what ``csv_lines`` and the streamed exports (``xiaofei.exports``) both write with."""
+
+    def __init__(self) -> None:
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, lineterminator="\r\n")
+
+    def __call__(self, cells: list[str]) -> str:
+        self._out.seek(0)
+        self._out.truncate()
+        self._writer.writerow(cells)
+        return self._out.getvalue()
+
+
 def csv_lines(header: list[str], rows: Iterator[list[object]] | list[list[object]]) -> Iterator[str]:
     """A CSV file as a stream of lines (UTF-8 with BOM first, so Excel opens Chinese text), every text cell made
     safe: the one way the service writes CSV (a test refuses ``csv.writer`` anywhere else)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    yield "\ufeff" + out.getvalue()
+    line = CsvLine()
+    yield "\ufeff" + line([safe_cell(h) for h in header])
     for row in rows:
-        out.seek(0)
-        out.truncate()
-        writer.writerow([safe_cell(v) for v in row])
-        yield out.getvalue()
+        yield line([safe_cell(v) for v in row])

@@ -15,8 +15,8 @@ from xiaofei import __version__
 from xiaofei.bootstrap import Services
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, public, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
-from xiaofei.http import (claims_routes, consumption, dashboard_routes, docs, employment_routes, income_routes,
-                          template_routes)
+from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboard_page, dashboard_routes, docs,
+                          employment_routes, income_exports, income_routes, template_routes)
 from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.openapi import complete
 from xiaofei.http.routes import CONTROLLERS
@@ -41,7 +41,9 @@ def create_app(services: Services) -> Litestar:
     app = Litestar(
         route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
                         *template_routes.CONTROLLERS, *consumption.CONTROLLERS,
-                        *income_routes.CONTROLLERS, *dashboard_routes.CONTROLLERS, *docs.asset_routers(public)],
+                        *income_routes.CONTROLLERS, *income_exports.CONTROLLERS, *dashboard_routes.CONTROLLERS,
+                        *dashboard_exports.CONTROLLERS, *dashboard_page.CONTROLLERS, *dashboard_page.asset_routers(),
+                        *docs.asset_routers(public)],
         lifespan=[lifespan],
         middleware=[wait_preference_middleware,
                     DefineMiddleware(BearerAuth, exclude_from_auth_key=PUBLIC, exclude=["^/schema"])],

@@ -39,6 +39,7 @@ from xiaofei.application.consumption import channel_rows
 from xiaofei.application.employment import EmploymentService
 from xiaofei.application.tables import CSV_TYPES, XLSX_TYPES
 from xiaofei.http.auth import PUBLIC
+from xiaofei.http.exports import EXPORT
 
 PROBLEM = "application/problem+json"
 BEARER = "bearer"
@@ -308,6 +309,18 @@ def _attach_examples(document: dict[str, Any]) -> None:
                                                   "value": recorded["response"]}}
 
 
+def _export_content(operation: Any) -> None:
+    """An export answers CSV or XLSX, as its ``format`` asks: both media types on its 200."""
+    ok = (operation.responses or {}).get("200")
+    if isinstance(ok, OpenAPIResponse):
+        ok.content = {
+            CSV_TYPES[0]: OpenAPIMediaType(schema=Schema(  # type: ignore[arg-type]
+                type="string", description="format=csv: UTF-8 with BOM, one bilingual header row, CRLF lines")),
+            XLSX_TYPES[0]: OpenAPIMediaType(schema=Schema(  # type: ignore[arg-type]
+                type="string", format="binary", description="format=xlsx: one sheet, the same columns")),
+        }
+
+
 def _handlers(app: Litestar) -> dict[str, Any]:
     return {h.operation_id: h for route in app.routes if isinstance(route, HTTPRoute)
             for h in route.route_handlers if isinstance(h.operation_id, str)}
@@ -346,6 +359,8 @@ def complete(app: Litestar) -> None:
                                                  if getattr(p, "param_in", None) == "query")
             if operation.operation_id in UPLOAD_BODIES:
                 operation.request_body = UPLOAD_BODIES[operation.operation_id]
+            if handler.opt.get(EXPORT):
+                _export_content(operation)
             if allowed is not None:
                 operation.security = [{BEARER: []}]
                 who = ", ".join(sorted(allowed))

@@ -8,13 +8,14 @@ read them with the same SQL (``LINE_SQL``…, ``SUMMARY_SQL`` with the schema le
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
-from xiaofei.queries import paging
+from xiaofei.queries import paging, streaming
 from xiaofei.rules.income import FLAGS, per_capita
 
 S = "rm_income"
@@ -221,3 +222,12 @@ def summary_answer(county: str, year: int, r: dict[str, Any], as_of: IncomeAsOf 
         per_capita_net_fen=per_capita(int(r["net_with_members_fen"]), int(r["members"])),
         median_per_capita_net_fen=middle, flags=[IncomeFlagCount(flag=f, households=r[f]) for f in FLAGS],
         poverty_line_fen=r["poverty_line_fen"], threshold_fen=r["threshold_fen"], as_of=as_of)
+
+
+def household_rows(pool: asyncpg.Pool, county: str, year: int, *, flag: str | None) -> AsyncIterator[asyncpg.Record]:
+    """Every household of the list ``households`` pages through (same filter, same order), for an export."""
+    return streaming.rows(
+        pool, f"SELECT household_number, village_code, members, gross_fen, operating_cost_fen, net_fen,"
+              f" per_capita_net_fen, poverty_line_fen, threshold_fen, flags FROM {S}.household_years"
+              " WHERE county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags)) ORDER BY household_number",
+        county, year, flag)
