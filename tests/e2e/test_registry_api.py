@@ -280,7 +280,7 @@ async def test_projection_status_shows_position_and_lag(http: httpx.AsyncClient,
     r = await http.get("/projections", headers=bearer(admin_token))
     assert r.status_code == 200
     status = {p["name"]: p for p in r.json()}
-    assert set(status) == {"access", "registry", "policy", "employment", "consumption", "income"}
+    assert set(status) == {"access", "registry", "policy", "employment", "consumption", "income", "dashboard"}
     for p in status.values():
         assert 0 <= p["position"] <= p["head"] and p["lag"] == p["head"] - p["position"]
 

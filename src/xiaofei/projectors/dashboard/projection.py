@@ -97,6 +97,8 @@ class DashboardProjection(BatchProjection):
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
         recompute(cur, dirty_counties(cur, events))
+        for statement in sql.OPEN_FLAGS:
+            cur.execute(statement)  # type: ignore[arg-type]
 
 
 def _linked(cur: psycopg.Cursor[DictRow], counties: set[str]) -> set[str]:
@@ -136,6 +138,8 @@ def refresh_after_retry(params: ConnectionParams, projection: str, county: str) 
         cur.execute(pgsql.SQL("SET LOCAL search_path TO {}, public").format(
             pgsql.Identifier(live_schema(DashboardProjection.name))))
         recompute(cur, sorted({county} | _linked(cur, {county})))
+        for statement in sql.OPEN_FLAGS:
+            cur.execute(statement)  # type: ignore[arg-type]
         conn.commit()
 
 

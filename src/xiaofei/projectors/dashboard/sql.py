@@ -18,7 +18,7 @@ TEMP = [
 ]
 
 TABLES = ("area_months", "reach_years", "sales_breakdown", "reserved_share_years", "household_flag_counts", "income_years",
-          "open_flags", "county_totals")
+          "county_totals")
 
 
 def areas(county: str, village: str) -> str:
@@ -201,11 +201,14 @@ FROM {I}.household_years y
 WHERE a.area_code IS NOT NULL AND y.county IN {DIRTY}
 GROUP BY y.county, a.area_level, a.area_code, y.year"""
 
-OPEN_FLAGS = f"""
-INSERT INTO open_flags
-SELECT county, 'employment', kind, count(*) FROM {E}.flags WHERE county IN {DIRTY} GROUP BY county, kind
-UNION ALL
-SELECT county, 'consumption', kind, count(*) FROM {C}.flags WHERE county IN {DIRTY} GROUP BY county, kind"""
+OPEN_FLAGS = [  # every county, every batch: an event of one county can raise a flag in another (the same ID
+    # number registered in two counties' households), and the flag tables are small
+    "DELETE FROM open_flags",
+    f"""INSERT INTO open_flags
+    SELECT county, 'employment', kind, count(*) FROM {E}.flags GROUP BY county, kind
+    UNION ALL
+    SELECT county, 'consumption', kind, count(*) FROM {C}.flags GROUP BY county, kind""",
+]
 
 TOTALS = f"""
 INSERT INTO county_totals
@@ -222,4 +225,4 @@ FROM (SELECT m.county, m.payee, left(m.month, 4)::int AS year, r.village_code, s
 {areas('h.county', 'h.village_code')}{AREA}
 GROUP BY h.county, a.area_level, a.area_code, h.year"""
 
-DERIVE = [MONTHS, *METRICS, PIVOT, REACH, BREAKDOWN, RESERVED, HOUSEHOLD_FLAGS, INCOME, OPEN_FLAGS, TOTALS]
+DERIVE = [MONTHS, *METRICS, PIVOT, REACH, BREAKDOWN, RESERVED, HOUSEHOLD_FLAGS, INCOME, TOTALS]
