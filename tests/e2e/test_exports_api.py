@@ -22,6 +22,7 @@ from tests.conftest import bearer, official_token
 from tests.e2e.test_income_api import _worked_example
 from tests.integration.test_projections import wait_caught_up
 from xiaofei.bootstrap import Services
+from xiaofei.projectors.catalog import PROJECTIONS
 
 HEADER = ["户编号 / Household number", "行政村代码 / Village code", "人口 / Members", "总收入（元） / Gross income (yuan)",
           "生产经营性支出（元） / Operating costs (yuan)", "纯收入（元） / Net income (yuan)",
@@ -30,13 +31,28 @@ HEADER = ["户编号 / Household number", "行政村代码 / Village code", "人
 HOSTILE = '=HYPERLINK("http://evil.example/","点击")'
 
 
+DERIVED = ("household_flag_counts", "income_years")
+"""The dashboard's tables that sum rm_income.household_years: they must never see the rows written here."""
+
+
+def _dashboard_rows(services: Services, county: object) -> list[tuple[object, ...]]:
+    with services.params.connect() as conn:
+        return [row for table in DERIVED for row in conn.execute(
+            f"SELECT '{table}', * FROM rm_dashboard.{table} WHERE county = %s ORDER BY 1, 2, 3, 4, 5",
+            (county,)).fetchall()]
+
+
 @contextmanager
 def rows_in_projection(services: Services, sql: str, *args: object) -> Iterator[None]:
-    """Rows written into rm_income.household_years for one test (``sql`` inserts them), deleted afterwards."""
+    """Rows written into rm_income.household_years for one test (``sql`` inserts them), deleted afterwards.
+
+    The dashboard projection sums that table whenever an event of the county arrives: every projection is first
+    at the head of the log, the test writes nothing while the rows are there, and the dashboard's rows of the
+    county are the same afterwards (else a rebuild at the end of the suite would differ from them)."""
     county = args[0]
-    # the dashboard sums rm_income: it must have recomputed this county before the rows appear, or it could read
-    # them (and keep them after they are gone: no event of the county would tell it to look again)
-    wait_caught_up(services, "dashboard")
+    for name in PROJECTIONS:
+        wait_caught_up(services, name, timeout=60)
+    before = _dashboard_rows(services, county)
     with services.params.connect() as conn:
         conn.execute(sql, args)
     try:
@@ -45,6 +61,7 @@ def rows_in_projection(services: Services, sql: str, *args: object) -> Iterator[
         with services.params.connect() as conn:
             conn.execute("DELETE FROM rm_income.household_years WHERE county = %s AND household_number NOT LIKE %s",
                          (county, f"{county}H%"))
+        assert _dashboard_rows(services, county) == before, "the dashboard summed rows written for the test"
 
 
 INSERT_ONE = ("INSERT INTO rm_income.household_years (county, household_number, year, village_code, wage_fen,"
