@@ -18,6 +18,7 @@ from psycopg.rows import DictRow, dict_row
 from xiaofei.domain.claims import Claim
 from xiaofei.domain.employment import Payroll
 from xiaofei.domain.policy import PolicyBook
+from xiaofei.domain.registry import Household
 from xiaofei.projectors.base import RETRY_HOOKS, BatchProjection, ConnectionParams, copy_rows, live_schema, lock_key
 from xiaofei.projectors.dashboard import sql
 from xiaofei.projectors.employment.lookups import scope_prefix
@@ -63,6 +64,12 @@ def dirty_counties(cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> list[
         scopes.update(r["scope"] for r in cur.fetchall())
     if unnamed:
         cur.execute("SELECT DISTINCT county FROM partitions WHERE originator_id = ANY(%s)", (unnamed,))
+        counties.update(r["county"] for r in cur.fetchall())
+    households = [e.originator_id for e in events if isinstance(e, Household.Event)]
+    if households:  # a household's change (its category, a member) moves its members' entitlements wherever they work
+        cur.execute(f"SELECT DISTINCT s.county FROM {sql.E}.slips s WHERE s.id_hash IN (SELECT m.id_hash"
+                    f" FROM {sql.I}.members m JOIN {sql.I}.households h USING (county, household_number)"
+                    " WHERE h.household_id = ANY(%s))", (households,))
         counties.update(r["county"] for r in cur.fetchall())
     hashes, slips = _people(events)
     if hashes or slips:
