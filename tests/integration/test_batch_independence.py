@@ -57,10 +57,11 @@ def database_of_its_own(pg_server: str, tmp_path_factory: pytest.TempPathFactory
 
 
 def tables(s: Services, schema: str) -> tuple[str, ...]:
-    """A projection schema's tables but its tracking table."""
+    """A projection schema's tables but its batch bookkeeping (tracking, changed_counties)."""
     with s.params.connect() as conn:
         return tuple(r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name <> 'tracking'"
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+            " AND table_name NOT IN ('tracking', 'changed_counties')"
             " ORDER BY 1", (schema,)).fetchall())
 
 

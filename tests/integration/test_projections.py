@@ -248,10 +248,12 @@ def test_bulk_save_is_atomic(services: Services, county_code: str) -> None:
 
 
 def projection_tables(services: Services, schema: str) -> tuple[str, ...]:
-    """Every table of a projection's schema but its tracking row: a new table is compared without being listed."""
+    """Every table of a projection's schema but its batch bookkeeping (the tracking row; `changed_counties`, stamped
+    by batch): a new table is compared without being listed."""
     with services.params.connect() as conn:
         rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
-                            " AND table_name <> 'tracking' ORDER BY table_name", (schema,)).fetchall()
+                            " AND table_name NOT IN ('tracking', 'changed_counties') ORDER BY table_name",
+                            (schema,)).fetchall()
     return tuple(r[0] for r in rows)
 
 

@@ -26,6 +26,7 @@ from psycopg.types.json import set_json_dumps
 from psycopg.rows import DictRow
 
 from xiaofei.application.app import XiaofeiApplication
+from xiaofei.projectors.changes import BATCH_SETTING, RETRY_STAMP, trigger_ddl
 from xiaofei.projectors.partitions import PARTITION_DDL, Partitions
 from xiaofei.projectors.sqlfiles import ddl_statements
 
@@ -67,6 +68,8 @@ class SqlView(PostgresTrackingRecorder):
             for script in ddl_statements(self.projection_name):
                 cur.execute(script)  # type: ignore[arg-type]
             cur.execute(PARTITION_DDL)  # type: ignore[arg-type]
+            for statement in trigger_ddl(self.projection_name):
+                cur.execute(statement)  # type: ignore[arg-type]
 
     def use_schema(self, cur: psycopg.Cursor[DictRow]) -> None:
         """Projection SQL names its tables unqualified; this points them at this view's schema."""
@@ -228,6 +231,9 @@ class Projector:
         if not rows:
             return 0
         self.view.use_schema(cur)
+        # the batch's range, for the triggers stamping changed counties and for derived projections reading them
+        cur.execute("SELECT set_config(%s, %s, true), set_config('xiaofei.batch_from', %s, true)",
+                    (BATCH_SETTING, str(rows[-1]["notification_id"]), str(position)))
         parts = Partitions(cur)
         batch: list[tuple[dict[str, Any], Any]] = []
         for r in rows:
@@ -292,6 +298,7 @@ class Projector:
         with self.view.datastore.transaction(commit=True) as cur:
             self._lock(cur)
             self.view.use_schema(cur)
+            cur.execute("SELECT set_config(%s, %s, true)", (BATCH_SETTING, str(RETRY_STAMP)))
             cur.execute("SELECT position FROM parked_events WHERE county = %s ORDER BY position", (county,))
             positions = [r["position"] for r in cur.fetchall()]
             if not positions:

@@ -1,10 +1,9 @@
-"""The county dashboard (县级看板) projection: a derived read model. Each batch finds the counties its events can
-change — the county an event names or its aggregate belongs to, the counties of households whose members are on a
-slip or a subsidy payment of the batch, the counties a changed county's products and linkage payments reach, every
-county under a changed parameter's scope — and recomputes their rows from the upstream read models with the
-statements of ``sql``. A batch never reads past the position every upstream projection has reached
-(``ceiling``), so the rows at the head of the log are a function of the upstream rows alone: a rebuild, or any
-batching, gives the same rows."""
+"""The county dashboard (县级看板) projection: a derived read model. Each batch recomputes, from the upstream read
+models and with the statements of ``sql``, every county whose upstream rows changed in the batch's range of log
+positions: the upstream tables' triggers record those counties (``projectors.changes``; ``WATCHED`` below says
+which tables and how a row names its counties). A batch never reads past the position every upstream projection
+has reached (``ceiling``) and a fresh build's first batch recomputes every county, so the rows at the head of the
+log are a function of the upstream rows alone: a rebuild, or any batching, gives the same rows."""
 
 from __future__ import annotations
 
@@ -15,73 +14,23 @@ import psycopg
 from psycopg import sql as pgsql
 from psycopg.rows import DictRow, dict_row
 
-from xiaofei.domain.claims import Claim
-from xiaofei.domain.employment import Payroll
-from xiaofei.domain.policy import PolicyBook
-from xiaofei.domain.registry import Household
 from xiaofei.projectors.base import RETRY_HOOKS, BatchProjection, ConnectionParams, copy_rows, live_schema, lock_key
+from xiaofei.projectors.changes import BATCH_SETTING, RETRY_STAMP, WATCHED
 from xiaofei.projectors.dashboard import sql
-from xiaofei.projectors.employment.lookups import scope_prefix
-from xiaofei.projectors.partitions import named_county
 
-WORKER = "worker:"
-
-
-def _people(events: Sequence[Any]) -> tuple[set[str], set[Any]]:
-    """ID hashes and slip ids the batch's payroll and claim events name (their households' income can change)."""
-    hashes: set[str] = set()
-    slips: set[Any] = set()
-    for e in events:
-        if isinstance(e, Payroll.SlipsReported):
-            hashes.update(s.id_hash for s in e.slips)
-        elif isinstance(e, Payroll.SlipCorrected):
-            hashes.add(e.slip.id_hash)
-            slips.add(e.slip.slip_id)
-        elif isinstance(e, Payroll.Event) and hasattr(e, "slip_id"):
-            slips.add(e.slip_id)
-        elif isinstance(e, Claim.Paid):
-            hashes.update(p.payee.removeprefix(WORKER) for p in e.payments if p.payee.startswith(WORKER))
-    return hashes, slips
+def changed_counties(cur: psycopg.Cursor[DictRow], after: int, upto: int) -> set[str]:
+    """Counties the upstream projections changed in batches stamped (after, upto]."""
+    union = " UNION ".join(f"SELECT county FROM {live_schema(n)}.changed_counties WHERE position > %(after)s"
+                           " AND position <= %(upto)s" for n in WATCHED)
+    cur.execute(union, {"after": after, "upto": upto})  # type: ignore[arg-type]
+    return {r["county"] for r in cur.fetchall()}
 
 
-def dirty_counties(cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> list[str]:
-    counties: set[str] = set()
-    unnamed = []
-    scopes: set[str] = set()
-    books = set()
-    for e in events:
-        county = named_county(e)
-        if county is not None:
-            counties.add(county)
-        else:
-            unnamed.append(e.originator_id)
-        if isinstance(e, PolicyBook.Event) and isinstance(getattr(e, "scope", None), str):
-            scopes.add(e.scope)
-        elif isinstance(e, PolicyBook.Event):
-            books.add(e.originator_id)  # a later version names no scope: the book's (income keeps a copy)
-    if books:
-        cur.execute(f"SELECT scope FROM {sql.I}.policy_books WHERE book_id = ANY(%s)", (list(books),))
-        scopes.update(r["scope"] for r in cur.fetchall())
-    if unnamed:
-        cur.execute("SELECT DISTINCT county FROM partitions WHERE originator_id = ANY(%s)", (unnamed,))
-        counties.update(r["county"] for r in cur.fetchall())
-    households = [e.originator_id for e in events if isinstance(e, Household.Event)]
-    if households:  # a household's change (its category, a member) moves its members' entitlements wherever they work
-        cur.execute(f"SELECT DISTINCT s.county FROM {sql.E}.slips s WHERE s.id_hash IN (SELECT m.id_hash"
-                    f" FROM {sql.I}.members m JOIN {sql.I}.households h USING (county, household_number)"
-                    " WHERE h.household_id = ANY(%s))", (households,))
-        counties.update(r["county"] for r in cur.fetchall())
-    hashes, slips = _people(events)
-    if hashes or slips:
-        cur.execute(f"SELECT DISTINCT county FROM {sql.I}.members WHERE id_hash = ANY(%s) OR id_hash IN"
-                    f" (SELECT id_hash FROM {sql.I}.slips WHERE slip_id = ANY(%s))", (sorted(hashes), list(slips)))
-        counties.update(r["county"] for r in cur.fetchall())
-    for scope in scopes:
-        cur.execute(f"SELECT code FROM {sql.R}.counties WHERE code LIKE %s", (scope_prefix(scope),))
-        counties.update(r["code"] for r in cur.fetchall())
-    if counties:
-        counties |= _linked(cur, counties)
-    return sorted(counties)
+def every_county(cur: psycopg.Cursor[DictRow]) -> set[str]:
+    """Every county a fresh build must compute: the registered ones and any an upstream row named."""
+    union = " UNION ".join(f"SELECT DISTINCT county FROM {live_schema(n)}.changed_counties" for n in WATCHED)
+    cur.execute(f"SELECT code AS county FROM {sql.R}.counties UNION {union}")
+    return {r["county"] for r in cur.fetchall()}
 
 
 class DashboardProjection(BatchProjection):
@@ -103,24 +52,16 @@ class DashboardProjection(BatchProjection):
         return min(positions)
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
-        # Every county, every batch: the whole-suite rebuild keeps finding upstream changes in a county no event of
-        # the batch leads to (``dirty_counties`` follows the known paths); until each upstream projection reports the
-        # counties it changed, correctness comes first (cost: see DESIGN, "County dashboard").
-        if not events:
-            return
-        cur.execute(f"SELECT code FROM {sql.R}.counties")
-        recompute(cur, sorted(set(dirty_counties(cur, events)) | {r["code"] for r in cur.fetchall()}))
+        # what changed is read from the upstream triggers' stamps, not guessed from the events (an empty batch, a
+        # halted county's events only, still recomputes what the range changed)
+        cur.execute("SELECT current_setting('xiaofei.batch_from', true) AS after, current_setting(%s, true) AS upto",
+                    (BATCH_SETTING,))
+        found = cur.fetchone()
+        after, upto = int(found["after"] or 0), int(found["upto"] or 0)  # type: ignore[index]
+        counties = every_county(cur) if after == 0 else changed_counties(cur, after, upto)
+        recompute(cur, sorted(counties))
         for statement in sql.OPEN_FLAGS:
             cur.execute(statement)  # type: ignore[arg-type]
-
-
-def _linked(cur: psycopg.Cursor[DictRow], counties: set[str]) -> set[str]:
-    """Where a county's sales and payments reach households of another county."""
-    cur.execute(f"SELECT DISTINCT ps.household_county AS county FROM {sql.C}.pool_shares ps"
-                f" JOIN {sql.C}.products p USING (product_id) WHERE p.county = ANY(%s)"
-                f" UNION SELECT DISTINCT payee_county FROM {sql.C}.linkage_payments WHERE county = ANY(%s)",
-                (sorted(counties), sorted(counties)))
-    return {r["county"] for r in cur.fetchall() if r["county"]}
 
 
 def recompute(cur: psycopg.Cursor[DictRow], counties: Sequence[str]) -> None:
@@ -140,17 +81,20 @@ def recompute(cur: psycopg.Cursor[DictRow], counties: Sequence[str]) -> None:
 
 def refresh_after_retry(params: ConnectionParams, projection: str, county: str) -> None:
     """An upstream projection re-applied a halted county's parked events (``retry``): its rows changed with no new
-    event in the log, so the county's dashboard rows are recomputed now, under the dashboard's lock."""
-    if projection not in sql.UPSTREAM:
+    event in the log, so the counties that retry stamped are recomputed now, under the dashboard's lock."""
+    if projection not in WATCHED:
         return
     with params.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key(DashboardProjection.name),))
         cur.execute("SELECT to_regclass(%s) AS t", (f"{live_schema(DashboardProjection.name)}.tracking",))
         if cur.fetchone()["t"] is None:  # type: ignore[index]
             return
+        cur.execute(f"DELETE FROM {live_schema(projection)}.changed_counties WHERE position = %s RETURNING county",
+                    (RETRY_STAMP,))
+        counties = {county} | {r["county"] for r in cur.fetchall()}
         cur.execute(pgsql.SQL("SET LOCAL search_path TO {}, public").format(
             pgsql.Identifier(live_schema(DashboardProjection.name))))
-        recompute(cur, sorted({county} | _linked(cur, {county})))
+        recompute(cur, sorted(counties))
         for statement in sql.OPEN_FLAGS:
             cur.execute(statement)  # type: ignore[arg-type]
         conn.commit()
