@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from xiaofei import __version__, logs
@@ -253,6 +254,19 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
+        if args.scale:
+            from xiaofei.demo_province import SCALES, load_province
+
+            scale = SCALES[args.scale]
+            loaded = load_province(services, scale, progress_to=sys.stderr)
+            print(f"demo --scale {args.scale}: {loaded.counties} counties loaded "
+                  f"({scale.counties - loaded.counties} already there), {loaded.households} households, "
+                  f"{loaded.workers} workers, {loaded.slips} wage slips, {loaded.channel_rows} channel sales, "
+                  f"{loaded.orders} platform orders in {loaded.seconds:.0f} s", flush=True)
+            started = time.monotonic()
+            services.catch_up(progress_to=sys.stderr)
+            print(f"projections caught up in {time.monotonic() - started:.0f} s", flush=True)
+            return 0
         load_demo(services, progress_to=sys.stderr)
         services.catch_up(progress_to=sys.stderr)
     finally:
@@ -340,8 +354,12 @@ def parser() -> argparse.ArgumentParser:
     tc.add_argument("--label", default="", help="a note saying whose token it is, recorded with it")
     tc.set_defaults(func=cmd_token_create)
 
-    command(sub, "demo", "load the demo county (上犹县: 3,000 households, an employer with 8 workshops, "
-                         "6 months of wage slips)").set_defaults(func=cmd_demo)
+    dm = command(sub, "demo", "load the demo county (上犹县: 3,000 households, an employer with 8 workshops, "
+                              "6 months of wage slips), or with --scale a synthetic province-year")
+    dm.add_argument("--scale", choices=["province", "small", "tiny"], default=None,
+                    help="instead of the demo county: province = 50 counties, 100,000 households, 1,000,200 wage "
+                         "slips, 200,000 sales; small = a tenth (5 counties); tiny = 2 counties (what tests load)")
+    dm.set_defaults(func=cmd_demo)
 
     ev = command(sub, "events", "the event catalogue")
     ev_sub = ev.add_subparsers(dest="what", required=True, metavar="WHAT")

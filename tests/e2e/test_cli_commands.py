@@ -133,3 +133,34 @@ def test_the_embedded_postgresql_talks_to_a_file_unless_asked(tmp_path: Path) ->
 
     code, _, err = _run(_env(XIAOFEI_DATA_DIR=str(loud), XIAOFEI_EMBEDDED_PG_LOG="loud"), "demo")
     assert code == 2 and "XIAOFEI_EMBEDDED_PG_LOG: expected one of file, console" in err
+
+
+def test_demo_scale_loads_a_province_of_counties_once(fresh_dsn: str, tmp_path: Path) -> None:
+    """Given an empty database, when ``xiaofei demo --scale tiny`` runs twice, then the first run loads both counties
+    (households, workers with a quarter's wage slips proven by the bank, channel sales, orders) with progress and
+    the projections caught up, and the second run adds nothing."""
+    import psycopg
+
+    from xiaofei.demo_province import SCALES, county_codes
+
+    env = _env(XIAOFEI_DATABASE_URL=fresh_dsn, XIAOFEI_DATA_DIR=str(tmp_path / "data"), XIAOFEI_LOG_LEVEL="WARNING")
+    tiny = SCALES["tiny"]
+    code, out, err = _run(env, "demo", "--scale", "tiny")
+    assert code == 0, err
+    assert (f"demo --scale tiny: 2 counties loaded (0 already there), {2 * tiny.households} households, "
+            f"{2 * tiny.workers} workers, {tiny.slips} wage slips, {2 * tiny.channel_rows} channel sales, "
+            f"{2 * tiny.orders} platform orders in ") in out, out
+    assert "demo: loading counties: 2 counties in " in err and "projecting dashboard: " in err
+    with psycopg.connect(fresh_dsn) as conn:
+        counties = [c for c, _ in county_codes(tiny.counties)]
+        row = conn.execute("SELECT count(*), count(*) FILTER (WHERE verified_version = version)"
+                           " FROM rm_employment.slips").fetchone()
+        assert row is not None and row[0] == tiny.slips and 0.85 * tiny.slips < row[1] < tiny.slips  # 5% unproven
+        for county in counties:
+            totals = conn.execute(
+                "SELECT sum(sales_fen), sum(slips), sum(subsidies_entitled_fen), sum(households_reached)"
+                " FROM rm_dashboard.area_months WHERE county = %s AND area_level = 'county'", (county,)).fetchone()
+            assert totals is not None and all(v and v > 0 for v in totals), (county, totals)
+    code, out, err = _run(env, "demo", "--scale", "tiny")
+    assert code == 0, err
+    assert "demo --scale tiny: 0 counties loaded (2 already there), 0 households" in out, out
