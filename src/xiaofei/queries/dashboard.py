@@ -150,24 +150,36 @@ def _level(county: str, area: str | None) -> tuple[str, str]:
     return ("township" if len(area) == 9 else "village"), area
 
 
+AREA_FILTER = ("county = ANY($1::text[]) AND ($2::text IS NULL OR area_level = $2)"
+               " AND ($3::text[] IS NULL OR area_code = ANY($3::text[]))")
+HEADLINE_PARTS = {
+    "months": f"SELECT coalesce(json_agg(t ORDER BY t.month), '[]') FROM {S}.area_months t WHERE {AREA_FILTER}"
+              " AND t.month LIKE $4::text || '-%'",
+    "reach": f"SELECT coalesce(json_agg(t), '[]') FROM {S}.reach_years t WHERE {AREA_FILTER} AND t.year = $4::text::int",
+    "flagged": f"SELECT coalesce(json_agg(t), '[]') FROM {S}.household_flag_counts t WHERE {AREA_FILTER}"
+               " AND t.year = $4::text::int",
+    "recovered": f"SELECT coalesce(json_agg(t), '[]') FROM {S}.county_totals t WHERE county = ANY($1::text[])",
+}
+
+
+async def _parts(conn: Any, parts: dict[str, str], *args: Any) -> dict[str, Any]:
+    """Several reads in one round trip: each part a scalar subquery giving JSON, decoded here (a dashboard read
+    cost a round trip per table, more than the reads themselves)."""
+    row = await conn.fetchrow("SELECT " + ", ".join(f"({q}) AS {name}" for name, q in parts.items()), *args)
+    return {name: msgspec.json.decode(row[name]) if row[name] is not None else None for name in parts}
+
+
 async def _headlines(conn: Any, county_codes: list[str], level: str | None, areas: list[str] | None,
-                     year: int) -> dict[tuple[str, str], Headline]:
-    """Headlines of many areas in four statements (a table of townships must not cost a query per row)."""
-    months = await conn.fetch(
-        f"SELECT * FROM {S}.area_months WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR area_level = $2)"
-        " AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND month LIKE $4 ORDER BY month",
-        county_codes, level, areas, f"{year}-%")
-    reach = {(r["county"], r["area_code"]): r for r in await conn.fetch(
-        f"SELECT * FROM {S}.reach_years WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR area_level = $2)"
-        " AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND year = $4", county_codes, level, areas, year)}
+                     year: int, fetched: dict[str, Any] | None = None) -> dict[tuple[str, str], Headline]:
+    """Headlines of many areas in one round trip (a table of townships must not cost a query per row);
+    ``fetched``: the parts read already with others."""
+    got = fetched or await _parts(conn, HEADLINE_PARTS, county_codes, level, areas, str(year))
+    months = got["months"]
+    reach = {(r["county"], r["area_code"]): r for r in got["reach"]}
     flagged: dict[tuple[str, str], dict[str, int]] = {}
-    for r in await conn.fetch(
-            f"SELECT * FROM {S}.household_flag_counts WHERE county = ANY($1::text[]) AND ($2::text IS NULL OR"
-            " area_level = $2) AND ($3::text[] IS NULL OR area_code = ANY($3::text[])) AND year = $4",
-            county_codes, level, areas, year):
+    for r in got["flagged"]:
         flagged.setdefault((r["county"], r["area_code"]), {})[r["flag"]] = r["households"]
-    recovered = {r["county"]: r["recoveries_settled_fen"] for r in await conn.fetch(
-        f"SELECT * FROM {S}.county_totals WHERE county = ANY($1::text[])", county_codes)}
+    recovered = {r["county"]: r["recoveries_settled_fen"] for r in got["recovered"]}
     by_area: dict[tuple[str, str], list[Any]] = {}
     for m in months:
         by_area.setdefault((m["county"], m["area_code"]), []).append(m)
@@ -200,24 +212,23 @@ async def _headlines(conn: Any, county_codes: list[str], level: str | None, area
 
 async def dashboard(pool: asyncpg.Pool, county: str, year: int, area: str | None = None) -> Dashboard | None:
     level, code = _level(county, area)
+    parts = HEADLINE_PARTS | {
+        "sales": "SELECT coalesce(json_agg(t ORDER BY t.dimension, t.fen DESC, t.key), '[]') FROM (SELECT dimension,"
+                 f" key, sum(sales_fen)::bigint AS fen, sum(sales_lines)::int AS n FROM {S}.sales_breakdown"
+                 f" WHERE {AREA_FILTER} AND month LIKE $4::text || '-%' GROUP BY dimension, key) t",
+        "income": f"SELECT row_to_json(t) FROM {S}.income_years t WHERE {AREA_FILTER} AND t.year = $4::text::int",
+        "share": f"SELECT row_to_json(t) FROM {S}.reserved_share_years t WHERE county = ANY($1::text[])"
+                 " AND t.year = $4::text::int AND $2::text = 'county'",
+        "flags": f"SELECT coalesce(json_agg(t ORDER BY t.source, t.kind), '[]') FROM (SELECT source, kind, open"
+                 f" FROM {S}.open_flags WHERE county = ANY($1::text[]) AND $2::text = 'county') t",
+    }
     async with pool.acquire() as conn:
-        heads = await _headlines(conn, [county], level, [code], year)
-        head = heads.get((county, code))
-        if head is None and level != "county":
-            return None  # an area of the county with nothing known for the year
-        months = await conn.fetch(f"SELECT * FROM {S}.area_months WHERE county = $1 AND area_level = $2"
-                                  " AND area_code = $3 AND month LIKE $4 ORDER BY month", county, level, code,
-                                  f"{year}-%")
-        sales = await conn.fetch(
-            f"SELECT dimension, key, sum(sales_fen)::bigint AS fen, sum(sales_lines)::int AS n FROM {S}.sales_breakdown"
-            " WHERE county = $1 AND area_level = $2 AND area_code = $3 AND month LIKE $4"
-            " GROUP BY dimension, key ORDER BY dimension, fen DESC, key", county, level, code, f"{year}-%")
-        income = await conn.fetchrow(f"SELECT * FROM {S}.income_years WHERE county = $1 AND area_level = $2"
-                                     " AND area_code = $3 AND year = $4", county, level, code, year)
-        share = await conn.fetchrow(f"SELECT * FROM {S}.reserved_share_years WHERE county = $1 AND year = $2",
-                                    county, year) if level == "county" else None
-        flags = await conn.fetch(f"SELECT source, kind, open FROM {S}.open_flags WHERE county = $1"
-                                 " ORDER BY source, kind", county) if level == "county" else []
+        got = await _parts(conn, parts, [county], level, [code], str(year))
+        heads = await _headlines(conn, [county], level, [code], year, got)
+    head = heads.get((county, code))
+    if head is None and level != "county":
+        return None  # an area of the county with nothing known for the year
+    months, sales, income, share, flags = got["months"], got["sales"], got["income"], got["share"], got["flags"]
     by: dict[str, list[Breakdown]] = {d: [] for d in DIMENSIONS}
     for r in sales:
         by[r["dimension"]].append(Breakdown(key=r["key"], sales_fen=int(r["fen"]), sales_lines=int(r["n"])))
