@@ -35,16 +35,18 @@ class PartitionHalted(Exception):
 async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None,
                           organisation: str | None = None) -> None:
     """Raise ``PartitionHalted`` when the part of one of ``projections`` for ``county`` (or the organisation's
-    county, or the buyer's) is halted. One small query per projection read."""
-    if county is None and organisation is None:
+    county, or the buyer's) is halted: the first of them, in the order given. One small query for them all."""
+    if (county is None and organisation is None) or not projections:
         return
-    for name in projections:
-        row = await pool.fetchrow(
-            f"SELECT county, position, topic, error FROM rm_{name}.halted_partitions WHERE county = coalesce($1,"
-            " (SELECT county FROM rm_employment.organisations WHERE credit_code = $2),"
-            " (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2))", county, organisation)
-        if row is not None:
-            raise PartitionHalted(name, row["county"], row["position"], row["topic"], row["error"])
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS n, county, position, topic, error FROM rm_{name}.halted_partitions WHERE county = k.county"
+        for i, name in enumerate(projections))
+    row = await pool.fetchrow(
+        "WITH k AS (SELECT coalesce($1, (SELECT county FROM rm_employment.organisations WHERE credit_code = $2),"
+        " (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2)) AS county)"
+        f" SELECT h.* FROM k, LATERAL ({union}) h ORDER BY h.n LIMIT 1", county, organisation)
+    if row is not None:
+        raise PartitionHalted(projections[row["n"]], row["county"], row["position"], row["topic"], row["error"])
 
 
 async def halted_partitions(pool: asyncpg.Pool, name: str) -> list[HaltedPartition]:
