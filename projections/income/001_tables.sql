@@ -165,7 +165,7 @@ CREATE TABLE IF NOT EXISTS household_years (
     per_capita_net_fen  bigint,          -- NULL without a member in the year
     poverty_line_fen    bigint,          -- NULL when the province has not set one
     threshold_fen       bigint,
-    recent_fen          bigint NOT NULL, -- net platform income of the year's Oct–Dec
+    recent_fen          bigint NOT NULL, -- net platform income of the sudden-drop window
     earlier_fen         bigint NOT NULL, -- the same months a year earlier
     flags               text[] NOT NULL,
     PRIMARY KEY (county, household_number, year)

@@ -27,8 +27,10 @@ RULE = ("Per-capita net income (人均纯收入) = (wage 工资性 + operating �
         "payments, gross, the cost `income.cost_ratio.<produce>` deducted per line; property: revenue-share payouts, "
         "land rent, dividends, declared rent and dividends; transfer: worker wage subsidies paid, declared 低保, "
         "pensions and subsidies. Flags compare it with `monitoring.poverty_line_fen` and `monitoring.threshold_fen` "
-        "in force on 31 December; `sudden_drop` compares October–December with the same months a year earlier "
-        "(down by `monitoring.sudden_drop_pct`).")
+        "in force on 31 December; `sudden_drop` compares the county's latest three reported months of the year (the "
+        "three months ending at the latest month of its workshops' payrolls or of linkage payments to its "
+        "households; October–December once the year is over) with the same months a year earlier (down by "
+        "`monitoring.sudden_drop_pct`); the flag's evidence names the months.")
 AS_OF = (" With `as_of_position=N` (or `as_of=<time>`, the last position whose event was recorded at or before that "
          "ISO 8601 time, with its UTC offset) the answer is what this read said, or would have said, once the read "
          "model had applied the events up to and including that position: a slip corrected, an income declared "

@@ -20,8 +20,29 @@ CATEGORIES: dict[str, str] = {
     "transfer": "转移性收入",
 }
 FLAGS = ("below_poverty_line", "below_monitoring_threshold", "sudden_drop")
-DROP_MONTHS = ("10", "11", "12")
-"""The months the sudden-drop comparison reads: the year's last three, against the same months a year earlier."""
+DROP_MONTHS = 3
+"""How many months the sudden-drop comparison (收入骤减) reads: the county's latest three reported months of the
+year, against the same months a year earlier."""
+
+
+def drop_window(year: int, frontier: str | None) -> list[str]:
+    """The months (YYYY-MM) whose net income the sudden-drop check of ``year`` compares with the same months a year
+    earlier: the three months ending at the county's reporting frontier (the latest month with wage slips from
+    its workshops or benefit-linkage payments to its households) when the frontier is in ``year``; the year's
+    last three months once the frontier has passed the year (or when nothing dates the county's income); none
+    for a year the county has not reached yet, whose months are still empty."""
+    if frontier is not None and int(frontier[:4]) < year:
+        return []
+    end_year, end_month = (year, int(frontier[5:7])) if frontier and int(frontier[:4]) == year else (year, 12)
+    out = []
+    for _ in range(DROP_MONTHS):
+        out.append(f"{end_year:04d}-{end_month:02d}")
+        end_year, end_month = (end_year, end_month - 1) if end_month > 1 else (end_year - 1, 12)
+    return out[::-1]
+
+
+def year_earlier(month: str) -> str:
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
 def declared_category(income_type: str) -> str:

@@ -63,12 +63,14 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
                     " WHERE d.county = t.county AND d.household_number = t.household_number")
     facts = _Facts(cur)
     params = ParamsByCounty(cur)
+    frontiers = county_frontiers(cur)
     lines, months, years, flags = [], [], [], []
     for county, number in households:
         members = facts.members.get((county, number), [])
         found = _lines(facts, params, county, number)
         lines += [(county, number, k, y, m, c, kind, a, cost, Jsonb(src)) for k, y, m, c, kind, a, cost, src in found]
-        m_rows, y_rows, f_rows = _totals(params, county, number, facts.villages[(county, number)], members, found)
+        m_rows, y_rows, f_rows = _totals(params, county, number, facts.villages[(county, number)], members, found,
+                                         frontiers.get(county))
         months += m_rows
         years += y_rows
         flags += f_rows
@@ -176,8 +178,20 @@ def _count(members: list[DictRow], first: date, last: date) -> int:
                and (m["left_on"] is None or m["left_on"] > first))
 
 
+FRONTIER = ("SELECT county, max(month) AS month FROM (SELECT county, month FROM payrolls UNION ALL"
+            " SELECT county, to_char(paid_on, 'YYYY-MM') FROM linkage_payments) f WHERE {where} GROUP BY county")
+"""A county's reporting frontier: the latest month of its workshops' payrolls or of linkage payments to its
+households (what the sudden-drop window ends at, ``rules.income.drop_window``)."""
+
+
+def county_frontiers(cur: psycopg.Cursor[DictRow]) -> dict[str, str]:
+    """The frontier of each county being recomputed (``income_dirty``)."""
+    cur.execute(FRONTIER.format(where="county IN (SELECT DISTINCT county FROM pg_temp.income_dirty)"))
+    return {r["county"]: r["month"] for r in cur.fetchall()}
+
+
 def _totals(params: ParamsByCounty, county: str, number: str, village: str, members: list[DictRow],
-            lines: list[Line]) -> tuple[list[Any], list[Any], list[Any]]:
+            lines: list[Line], frontier: str | None) -> tuple[list[Any], list[Any], list[Any]]:
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for _, year, month, category, _, amount, cost, _ in lines:
@@ -198,8 +212,9 @@ def _totals(params: ParamsByCounty, county: str, number: str, village: str, memb
         head = rules.per_capita(net, count)
         p = params.on(county, date(year, 12, 31))
         line, threshold = p["monitoring.poverty_line_fen"].typed(), p["monitoring.threshold_fen"].typed()
-        recent = sum(net_of.get(f"{year}-{m}", 0) for m in rules.DROP_MONTHS)
-        earlier = sum(net_of.get(f"{year - 1}-{m}", 0) for m in rules.DROP_MONTHS)
+        window = rules.drop_window(year, frontier)
+        recent = sum(net_of.get(m, 0) for m in window)
+        earlier = sum(net_of.get(rules.year_earlier(m), 0) for m in window)
         pct = p["monitoring.sudden_drop_pct"]
         raised = rules.flags(head, line, threshold, rules.sudden_drop(recent, earlier, pct.typed()))
         years.append((county, number, year, village, t["wage"], t["operating"], t["cost"], t["property"],
@@ -211,7 +226,8 @@ def _totals(params: ParamsByCounty, county: str, number: str, village: str, memb
             elif flag == "below_monitoring_threshold":
                 detail = {"threshold_fen": threshold, "source": p["monitoring.threshold_fen"].source}
             else:
-                detail = {"months": [f"{year}-{m}" for m in rules.DROP_MONTHS], "recent_fen": recent,
-                          "earlier_fen": earlier, "sudden_drop_pct": pct.value, "source": pct.source}
+                detail = {"months": window, "compared_with": [rules.year_earlier(m) for m in window],
+                          "reporting_frontier": frontier, "recent_fen": recent, "earlier_fen": earlier,
+                          "sudden_drop_pct": pct.value, "source": pct.source}
             flags.append((county, number, year, flag, Jsonb(evidence | detail)))
     return months, years, flags

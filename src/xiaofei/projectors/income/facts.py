@@ -38,6 +38,26 @@ class Dirty:
     founders: list[tuple[Any, ...]] = field(default_factory=list)
     """Households registered in the batch and their founding members, not yet written (one COPY each)."""
 
+    months: dict[str, str] = field(default_factory=dict)
+    """Each county's latest month that the batch's payrolls and linkage payments date."""
+
+    def saw_month(self, county: str, month: str) -> None:
+        if month > self.months.get(county, ""):
+            self.months[county] = month
+
+    def frontiers_moved(self, cur: psycopg.Cursor[DictRow], first_position: int) -> None:
+        """A county whose reporting frontier the batch moved has every household recomputed: their sudden-drop
+        window moved (``rules.income.drop_window``)."""
+        if not self.months:
+            return
+        cur.execute("SELECT county, max(month) AS month FROM (SELECT county, month, recorded_at FROM payrolls"
+                    " UNION ALL SELECT county, to_char(paid_on, 'YYYY-MM'), recorded_at FROM linkage_payments) f"
+                    " WHERE county = ANY(%s) AND recorded_at < %s GROUP BY county",
+                    (sorted(self.months), first_position))
+        before = {r["county"]: r["month"] for r in cur.fetchall()}
+        self.scopes.update(c for c, m in self.months.items() if m > before.get(c, ""))
+        self.months = {}
+
     def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
         copy_rows(cur, "households", self.registered)
         copy_rows(cur, "members", self.founders, ("county", "household_number", "person_number", "id_hash",
@@ -112,6 +132,7 @@ def record_payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: int)
     if isinstance(e, Payroll.Opened):
         cur.execute("INSERT INTO payrolls VALUES (%s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.workshop_id, e.organisation, e.county, e.month, pos))
+        dirty.saw_month(e.county, e.month)
     elif isinstance(e, Payroll.SlipsReported):
         cur.executemany("INSERT INTO slips (slip_id, payroll_id, id_hash, version, net_fen, gross_fen, recorded_at)"
                         " VALUES (%s, %s, %s, 1, %s, %s, %s)",
@@ -167,6 +188,7 @@ def record_linkage(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: int)
                     (ledger["seller"], p.reference, ledger["county"], p.kind, p.payee, p.amount_fen, p.paid_on,
                      p.produce, p.quantity, p.product_id, pos))
         dirty.households.add((ledger["county"], p.payee))
+        dirty.saw_month(ledger["county"], p.paid_on.strftime("%Y-%m"))
 
 
 def record_policy_position(cur: psycopg.Cursor[DictRow], e: Any, pos: int) -> None:

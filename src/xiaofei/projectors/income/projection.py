@@ -40,4 +40,5 @@ class IncomeProjection(BatchProjection):
                 record_policy(cur, e, dirty.scopes)
                 facts.record_policy_position(cur, e, pos)
         dirty.flush(cur)
+        dirty.frontiers_moved(cur, min(at) if at else 0)
         derive(cur, dirty)
