@@ -132,6 +132,7 @@ def setup(dsn: str, args: argparse.Namespace) -> tuple[list[str], str, str, int]
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # figures as they come
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", choices=list(SCALES), default="province")
     parser.add_argument("--clients", type=int, default=64)
