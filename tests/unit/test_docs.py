@@ -109,3 +109,19 @@ def test_every_endpoint_the_readme_names_outside_the_walkthroughs_exists() -> No
     assert {"/health", "/ready"} <= named
     unknown = {path for path in named if not any(t.match(path.partition("?")[0]) for t in templates)}
     assert not unknown, f"README names endpoints that do not exist: {unknown}"
+
+
+def test_the_benchmarks_readme_lists_every_benchmark_and_only_those() -> None:
+    text = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"benchmarks/([a-z_]+\.py)", text))
+    present = {p.name for p in (ROOT / "benchmarks").glob("*.py") if p.name != "__init__.py"}
+    assert named == present
+
+
+def test_the_demo_scales_the_readme_names_are_the_ones_the_cli_offers() -> None:
+    from xiaofei.demo_province import SCALES
+
+    demo = next(a for a in parser()._subparsers._group_actions).choices["demo"]  # noqa: SLF001
+    offered = next(a for a in demo._actions if a.dest == "scale").choices  # noqa: SLF001
+    named = set(re.findall(r"--scale ([a-z]+)", README))
+    assert named and named <= set(offered) == set(SCALES)
