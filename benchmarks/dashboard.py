@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import date
@@ -36,7 +35,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.orders import Connection, load, report  # noqa: E402
+from benchmarks.orders import Connection, load, report, start_api  # noqa: E402
 from benchmarks.registry_import import bench_database, rss_mb  # noqa: E402
 from xiaofei.bootstrap import build  # noqa: E402
 from xiaofei.config import load_settings  # noqa: E402
@@ -150,15 +149,9 @@ def run(dsn: str, args: argparse.Namespace) -> None:
     year = date.today().year
     env = {**os.environ, "XIAOFEI_DATABASE_URL": dsn, "XIAOFEI_PORT": str(PORT), "XIAOFEI_SECRET_KEY": SECRET,
            "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_LOG_LEVEL": "WARNING", "XIAOFEI_WORKERS": str(args.api_workers)}
-    proc = subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.DEVNULL)
+    proc = start_api(env, PORT)
     base = f"http://127.0.0.1:{PORT}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
         admin_h = {"Authorization": f"Bearer {admin}"}
         official_h = {"Authorization": f"Bearer {official}"}
 

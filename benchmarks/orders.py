@@ -195,6 +195,18 @@ def main() -> None:
         run(dsn, label, args)
 
 
+def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """``xiaofei serve`` in its own process with ``env``, once /health answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return proc
+
+
 def run(dsn: str, label: str, args: argparse.Namespace) -> None:
     t = time.perf_counter()
     products, buyers, admin, seller, seller_token = setup(dsn, args.products, args.clients)
@@ -203,15 +215,9 @@ def run(dsn: str, label: str, args: argparse.Namespace) -> None:
     env = {**os.environ, "XIAOFEI_DATABASE_URL": dsn, "XIAOFEI_PORT": str(PORT), "XIAOFEI_SECRET_KEY": SECRET,
            "XIAOFEI_RUN_PROJECTORS": "false", "XIAOFEI_LOG_LEVEL": "WARNING", "XIAOFEI_WORKERS": str(args.api_workers),
            "XIAOFEI_MAX_UPLOAD_BYTES": str(200_000_000), "XIAOFEI_GROUP_COMMIT": args.group_commit}
-    proc = subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.DEVNULL)
+    proc = start_api(env, PORT)
     base = f"http://127.0.0.1:{PORT}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
 
         async def get(http: Connection, n: int, i: int) -> tuple[int, bytes]:
             return await http.request("GET", "/counties", {"Authorization": f"Bearer {admin}"})

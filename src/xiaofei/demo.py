@@ -39,6 +39,24 @@ def _id_number(rng: random.Random, born: date, male: bool) -> str:
     return first17 + id_check_digit(first17)
 
 
+def member(rng: random.Random, i: int, head_born: date, cause: str) -> tuple[str, date, bool, int, str]:
+    """The household's ``i``-th member: relation to the head, birth date, sex, age in 2025 and labour skill."""
+    if i == 0:
+        relation, born, male = "户主", head_born, rng.random() < 0.85
+    elif i == 1:
+        relation, born, male = "配偶", head_born + timedelta(days=rng.randrange(-1500, 1500)), False
+    else:
+        relation = "子女" if i < 5 else "父母"
+        born = (head_born + timedelta(days=rng.randrange(20 * 365, 35 * 365)) if relation == "子女"
+                else head_born - timedelta(days=rng.randrange(20 * 365, 30 * 365)))
+        born = min(born, date(2020, 12, 31))
+        male = rng.random() < 0.5
+    age = 2025 - born.year
+    labour = ("无劳动力" if age < 16 or age > 75 else "弱劳动力" if age > 60 or cause == "因残" and i == 0
+              else "普通劳动力")
+    return relation, born, male, age, labour
+
+
 def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
     rng = random.Random(seed)
     townships = 14
@@ -59,19 +77,7 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
         head_born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 45 * 365))
         for i in range(size):
             person += 1
-            if i == 0:
-                relation, born, male = "户主", head_born, rng.random() < 0.85
-            elif i == 1:
-                relation, born, male = "配偶", head_born + timedelta(days=rng.randrange(-1500, 1500)), False
-            else:
-                relation = "子女" if i < 5 else "父母"
-                born = (head_born + timedelta(days=rng.randrange(20 * 365, 35 * 365)) if relation == "子女"
-                        else head_born - timedelta(days=rng.randrange(20 * 365, 30 * 365)))
-                born = min(born, date(2020, 12, 31))
-                male = rng.random() < 0.5
-            age = 2025 - born.year
-            labour = ("无劳动力" if age < 16 or age > 75 else "弱劳动力" if age > 60 or cause == "因残" and i == 0
-                      else "普通劳动力")
+            relation, born, male, age, labour = member(rng, i, head_born, cause)
             given = "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
             rows.append([COUNTY, village, number, f"{number}{i + 1:02d}", surname + given if i != 1 else
                          rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,

@@ -32,7 +32,7 @@ from xiaofei.application.consumption.linkage import PaymentInput
 from xiaofei.application.consumption.products import Listing
 from xiaofei.application.slips import SlipRow
 from xiaofei.application.tables import csv_lines
-from xiaofei.demo import CATEGORIES, CAUSES, GIVEN, SUBTYPES, SURNAMES, _pick
+from xiaofei.demo import CATEGORIES, CAUSES, GIVEN, SUBTYPES, SURNAMES, _pick, member
 from xiaofei.domain.codes import id_check_digit, uscc_check_char
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold
 from xiaofei.domain.employment import Employment
@@ -107,19 +107,7 @@ def households_csv(county: str, households: int, seed: int) -> tuple[bytes, list
         size = rng.choices([1, 2, 3, 4, 5, 6], weights=[8, 20, 27, 25, 13, 7])[0]
         head_born = date(1955, 1, 1) + timedelta(days=rng.randrange(0, 40 * 365))
         for i in range(size):
-            if i == 0:
-                relation, born, male = "户主", head_born, rng.random() < 0.85
-            elif i == 1:
-                relation, born, male = "配偶", head_born + timedelta(days=rng.randrange(-1500, 1500)), False
-            else:
-                relation = "子女" if i < 5 else "父母"
-                born = (head_born + timedelta(days=rng.randrange(20 * 365, 35 * 365)) if relation == "子女"
-                        else head_born - timedelta(days=rng.randrange(20 * 365, 30 * 365)))
-                born = min(born, date(2020, 12, 31))
-                male = rng.random() < 0.5
-            age = 2025 - born.year
-            labour = ("无劳动力" if age < 16 or age > 75 else "弱劳动力" if age > 60 or cause == "因残" and i == 0
-                      else "普通劳动力")
+            relation, born, male, age, labour = member(rng, i, head_born, cause)
             id_number = _id_number(rng, county, born, male, taken)
             if labour == "普通劳动力" and 18 <= age <= 58:
                 able.append(id_number)

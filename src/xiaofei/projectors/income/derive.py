@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.base import copy_rows
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
-from xiaofei.projectors.income.facts import Dirty
+from xiaofei.projectors.income.facts import FRONTIER, Dirty
 from xiaofei.rules import income as rules
 
 Line = tuple[str, int, str | None, str, str, int, int, dict[str, Any]]
@@ -176,12 +176,6 @@ def _count(members: list[DictRow], first: date, last: date) -> int:
     """Members registered on some day of the period (joined by its last day, not left before its first)."""
     return sum(1 for m in members if (m["joined_on"] is None or m["joined_on"] <= last)
                and (m["left_on"] is None or m["left_on"] > first))
-
-
-FRONTIER = ("SELECT county, max(month) AS month FROM (SELECT county, month FROM payrolls UNION ALL"
-            " SELECT county, to_char(paid_on, 'YYYY-MM') FROM linkage_payments) f WHERE {where} GROUP BY county")
-"""A county's reporting frontier: the latest month of its workshops' payrolls or of linkage payments to its
-households (what the sudden-drop window ends at, ``rules.income.drop_window``)."""
 
 
 def county_frontiers(cur: psycopg.Cursor[DictRow]) -> dict[str, str]:

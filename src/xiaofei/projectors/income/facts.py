@@ -28,6 +28,13 @@ WORKER = "worker:"
 """A claim payee that is a worker: ``worker:<id hash>``."""
 
 
+FRONTIER = ("SELECT county, max(month) AS month FROM (SELECT county, month, recorded_at FROM payrolls UNION ALL"
+            " SELECT county, to_char(paid_on, 'YYYY-MM'), recorded_at FROM linkage_payments) f WHERE {where}"
+            " GROUP BY county")
+"""A county's reporting frontier: the latest month of its workshops' payrolls or of linkage payments to its
+households (what the sudden-drop window ends at, ``rules.income.drop_window``)."""
+
+
 @dataclass
 class Dirty:
     households: set[tuple[str, str]] = field(default_factory=set)
@@ -50,9 +57,7 @@ class Dirty:
         window moved (``rules.income.drop_window``)."""
         if not self.months:
             return
-        cur.execute("SELECT county, max(month) AS month FROM (SELECT county, month, recorded_at FROM payrolls"
-                    " UNION ALL SELECT county, to_char(paid_on, 'YYYY-MM'), recorded_at FROM linkage_payments) f"
-                    " WHERE county = ANY(%s) AND recorded_at < %s GROUP BY county",
+        cur.execute(FRONTIER.format(where="county = ANY(%s) AND recorded_at < %s"),
                     (sorted(self.months), first_position))
         before = {r["county"]: r["month"] for r in cur.fetchall()}
         self.scopes.update(c for c, m in self.months.items() if m > before.get(c, ""))
