@@ -13,7 +13,13 @@ from uuid import uuid4
 import httpx
 
 from tests.conftest import bearer, official_token
-from tests.consumption_given import credit_code
+from tests.consumption_given import (
+    credit_code,
+    given_buyer,
+    given_certified_product,
+    given_certified_seller,
+    given_received_order,
+)
 from tests.e2e.test_consumption_orders_api import token
 from tests.helpers import households_csv, id_number
 from tests.income_given import given_linkage_payments, given_paid_subsidy, given_verified_slips
@@ -48,12 +54,17 @@ async def _worked_example(http: httpx.AsyncClient, services: Services, county: s
         (slip,) = given_verified_slips(services, org, county, workshop, month, [(worker, 60_000)])
         given_paid_subsidy(services, org, county, workshop, slip, worker, month, 12_000, date(2025, m, 20),
                            f"ZF-{month}")
-    seller = credit_code(county)
-    given_linkage_payments(services, seller, county, [
+    # revenue share 300.00元 accrued in December: 10% of 4,285.70元 of sales is a pool of 428.57元, 30% of it
+    # (128.571元, half-up 128.57元) to the village collective, 300.00元 to the only linked household
+    seller = given_certified_seller(services, county)
+    tea = given_certified_product(services, seller, price_fen=428_570, households=(number,), rate="0.10")
+    given_received_order(services, given_buyer(services, county), tea, received_on=date(2025, 12, 5))
+    given_linkage_payments(services, seller.credit_code, county, [
         LinkagePayment(kind="procurement", payee=number, amount_fen=500_000, paid_on=date(2025, 9, 10),
                        reference="SG-1", produce="grain", quantity="2000 斤"),
-        LinkagePayment(kind="revenue_share_payout", payee=number, amount_fen=30_000, paid_on=date(2025, 12, 5),
-                       reference="FH-1", product_id=uuid4())])
+        # the seller pays the share out: that settles what was accrued and is not income a second time
+        LinkagePayment(kind="revenue_share_payout", payee=number, amount_fen=30_000, paid_on=date(2026, 1, 5),
+                       reference="FH-1", product_id=tea.product_id)])
     return number, official
 
 
@@ -79,6 +90,12 @@ async def test_the_worked_example_is_below_the_monitoring_threshold(http: httpx.
     assert slip["source"]["slip_version"] == 1 and slip["line_key"] == f"slip:{slip['source']['slip_id']}"
     subsidy = next(line for line in got["lines"] if line["kind"] == "worker_wage_subsidy")
     assert subsidy["source"]["reference"].startswith("ZF-2025-") and subsidy["source"]["lines"][0]["explanation"]
+    share = next(line for line in got["lines"] if line["kind"] == "revenue_share")
+    assert (share["month"], share["amount_fen"]) == ("2025-12", 30_000)
+    assert {k: share["source"][k] for k in ("net_sales_fen", "revenue_share_rate", "pool_fen", "collective_share",
+                                            "collective_fen", "weight", "total_weight", "sales")} == {
+        "net_sales_fen": 428_570, "revenue_share_rate": "0.10", "pool_fen": 42_857, "collective_share": "0.30",
+        "collective_fen": 12_857, "weight": 1, "total_weight": 1, "sales": 1}
     grain = next(line for line in got["lines"] if line["kind"] == "procurement")
     assert (grain["cost_fen"], grain["source"]["cost_ratio"], grain["source"]["reference"]) == (200_000, "0.40",
                                                                                                  "SG-1")

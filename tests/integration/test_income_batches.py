@@ -2,7 +2,8 @@
 
 Given the employment slice's two-county history (slips reported, corrected, voided and verified late, a member
 added, a worker of one county employed in the other) plus linkage payments (procurement of several produce, a
-revenue-share payout, rent, a dividend), declared other income (one declaration superseded), worker subsidies
+revenue-share payout, rent, a dividend), recognised sales of a linked product (orders, a channel sale, a refund
+after month end, the seller's certificate suspended back over an order and reinstated, a plan change), declared other income (one declaration superseded), worker subsidies
 paid, a member leaving, the monitoring threshold set for a province and a cost ratio changed for a county, when
 the events are projected again cut into batches of random sizes (and in one batch), then every table of
 ``rm_income`` is identical to the model built live; and the as-of read at any position gives the rows of the
@@ -15,11 +16,19 @@ import os
 import random
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from tests.consumption_given import (
+    given_buyer,
+    given_certified_product,
+    given_certified_seller,
+    given_received_order,
+    given_refund,
+)
 from tests.helpers import id_number
 from tests.income_given import given_linkage_payments, given_paid_subsidy
 from tests.integration.test_batch_independence import (
@@ -31,9 +40,11 @@ from tests.integration.test_batch_independence import (
     project_in_batches,
     tables,
 )
-from tests.integration.test_projections import snapshot
+from tests.integration.test_projections import snapshot, wait_caught_up
 from xiaofei.bootstrap import Services
+from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts
 from xiaofei.domain.consumption.linkage import LinkagePayment
+from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold
 from xiaofei.application import income_asof
 from xiaofei.projectors.income import IncomeProjection
 from xiaofei.projectors.income.derive import derive
@@ -74,6 +85,7 @@ def _income_facts(s: Services) -> None:
             LinkagePayment(kind="dividend", payee="collective", amount_fen=9_000, paid_on=date(2024, 3, 1),
                            reference="P-6"),
         ])
+        _sales(s, county, n)
         s.registry.declare_other_income(county, n[4], 2024, "dibao", 200_000, "", "t")
         s.registry.declare_other_income(county, n[4], 2024, "dibao", 210_000, "复核更正", "t")
         s.registry.declare_other_income(county, n[5], 2024, "migrant_wages", 1_500_000, "", "t")
@@ -88,6 +100,32 @@ def _income_facts(s: Services) -> None:
                               "县文件", "transition", "t")
 
 
+def _sales(s: Services, county: str, n: list[str]) -> None:
+    """Revenue share accrued from recognised sales: orders and channel sales of a product whose plan names two
+    households and one not registered, a refund after month end, the seller's certificate
+    suspended back to a date before an order and reinstated, and a plan change from September."""
+    seller = given_certified_seller(s, county)
+    tea = given_certified_product(s, seller, price_fen=12_345, households=(n[2], n[8], "missing"), rate="0.10")
+    unit = given_buyer(s, county)
+    orders = [given_received_order(s, unit, tea, quantity=q, received_on=date(2024, m, 10))
+              for q, m in ((3, 6), (2, 7), (5, 9))]
+    given_refund(s, orders[0], 12_345, recorded_on=date(2024, 8, 2))
+    s.app.record(ChannelSale(county=county, upload_id=tea.product_id, actor="t", sale=ChannelSaleFacts(
+        product_id=tea.product_id, seller=seller.credit_code, certificate_number=tea.certificate_number,
+        sold_on=date(2024, 6, 20), quantity=4, amount_fen=49_380, channel="platform_832", reference=f"{county}-1",
+        buyer_type="budget_unit", budget_unit=unit, tag=None)))
+    cert = s.app.repository.get(seller.certification_id)
+    cert.suspend(date(2024, 7, 1), date.today(), "抽检", "t")
+    cert.reinstate(date(2024, 8, 1), date.today(), "整改完成", "t")
+    s.app.record(cert)
+    product = s.app.repository.get(tea.product_id)
+    product.change_plan(LinkagePlan(households=[PlanHousehold(household_number=n[8], weight=1),
+                                                PlanHousehold(household_number=n[9], weight=1)],
+                                    mechanisms=["revenue_share"], revenue_share_rate=Decimal("0.08")),
+                        "2024-09", "调整", "t")
+    s.app.record(product)
+
+
 def _project(s: Services, events: list[Any], sizes: list[int], schema: str) -> dict[str, list[tuple[object, ...]]]:
     return project_in_batches(s, IncomeProjection, events, sizes, schema)
 
@@ -100,6 +138,38 @@ def test_the_history_reaches_every_table(history: Services) -> None:
     assert {"wage_slip", "procurement", "revenue_share", "land_rent", "declared_dibao", "worker_wage_subsidy"} <= kinds
     flags = {r[3] for r in live["flags"]}
     assert {"below_monitoring_threshold", "below_poverty_line", "sudden_drop"} <= flags
+
+
+def test_revenue_share_accrues_what_the_consumption_pools_split(history: Services) -> None:
+    """Given the sales above, then each registered household's revenue-share lines are its pool shares in the
+    consumption projection, month by month (the refund's month negative, the suspended month not counted)."""
+    wait_caught_up(history, "consumption", timeout=120)
+    with history.params.connect() as conn:
+        shares = conn.execute(
+            "SELECT s.household_county, s.payee, s.month, s.amount_fen FROM rm_consumption.pool_shares s"
+            " JOIN rm_income.households h ON h.county = s.household_county AND h.household_number = s.payee"
+            " WHERE s.amount_fen <> 0 ORDER BY 1, 2, 3").fetchall()
+        lines = conn.execute(
+            "SELECT county, household_number, month, amount_fen FROM rm_income.income_lines"
+            " WHERE kind = 'revenue_share' ORDER BY 1, 2, 3").fetchall()
+    assert lines == shares
+    months = {(r[1][-2:], r[2]) for r in lines}
+    assert {("02", "2024-06"), ("08", "2024-08"), ("09", "2024-09")} <= months
+    assert not any(m == "2024-07" for _, m in months), "July's sale fell in the seller's suspension"
+    assert any(r[3] < 0 for r in lines), "the refund recorded in August makes August's share negative"
+
+
+def test_the_sales_facts_have_the_consumption_tables_columns(history: Services) -> None:
+    """The copies written by the consumption writers keep their tables' columns, in order, plus the position."""
+    copied = ("certifications", "cert_periods", "products", "product_plans", "orders", "order_lines", "sales")
+    with history.params.connect() as conn:
+        def columns(schema: str, table: str) -> list[str]:
+            return [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+                " ORDER BY ordinal_position", (schema, table)).fetchall()]
+        for table in copied:
+            stamped = [] if table in ("orders", "order_lines") else ["recorded_at"]  # read only while applying
+            assert columns("rm_income", table) == columns("rm_consumption", table) + stamped, table
 
 
 def test_batches_of_random_sizes_give_identical_rows(history: Services) -> None:

@@ -29,9 +29,10 @@ from xiaofei.queries import paging
 
 LIVE = "rm_income"
 APPEND_ONLY = ("households", "payrolls", "claims", "subsidy_payments", "ledgers", "linkage_payments",
-               "policy_books", "parameters")
-"""Facts no event changes once written: known at P when recorded at or before P."""
-REPLACEABLE = ("members", "declarations", "slips", "claim_lines")
+               "policy_books", "parameters", "certifications", "products", "product_plans", "sales")
+"""Facts no event changes once written (of ``certifications`` and ``products``, what ``derive`` reads): known at P
+when recorded at or before P."""
+REPLACEABLE = ("members", "declarations", "slips", "claim_lines", "cert_periods")
 """Facts events change: their earlier states are in ``<table>_replaced``."""
 DERIVED = ("income_lines", "household_months", "household_years", "flags")
 

@@ -14,14 +14,17 @@ from psycopg.types.json import Jsonb
 from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.base import copy_rows
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
+from xiaofei.projectors.income import revenue_share
 from xiaofei.projectors.income.facts import FRONTIER, Dirty
 from xiaofei.rules import income as rules
 
 Line = tuple[str, int, str | None, str, str, int, int, dict[str, Any]]
 """(line_key, year, month, category, kind, amount_fen, cost_fen, source)."""
 
-LINKAGE_KINDS = {"procurement": ("operating", "procurement"), "revenue_share_payout": ("property", "revenue_share"),
-                 "land_rent": ("property", "land_rent"), "dividend": ("property", "dividend")}
+LINKAGE_KINDS = {"procurement": ("operating", "procurement"), "land_rent": ("property", "land_rent"),
+                 "dividend": ("property", "dividend")}
+"""Linkage payments that are income when paid. A revenue-share payout (兑付) is not: the household's share was its
+income when accrued, in the month of the sales (``revenue_share``)."""
 
 
 DIRTY_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS income_dirty (county text NOT NULL, household_number text NOT NULL,"
@@ -63,11 +66,12 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
                     " WHERE d.county = t.county AND d.household_number = t.household_number")
     facts = _Facts(cur)
     params = ParamsByCounty(cur)
+    shares = revenue_share.accrued(cur, params)
     frontiers = county_frontiers(cur)
     lines, months, years, flags = [], [], [], []
     for county, number in households:
         members = facts.members.get((county, number), [])
-        found = _lines(facts, params, county, number)
+        found = _lines(facts, params, county, number) + list(revenue_share.lines_of(shares.get((county, number), [])))
         lines += [(county, number, k, y, m, c, kind, a, cost, Jsonb(src)) for k, y, m, c, kind, a, cost, src in found]
         m_rows, y_rows, f_rows = _totals(params, county, number, facts.villages[(county, number)], members, found,
                                          frontiers.get(county))
@@ -151,6 +155,8 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
                     {"event": "Claim.Paid", "claim_id": str(p["claim_id"]), "reference": p["reference"],
                      "paid_on": p["paid_on"].isoformat(), "organisation": p["organisation"], "lines": claimed}))
     for p in facts.payments.get((county, number), []):
+        if p["kind"] not in LINKAGE_KINDS:
+            continue
         category, kind = LINKAGE_KINDS[p["kind"]]
         cost, source = 0, {"event": "LinkageLedger.PaymentRecorded", "seller": p["seller"],
                            "reference": p["reference"], "paid_on": p["paid_on"].isoformat()}
@@ -159,9 +165,6 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
             cost = rules.operating_cost(p["amount_fen"], ratio.typed())
             source |= {"produce": p["produce"], "quantity": p["quantity"], "cost_ratio": ratio.value,
                        "cost_parameter": ratio.name, "cost_source": ratio.source}
-        elif kind == "revenue_share":
-            source |= {"product_id": str(p["product_id"]) if p["product_id"] else None,
-                       "basis": "payout recorded by the seller (兑付), counted when paid"}
         out.append((f"payment:{p['seller']}:{p['reference']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"),
                     category, kind, p["amount_fen"], cost, source))
     for d in facts.declarations.get((county, number), []):

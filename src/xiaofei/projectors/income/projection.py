@@ -18,6 +18,7 @@ from xiaofei.projectors.base import BatchProjection
 from xiaofei.projectors.employment.facts import record_policy
 from xiaofei.projectors.income import facts
 from xiaofei.projectors.income.derive import derive
+from xiaofei.projectors.income.revenue_share import Sales
 
 
 class IncomeProjection(BatchProjection):
@@ -25,6 +26,7 @@ class IncomeProjection(BatchProjection):
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
         dirty = facts.Dirty()
+        sales = Sales()
         at = facts.positions(cur, events)
         facts.record_positions(cur, events, at)
         for e, pos in zip(events, at, strict=True):
@@ -39,6 +41,9 @@ class IncomeProjection(BatchProjection):
             elif isinstance(e, PolicyBook.Event):
                 record_policy(cur, e, dirty.scopes)
                 facts.record_policy_position(cur, e, pos)
+            else:
+                sales.record(cur, e, pos)
         dirty.flush(cur)
+        dirty.households.update(sales.households(cur))
         dirty.frontiers_moved(cur, min(at) if at else 0)
         derive(cur, dirty)
