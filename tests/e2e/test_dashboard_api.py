@@ -126,6 +126,30 @@ async def test_the_county_year_adds_up_by_hand(http: httpx.AsyncClient, services
     assert r.status_code == 200 and r.json()["headline"]["sales_fen"] == 0 and r.json()["months"] == []
 
 
+async def test_a_read_after_new_facts_is_never_an_earlier_answer(http: httpx.AsyncClient, services: Services,
+                                                                 county_code: str) -> None:
+    """Given the county's dashboard and township table read (and kept by the API for reads at the same
+    positions), when another sale of a product linked to the household is received in May, then a read that waits
+    for it sees it: the answers kept are those of the positions they were computed at, never later ones."""
+    number, official = await _scene(http, services, county_code)
+    township = f"{county_code}100"
+    first = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    again = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    assert again.json() == first.json() and first.json()["headline"]["sales_fen"] == 50_000
+    areas = await _read(http, f"/counties/{county_code}/dashboard/areas", official, services, year=2025)
+    before = {a["area_code"]: a["headline"] for a in areas.json()["items"]}[township]["attributed_fen"]
+    seller = given_certified_seller(services, county_code, name="另一合作社")
+    honey = given_certified_product(services, seller, price_fen=10_000, households=(number,), rate="0.10",
+                                    name="蜂蜜")
+    given_received_order(services, given_buyer(services, county_code), honey, received_on=date(2025, 5, 10))
+    later = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    assert later.json()["headline"]["sales_fen"] == 60_000
+    assert later.json()["headline"]["certified_sellers"] == 2
+    areas = await _read(http, f"/counties/{county_code}/dashboard/areas", official, services, year=2025)
+    after = {a["area_code"]: a["headline"] for a in areas.json()["items"]}[township]["attributed_fen"]
+    assert after == before + 700  # 10% of 100.00元, less the collective's 30%
+
+
 async def test_province_officials_see_their_counties_side_by_side(http: httpx.AsyncClient, services: Services,
                                                                    county_code: str) -> None:
     await _scene(http, services, county_code)

@@ -19,6 +19,7 @@ from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboa
                           employment_routes, income_exports, income_routes, template_routes)
 from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.openapi import complete
+from xiaofei.http.read_cache import ReadCache
 from xiaofei.http.routes import CONTROLLERS
 
 
@@ -66,6 +67,7 @@ def create_app(services: Services) -> Litestar:
     app.state.services = services
     app.state.events_table = events_table
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)
+    app.state.read_cache = ReadCache()
     return app
 
 

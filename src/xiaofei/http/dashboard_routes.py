@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
-from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _fresh, found
+from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _fresh_stamped, found
 from xiaofei.queries import dashboard as dq
 
 DASHBOARD_READERS = (*READERS, "province_official")
@@ -44,9 +44,10 @@ class DashboardController(Controller):
                      min_position: MinPosition = None) -> dq.Dashboard:
         if area is not None and not area.startswith(county):
             raise invalid("area", f"must be a township or village of county {county}")
-        pool = await _fresh(request, min_position, *PROJECTIONS)
-        return found(await dq.dashboard(pool, county, year, area),
-                     f"nothing of {year} is known for area {area} of county {county}")
+        pool, at = await _fresh_stamped(request, min_position, PROJECTIONS, ("dashboard",))
+        answer = await request.app.state.read_cache.get(("county", county, year, area), at,
+                                                        lambda: dq.dashboard(pool, county, year, area))
+        return found(answer, f"nothing of {year} is known for area {area} of county {county}")
 
     @get("/areas", operation_id="listDashboardAreas", opt=roles(*DASHBOARD_READERS),
          summary="The county's townships (or villages) with their year's headline figures (the township table)",
@@ -55,8 +56,10 @@ class DashboardController(Controller):
     async def areas(self, request: AnyRequest, county: FromPath[str], year: FromQuery[Year],
                     level: FromQuery[Level] = "township", after: After = None, limit: Limit = 100,
                     min_position: MinPosition = None) -> dq.AreaPage:
-        pool = await _fresh(request, min_position, *PROJECTIONS)
-        return await dq.areas(pool, county, year, level, after=after, limit=limit)
+        pool, at = await _fresh_stamped(request, min_position, PROJECTIONS, ("dashboard",))
+        return await request.app.state.read_cache.get(  # type: ignore[no-any-return]
+            ("areas", county, year, level, after, limit), at,
+            lambda: dq.areas(pool, county, year, level, after=after, limit=limit))
 
 
 Province = Annotated[str, Parameter(pattern=r"^[0-9]{2}0000$", description="A province code (xx0000)")]
@@ -73,8 +76,10 @@ class ProvinceDashboardController(Controller):
                        after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> dq.AreaPage:
         if province not in request.user.counties:
             raise PermissionDeniedException(f"province {province} is outside this token's scope")
-        pool = await _fresh(request, min_position, *PROJECTIONS)
-        return await dq.province(pool, province, year, after=after, limit=limit)
+        pool, at = await _fresh_stamped(request, min_position, PROJECTIONS, ("dashboard", "registry"))
+        return await request.app.state.read_cache.get(  # type: ignore[no-any-return]
+            ("province", province, year, after, limit), at,
+            lambda: dq.province(pool, province, year, after=after, limit=limit))
 
 
 CONTROLLERS = [DashboardController, ProvinceDashboardController]

@@ -75,11 +75,19 @@ async def _command(fn: Callable[[], T]) -> T:
 async def _fresh(request: AnyRequest, min_position: int | None, *projections: str) -> Any:
     """The read pool, once the projections have reached ``min_position`` and are not halted for the county the
     request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it)."""
+    pool, _ = await _fresh_stamped(request, min_position, projections)
+    return pool
+
+
+async def _fresh_stamped(request: AnyRequest, min_position: int | None, projections: tuple[str, ...],
+                         stamp: tuple[str, ...] = ()) -> tuple[Any, tuple[int, ...]]:
+    """``_fresh``, and the positions the ``stamp`` projections have reached (read in the same query)."""
     pool = request.app.state.pool
     await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds,
                           request.app.state.events_table)
-    await status.check_partition(pool, projections, request.path_params.get("county"), request.path_params.get("org"))
-    return pool
+    at = await status.check_partition(pool, projections, request.path_params.get("county"),
+                                      request.path_params.get("org"), stamp=stamp)
+    return pool, at
 
 
 def _month(month: str | None, field: str = "month") -> str | None:

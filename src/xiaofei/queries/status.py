@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import asyncpg
@@ -33,20 +34,35 @@ class PartitionHalted(Exception):
 
 
 async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None,
-                          organisation: str | None = None) -> None:
+                          organisation: str | None = None, *, stamp: tuple[str, ...] = (),
+                          application: str = "xiaofei") -> tuple[int, ...]:
     """Raise ``PartitionHalted`` when the part of one of ``projections`` for ``county`` (or the organisation's
-    county, or the buyer's) is halted: the first of them, in the order given. One small query for them all."""
-    if (county is None and organisation is None) or not projections:
-        return
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS n, county, position, topic, error FROM rm_{name}.halted_partitions WHERE county = k.county"
-        for i, name in enumerate(projections))
-    row = await pool.fetchrow(
-        "WITH k AS (SELECT coalesce($1, (SELECT county FROM rm_employment.organisations WHERE credit_code = $2),"
-        " (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2)) AS county)"
-        f" SELECT h.* FROM k, LATERAL ({union}) h ORDER BY h.n LIMIT 1", county, organisation)
-    if row is not None:
-        raise PartitionHalted(projections[row["n"]], row["county"], row["position"], row["topic"], row["error"])
+    county, or the buyer's) is halted: the first of them, in the order given. Return the positions the ``stamp``
+    projections have reached (what a cached answer computed from them is valid for). One small query for it all."""
+    checked = (county is not None or organisation is not None) and bool(projections)
+    if not checked and not stamp:
+        return ()
+    parts: list[str] = []
+    args: list[str | None] = []
+    if checked:
+        union = " UNION ALL ".join(
+            f"SELECT {i} AS n, county, position, topic, error FROM rm_{name}.halted_partitions"
+            " WHERE county = k.county" for i, name in enumerate(projections))
+        parts.append(
+            "(SELECT row_to_json(h) FROM (WITH k AS (SELECT coalesce($1, (SELECT county FROM rm_employment.organisations"
+            " WHERE credit_code = $2), (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2)) AS county)"
+            f" SELECT h.* FROM k, LATERAL ({union}) h ORDER BY h.n LIMIT 1) h)::text AS halted")
+        args += [county, organisation]
+    if stamp:
+        args.append(application)
+        parts += [f"(SELECT notification_id FROM rm_{name}.tracking WHERE application_name = ${len(args)}) AS p{i}"
+                  for i, name in enumerate(stamp)]
+    row = await pool.fetchrow("SELECT " + ", ".join(parts), *args)
+    assert row is not None
+    if checked and row["halted"] is not None:
+        h = json.loads(row["halted"])
+        raise PartitionHalted(projections[h["n"]], h["county"], h["position"], h["topic"], h["error"])
+    return tuple(int(row[f"p{i}"] or 0) for i in range(len(stamp)))
 
 
 async def halted_partitions(pool: asyncpg.Pool, name: str) -> list[HaltedPartition]:
