@@ -3,6 +3,7 @@
 Prints figures; asserts nothing about time. Usage:
 
     .venv/bin/python benchmarks/month_end.py [--workshops 200] [--workers 100] [--months 10] [--concurrency 4]
+                                              [--profile [--profile-sort cumulative|tottime]]
 
 200 workshops × 100 workers × 10 months = 200,000 slips, uploaded as JSON in batches of 1,000 (10 workshops × one
 month). Setup (registry, workshops, hires, certification) is done in-process and not timed. The API runs in its own
@@ -134,6 +135,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--api-workers", type=int, default=1, help="XIAOFEI_WORKERS for the API process")
     parser.add_argument("--profile", action="store_true", help="print where catch-up spends its time (cProfile)")
+    parser.add_argument("--profile-sort", default="cumulative", choices=("cumulative", "tottime"),
+                        help="order of the --profile listing: cumulative (callers) or tottime (own time)")
     args = parser.parse_args()
 
     with bench_database() as (dsn, _label):
@@ -182,7 +185,7 @@ def run(dsn: str, args: argparse.Namespace) -> None:
 
                 profiler = cProfile.Profile()
                 profiler.runcall(projector.run_until_idle)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+                pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(30)
             else:
                 projector.run_until_idle()
             catch_up = time.perf_counter() - started

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import deepcopy
 from typing import Any
 from uuid import UUID
@@ -126,7 +128,12 @@ class XiaofeiApplication(Application[UUID]):
                 continue
         raise Conflict("the record kept changing while we tried to update it; try again")
 
-    def _copy_events(self, stored: Sequence[StoredEvent]) -> int:
+    def spool(self) -> EventSpool:
+        """A temporary file to gather many events in, encoded, and record them in one transaction: memory holds
+        what is being added, not all that was."""
+        return EventSpool(self)
+
+    def _copy_events(self, stored: Iterable[StoredEvent]) -> int:
         recorder = self.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
         table = self.events_table
@@ -150,6 +157,12 @@ class XiaofeiApplication(Application[UUID]):
                 return int(row["head"])
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
+
+    def record_spooled(self, spool: EventSpool, *aggregates: Aggregate) -> int:
+        """Record the spooled events, then the pending events of ``aggregates``, in ONE transaction (COPY);
+        ``IntegrityError`` as ``record``."""
+        tail = [self.mapper.to_stored_event(e) for a in aggregates for e in a.collect_events()]
+        return self._copy_events(spool.stored(tail))
 
     def get_many(self, aggregate_ids: Sequence[UUID], *, copy: bool = True) -> dict[UUID, Aggregate]:
         """The current state of each existing aggregate among ``aggregate_ids``, with ONE query: what the cache holds
@@ -209,3 +222,43 @@ class XiaofeiApplication(Application[UUID]):
         with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
             cur.execute(query, (list(ids),))
             return {row["originator_id"]: int(row["v"]) for row in cur.fetchall()}
+
+
+class EventSpool:
+    """Stored events written to a temporary file as they are added (length-prefixed: id, version, topic,
+    state), read back once, in order, by ``XiaofeiApplication.record_spooled``."""
+
+    _HEAD = struct.Struct("!16sqHI")
+
+    def __init__(self, app: XiaofeiApplication) -> None:
+        self.mapper = app.mapper
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close() or when the spool is collected)
+        self.count = 0
+
+    def add(self, aggregates: Iterable[Aggregate]) -> None:
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                s = self.mapper.to_stored_event(event)
+                topic = s.topic.encode()
+                self.file.write(self._HEAD.pack(s.originator_id.bytes, s.originator_version, len(topic),
+                                                len(s.state)))
+                self.file.write(topic)
+                self.file.write(s.state)
+                self.count += 1
+
+    def stored(self, tail: Iterable[StoredEvent] = ()) -> Iterator[StoredEvent]:
+        self.file.seek(0)
+        for _ in range(self.count):
+            raw_id, version, topic_len, state_len = self._HEAD.unpack(self.file.read(self._HEAD.size))
+            topic = self.file.read(topic_len).decode()
+            yield StoredEvent(UUID(bytes=raw_id), version, topic, self.file.read(state_len))
+        yield from tail
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> EventSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

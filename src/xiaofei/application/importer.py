@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from xiaofei.application.app import EventSpool
 from xiaofei.application.cells import id_number_cell, normalised, parse_day
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
 from xiaofei.application.tables import accepted_labels, decode_text, header_map
@@ -61,6 +62,8 @@ the household is judged against it. (It defaulted to 2014-01-01, silently, so a 
 counted as poor in every month since 2014.)"""
 HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
 MAX_ROWS = 500_000
+CHUNK = 1_000
+"""Households checked against the store and spooled at a time."""
 
 
 def _reverse(table: dict[str, str]) -> dict[str, str]:
@@ -123,20 +126,31 @@ class ParsedHousehold:
     is reported once, by the parser, and never again by the domain's check of the value left in its place."""
 
 
-def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold], list[FieldProblem]]:
-    """Parse and check the file's shape: (data rows, households, row problems). Header errors raise."""
-    reader = csv.reader(io.StringIO(text))
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines, each with its newline, without a second copy of the text (``io.StringIO`` makes one, four
+    bytes a character)."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
+
+
+def _reader(text: str) -> tuple[Any, list[str], dict[str, int]]:
+    """A CSV reader past the header, the header, and the column of each known field. Header errors raise."""
+    reader = csv.reader(_lines(text))
     try:
         header = next(reader)
     except StopIteration:
         raise InvalidInput(FieldProblem("file", "is empty")) from None
     except csv.Error as e:
         raise InvalidInput(FieldProblem("file", f"is not valid CSV: {e}", 1)) from None
-    cols = header_map([h.strip() for h in header], COLUMNS, REQUIRED)
-    problems: list[FieldProblem] = []
-    groups: OrderedDict[str, _Group] = OrderedDict()
-    dirty: set[str] = set()
-    """Households one of whose rows was refused."""
+    return reader, header, header_map([h.strip() for h in header], COLUMNS, REQUIRED)
+
+
+def _data_rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, cells) of every row that is not blank; too many rows, or broken CSV, raise."""
     rows = 0
     try:
         for row_number, raw_row in enumerate(reader, start=2):
@@ -145,45 +159,95 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             rows += 1
             if rows > MAX_ROWS:
                 raise InvalidInput(FieldProblem("file", f"has more than {MAX_ROWS} rows; split it"))
-            if len(raw_row) != len(header):
-                problems.append(FieldProblem("row", f"has {len(raw_row)} cells, header has {len(header)}", row_number))
-                if "household_number" in cols and cols["household_number"] < len(raw_row):
-                    dirty.add(raw_row[cols["household_number"]].strip())
-                continue
-            cell = {col: raw_row[i].strip() for col, i in cols.items()}
-            before = len(problems)
-            for col in REQUIRED:
-                if not cell[col]:
-                    problems.append(FieldProblem(col, "is required", row_number))
-            if "county" in cell and cell["county"] and cell["county"] != county:
-                problems.append(FieldProblem("county", f"row is for county {cell['county']}, import is for {county}", row_number))
-            if len(problems) > before:
-                if cell["household_number"]:
-                    dirty.add(cell["household_number"])
-                continue
-            values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
-            group = groups.get(cell["household_number"])
-            if group is None:
-                group = groups[cell["household_number"]] = _Group(row_number, values)
-            else:
-                for col in HOUSEHOLD_LEVEL:
-                    if values[col] != group.values[col]:
-                        problems.append(FieldProblem(
-                            col, f"differs from row {group.first_row} of the same household", row_number))
-            group.members.append((row_number, MemberInput(
-                person_number=cell["person_number"],
-                name=cell["name"],
-                id_number=normalised(cell["id_number"]),
-                relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
-                labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
-                disability=cell.get("disability") or None,
-            )))
+            yield row_number, raw_row
     except csv.Error as e:
         raise InvalidInput(FieldProblem("file", f"is not valid CSV near row {reader.line_num}: {e}")) from None
 
-    households: list[ParsedHousehold] = []
-    refused_rows = {p.row for p in problems}
-    for number, group in groups.items():
+
+@dataclass
+class HouseholdStream:
+    """A file's households, checked one by one as the reader passes the last row of each (the rows of a
+    household need not be adjacent), in the order of their first rows; memory holds the households still open,
+    not the file's. ``problems`` fills as ``households`` runs."""
+
+    rows: int
+    """Data rows (blank rows not counted)."""
+    last: dict[str, int]
+    """The last row of each household number."""
+    text: str
+    county: str
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    @property
+    def households(self) -> int:
+        """Distinct household numbers in the file (an upper bound of how many iterating yields)."""
+        return len(self.last)
+
+    def __iter__(self) -> Iterator[ParsedHousehold]:
+        reader, header, cols = _reader(self.text)
+        last = self.last
+        problems = self.problems
+        groups: OrderedDict[str, _Group] = OrderedDict()
+        complete: set[str] = set()
+        dirty: set[str] = set()
+        """Households one of whose rows was refused."""
+        refused: set[int] = set()
+        """Rows with a problem."""
+        hh = cols["household_number"]
+        for row_number, raw_row in _data_rows(reader):
+            before = len(problems)
+            self._row(row_number, raw_row, len(header), cols, groups, dirty)
+            if len(problems) > before:
+                refused.add(row_number)
+            number = raw_row[hh].strip() if hh < len(raw_row) else None
+            if number is not None and last.get(number) == row_number and number in groups:
+                complete.add(number)
+                while groups and next(iter(groups)) in complete:
+                    done, group = groups.popitem(last=False)
+                    complete.discard(done)
+                    yield self._household(done, group, dirty, refused)
+
+    def _row(self, row_number: int, raw_row: list[str], width: int, cols: dict[str, int],
+             groups: OrderedDict[str, _Group], dirty: set[str]) -> None:
+        problems = self.problems
+        if len(raw_row) != width:
+            problems.append(FieldProblem("row", f"has {len(raw_row)} cells, header has {width}", row_number))
+            if "household_number" in cols and cols["household_number"] < len(raw_row):
+                dirty.add(raw_row[cols["household_number"]].strip())
+            return
+        cell = {col: raw_row[i].strip() for col, i in cols.items()}
+        before = len(problems)
+        for col in REQUIRED:
+            if not cell[col]:
+                problems.append(FieldProblem(col, "is required", row_number))
+        if "county" in cell and cell["county"] and cell["county"] != self.county:
+            problems.append(FieldProblem("county", f"row is for county {cell['county']}, import is for {self.county}",
+                                         row_number))
+        if len(problems) > before:
+            if cell["household_number"]:
+                dirty.add(cell["household_number"])
+            return
+        values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
+        group = groups.get(cell["household_number"])
+        if group is None:
+            group = groups[cell["household_number"]] = _Group(row_number, values)
+        else:
+            for col in HOUSEHOLD_LEVEL:
+                if values[col] != group.values[col]:
+                    problems.append(FieldProblem(
+                        col, f"differs from row {group.first_row} of the same household", row_number))
+        group.members.append((row_number, MemberInput(
+            person_number=cell["person_number"],
+            name=cell["name"],
+            id_number=normalised(cell["id_number"]),
+            relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
+            labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
+            disability=cell.get("disability") or None,
+        )))
+
+    def _household(self, number: str, group: _Group, dirty: set[str], refused: set[int]) -> ParsedHousehold:
+        problems = self.problems
+        county = self.county
         row = group.first_row
         v = group.values
         before = len(problems)
@@ -198,14 +262,15 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
                                                     + accepted_labels(MONITORED_SUBTYPES), row))
         elif category and category != "monitored" and v.get("subtype"):
             problems.append(FieldProblem("subtype", "only a 监测对象 (monitored) household has a subtype", row))
-        causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
+        causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";")
+                      if c.strip()]
         causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
         effective = date.min
         try:
             effective = parse_day(v["effective_date"])
         except ValueError as e:
             problems.append(FieldProblem("effective_date", str(e), row))
-        households.append(ParsedHousehold(row, HouseholdInput(
+        parsed = ParsedHousehold(row, HouseholdInput(
             household_number=number,
             village_code=v["village_code"],
             category=category,
@@ -213,10 +278,30 @@ def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold]
             causes=causes,
             members=[m for _, m in group.members],
             effective_date=effective,
-        ), [r for r, _ in group.members]))
-        households[-1].clean = (len(problems) == before and number not in dirty
-                                and not any(r in refused_rows for r, _ in group.members))
-    return rows, households, problems
+        ), [r for r, _ in group.members])
+        parsed.clean = (len(problems) == before and number not in dirty
+                        and not any(r in refused for r, _ in group.members))
+        return parsed
+
+
+def stream_households(county: str, text: str) -> HouseholdStream:
+    """The file's shape checked (header, row count, CSV syntax: these raise) and its households to iterate."""
+    reader, _, cols = _reader(text)
+    hh = cols["household_number"]
+    rows = 0
+    last: dict[str, int] = {}
+    for row_number, raw_row in _data_rows(reader):
+        rows += 1
+        if hh < len(raw_row):
+            last[raw_row[hh].strip()] = row_number
+    return HouseholdStream(rows, last, text, county)
+
+
+def parse_households(county: str, text: str) -> tuple[int, list[ParsedHousehold], list[FieldProblem]]:
+    """Parse and check the file's shape: (data rows, households, row problems). Header errors raise."""
+    stream = stream_households(county, text)
+    households = list(stream)
+    return stream.rows, households, stream.problems
 
 
 _MEMBER_FIELD = re.compile(r"^members\[(\d+)\]\.?(.*)$")
@@ -253,55 +338,71 @@ class HouseholdImporter:
             return ImportResult(digest, previous.rows, previous.registered + previous.unchanged,
                                 previous.registered, previous.unchanged, True, self.app.head_position())
 
-        rows, parsed, problems = parse_households(county, decode_csv(content))
-        if not parsed and not problems:
-            raise InvalidInput(FieldProblem("file", "has no data rows"))
-        built: list[tuple[int, Household]] = []
-        for done, household in enumerate(parsed, start=1):
-            if progress is not None:
-                progress(done, len(parsed))
-            member_problems = []
-            for member_row, member in zip(household.member_rows, household.data.members, strict=True):
+        stream = stream_households(county, decode_csv(content))
+        problems = stream.problems
+        conflicts: list[FieldProblem] = []
+        """Households already registered with different data: reported only when every row is otherwise right."""
+        counts = {"built": 0, "new": 0, "unchanged": 0}
+        chunk: list[tuple[int, Household]] = []
+        with self.app.spool() as spool:
+            for done, household in enumerate(stream, start=1):
+                if progress is not None:
+                    progress(done, stream.households)
+                member_problems = []
+                for member_row, member in zip(household.member_rows, household.data.members, strict=True):
+                    try:
+                        id_number_cell(member.id_number)
+                    except ValueError as e:
+                        member_problems.append(FieldProblem("id_number", str(e), member_row))
+                if member_problems:
+                    problems.extend(member_problems)
+                    continue
+                if not household.clean:
+                    continue
                 try:
-                    id_number_cell(member.id_number)
-                except ValueError as e:
-                    member_problems.append(FieldProblem("id_number", str(e), member_row))
-            if member_problems:
-                problems.extend(member_problems)
-                continue
-            if not household.clean:
-                continue
+                    chunk.append((household.row, self.registry.build_household(county, household.data, "import",
+                                                                                actor)))
+                except InvalidInput as e:
+                    problems.extend(_at_rows(household, e))
+                if len(chunk) >= CHUNK:
+                    self._settle(chunk, spool, counts, conflicts, write=not problems)
+                    chunk = []
+            self._settle(chunk, spool, counts, conflicts, write=not problems)
+            if not counts["built"] and not problems:
+                raise InvalidInput(FieldProblem("file", "has no data rows"))
+            for found in (problems, conflicts):
+                if found:
+                    found.sort(key=lambda p: (p.row or 0, p.field))
+                    raise InvalidInput(found)
+            batch = HouseholdImport(county=county, file_sha256=digest, filename=filename, rows=stream.rows,
+                                    registered=counts["new"], unchanged=counts["unchanged"], actor=actor)
             try:
-                built.append((household.row, self.registry.build_household(county, household.data, "import", actor)))
-            except InvalidInput as e:
-                problems.extend(_at_rows(household, e))
-        if problems:
-            problems.sort(key=lambda p: (p.row or 0, p.field))
-            raise InvalidInput(problems)
+                position = self.app.record_spooled(spool, batch)
+            except IntegrityError:
+                raise Conflict("another change to these households landed meanwhile; import the file again") from None
+        return ImportResult(digest, stream.rows, counts["built"], counts["new"], counts["unchanged"], False, position)
 
-        existing = self.app.existing_versions([h.id for _, h in built])
+    def _settle(self, chunk: list[tuple[int, Household]], spool: EventSpool, counts: dict[str, int],
+                conflicts: list[FieldProblem], *, write: bool) -> None:
+        """Count the chunk's households as new or unchanged (or refuse one registered with other data) and spool the
+        new ones' events; with ``write`` false (the file is refused already) only count them."""
+        counts["built"] += len(chunk)
+        if not write:
+            return
+        existing = self.app.existing_versions([h.id for _, h in chunk])
         new: list[Household] = []
-        unchanged = 0
-        for row, household in built:
+        for row, household in chunk:
             if household.id not in existing:
                 new.append(household)
                 continue
             current: Household = self.app.repository.get(household.id)
             if current.same_registration(household.village_code, household.category, household.subtype,
                                          household.causes, list(household.members.values())):
-                unchanged += 1
+                counts["unchanged"] += 1
             else:
-                problems.append(FieldProblem(
+                conflicts.append(FieldProblem(
                     "household_number",
                     f"household {household.household_number} is already registered with different data; "
                     "change it through the household endpoints", row))
-        if problems:
-            raise InvalidInput(problems)
-
-        batch = HouseholdImport(county=county, file_sha256=digest, filename=filename, rows=rows,
-                                registered=len(new), unchanged=unchanged, actor=actor)
-        try:
-            position = self.app.record(*new, batch)
-        except IntegrityError:
-            raise Conflict("another change to these households landed meanwhile; import the file again") from None
-        return ImportResult(digest, rows, len(built), len(new), unchanged, False, position)
+        counts["new"] += len(new)
+        spool.add(new)
