@@ -30,6 +30,9 @@ from tests.helpers import households_csv, id_number
 from tests.income_given import given_linkage_payments, given_paid_subsidy, given_verified_slips
 from xiaofei.bootstrap import Services
 from xiaofei.domain.consumption.linkage import LinkagePayment
+from xiaofei.projectors.base import rebuild
+from xiaofei.projectors.dashboard import DashboardProjection
+from xiaofei.projectors.dashboard.projection import refresh_after_retry
 
 
 async def _read(http: httpx.AsyncClient, path: str, headers: dict[str, str], services: Services,
@@ -148,6 +151,28 @@ async def test_a_read_after_new_facts_is_never_an_earlier_answer(http: httpx.Asy
     areas = await _read(http, f"/counties/{county_code}/dashboard/areas", official, services, year=2025)
     after = {a["area_code"]: a["headline"] for a in areas.json()["items"]}[township]["attributed_fen"]
     assert after == before + 700  # 10% of 100.00元, less the collective's 30%
+
+
+async def test_rows_rewritten_at_the_same_position_are_never_answered_from_before(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Given the county's dashboard read while its rows were wrong (as a bug in the projection's SQL would leave
+    them), when a rebuild — or the recompute after an operator's retry of a halted county — rewrites them with no
+    new event, then the next read answers from the rewritten rows, not the answer kept at that position."""
+    _, official = await _scene(http, services, county_code)
+    path = f"/counties/{county_code}/dashboard"
+    assert (await _read(http, path, official, services, year=2025)).json()["headline"]["sales_fen"] == 50_000
+    for repair in ("rebuild", "retry"):
+        with services.params.connect() as conn:  # wrong rows as a batch would write them: with its tracking row
+            conn.execute("UPDATE rm_dashboard.area_months SET sales_fen = 0 WHERE county = %s", (county_code,))
+            conn.execute("UPDATE rm_dashboard.tracking SET notification_id = notification_id")
+        damaged = await _read(http, path, official, services, year=2025)
+        assert damaged.json()["headline"]["sales_fen"] == 0, repair
+        if repair == "rebuild":
+            rebuild(services.app, DashboardProjection, services.params)
+        else:
+            refresh_after_retry(services.params, "consumption", county_code)
+        repaired = await _read(http, path, official, services, year=2025)
+        assert repaired.json()["headline"]["sales_fen"] == 50_000, repair
 
 
 async def test_province_officials_see_their_counties_side_by_side(http: httpx.AsyncClient, services: Services,

@@ -1,12 +1,12 @@
 """Answers of the dashboard reads kept per API process while the read models they come from stand still.
 
 A dashboard answer is a function of the dashboard projection's rows (and, for a province, the registry's), and
-those rows change only in a projector batch, which moves the projection's tracking position in the same
-transaction. So an answer computed after reading the positions is valid for as long as they have not moved:
-each read still authenticates, checks the caller's scope and the county's halted parts, and reads the positions
-(one small query, ``status.check_partition``); only the answer's own queries are saved. Positions only grow, so
-an entry stamped with older positions is never served again once a newer batch is seen. Entries are evicted
-least recently used first."""
+those rows change only where the projection's tracking row changes in the same transaction: a batch moves its
+position, a retry of a halted county touches it, a rebuild renames in a schema with a new one. So an answer
+computed after reading the tracking rows (position and row version) is valid for as long as they are the same:
+each read still authenticates, checks the caller's scope and the county's halted parts, and reads them (one small
+query, ``status.check_partition``); only the answer's own queries are saved. An entry is served only at a stamp
+equal to its own; entries are evicted least recently used first."""
 
 from __future__ import annotations
 
@@ -33,10 +33,8 @@ class ReadCache:
             return item[1]  # type: ignore[no-any-return]
         self.misses += 1
         value = await compute()
-        known = self._items.get(key)
-        if known is None or all(a <= b for a, b in zip(known[0], stamp, strict=True)):  # never replace an answer of later positions with an older one
-            self._items[key] = (stamp, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self._items[key] = (stamp, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
         return value

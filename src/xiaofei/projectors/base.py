@@ -327,6 +327,9 @@ class Projector:
                 applied += 1
             else:
                 cur.execute("DELETE FROM halted_partitions WHERE county = %s", (county,))
+            if applied:  # rows changed at the same position: a new tracking row version says so to cached reads
+                cur.execute(sql.SQL("UPDATE {} SET notification_id = notification_id").format(
+                    sql.Identifier(TRACKING_TABLE)))
         if applied:
             for hook in RETRY_HOOKS:
                 hook(self.params, self.name, county)

@@ -38,7 +38,8 @@ async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], coun
                           application: str = "xiaofei") -> tuple[int, ...]:
     """Raise ``PartitionHalted`` when the part of one of ``projections`` for ``county`` (or the organisation's
     county, or the buyer's) is halted: the first of them, in the order given. Return the positions the ``stamp``
-    projections have reached (what a cached answer computed from them is valid for). One small query for it all."""
+    projections have reached, each with its tracking row's version (what a cached answer computed from them is valid
+    for: equal stamps, equal rows). One small query for it all."""
     checked = (county is not None or organisation is not None) and bool(projections)
     if not checked and not stamp:
         return ()
@@ -55,14 +56,16 @@ async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], coun
         args += [county, organisation]
     if stamp:
         args.append(application)
-        parts += [f"(SELECT notification_id FROM rm_{name}.tracking WHERE application_name = ${len(args)}) AS p{i}"
-                  for i, name in enumerate(stamp)]
+        # the row's xmin too: a rebuild renames in a schema whose tracking row is new at the same position, and a
+        # retry of a halted county rewrites rows at the same position (it touches the row: ``retry_partition``)
+        parts += [f"(SELECT ARRAY[notification_id, xmin::text::bigint] FROM rm_{name}.tracking"
+                  f" WHERE application_name = ${len(args)}) AS p{i}" for i, name in enumerate(stamp)]
     row = await pool.fetchrow("SELECT " + ", ".join(parts), *args)
     assert row is not None
     if checked and row["halted"] is not None:
         h = json.loads(row["halted"])
         raise PartitionHalted(projections[h["n"]], h["county"], h["position"], h["topic"], h["error"])
-    return tuple(int(row[f"p{i}"] or 0) for i in range(len(stamp)))
+    return tuple(int(v) for i in range(len(stamp)) for v in (row[f"p{i}"] or (0, 0)))
 
 
 async def halted_partitions(pool: asyncpg.Pool, name: str) -> list[HaltedPartition]:
