@@ -29,7 +29,7 @@ import msgspec
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.registry_import import bench_database, rss_mb  # noqa: E402
+from benchmarks.registry_import import bench_database, figures_table, rss_mb  # noqa: E402
 from tests.helpers import households_csv, id_number  # noqa: E402
 from xiaofei.bootstrap import build  # noqa: E402
 from xiaofei.config import load_settings  # noqa: E402
@@ -166,7 +166,8 @@ def run(dsn: str, args: argparse.Namespace) -> None:
         accepted, seconds = asyncio.run(ingest(f"http://127.0.0.1:{port}", org, token, bodies, args.concurrency))
         print(f"ingest over HTTP: {accepted} slips in {seconds:.2f}s = {accepted / seconds:.0f} slips/s "
               f"({args.concurrency} concurrent uploads of 1,000)")
-        print(f"API process peak RSS: {rss_mb(proc.pid):.0f} MB")
+        peak_rss = rss_mb(proc.pid)
+        print(f"API process peak RSS: {peak_rss:.0f} MB")
         proc.terminate()
         proc.wait(timeout=30)
         proc = None
@@ -201,6 +202,10 @@ def run(dsn: str, args: argparse.Namespace) -> None:
         print(f"raw asyncpg COPY of the same {rows} slip rows: {copy_s:.2f}s = {rows / copy_s:.0f} rows/s")
         print(f"ratio ingest / COPY: {accepted / seconds / (rows / copy_s):.3f}; "
               f"catch-up / COPY: {accepted / catch_up / (rows / copy_s):.3f}")
+        figures_table("month_end.py", rows / copy_s, [
+            (f"month-end slip ingest over HTTP ({args.api_workers} API worker(s))", accepted / seconds, "slips/s"),
+            ("employment catch-up, slips → entitlement lines", accepted / catch_up, "slips/s"),
+            ("API process peak RSS (all workers)", peak_rss, "MB")])
     finally:
         if proc is not None:
             proc.terminate()

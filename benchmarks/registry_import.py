@@ -93,6 +93,16 @@ def rss_mb(pid: int) -> float:
     return total
 
 
+def figures_table(title: str, copy_rate: float, figures: list[tuple[str, float, str]]) -> None:
+    """One table of a run's figures: (figure, value, unit); a rate's ratio to the run's raw COPY rate beside it
+    (units ending in "/s"), the COPY itself as the last row."""
+    print(f"\n{title}")
+    print(f"{'figure':<58} {'value':>12} {'unit':<14} {'× COPY':>7}")
+    for name, value, unit in [*figures, ("raw asyncpg COPY of the same rows", copy_rate, "rows/s")]:
+        ratio = f"{value / copy_rate:.3f}" if unit.endswith("/s") else "—"
+        print(f"{name:<58} {value:>12,.0f} {unit:<14} {ratio:>7}")
+
+
 async def copy_baseline(dsn: str) -> tuple[int, float]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -143,7 +153,8 @@ def run(dsn: str, label: str, sizes: list[int]) -> None:
             import_rates.append((size + 1) / elapsed)
             print(f"{size:>10} {2 * size:>8} {len(content) / 1e6:>6.1f} {elapsed:>8.2f} {size / elapsed:>13.0f} "
                   f"{(size + 1) / elapsed:>9.0f}")
-        print(f"API process peak RSS: {rss_mb(proc.pid):.0f} MB")
+        peak_rss = rss_mb(proc.pid)
+        print(f"API process peak RSS: {peak_rss:.0f} MB")
         # Let the server's registry projector finish, so the catch-up below has both cores to itself (the
         # other projections, employment to dashboard, take far longer on 100,000 households; they are stopped).
         while any(p["lag"] for p in client.get("/projections", headers=admin_h).json() if p["name"] == "registry"):
@@ -171,6 +182,11 @@ def run(dsn: str, label: str, sizes: list[int]) -> None:
         print(f"raw asyncpg COPY of the same {rows} stored events: {copy_s:.2f}s = {copy_rate:.0f} rows/s")
         print(f"ratio HTTP import events/s / COPY rows/s: {import_rates[-1] / copy_rate:.3f}")
         print(f"ratio catch-up events/s / COPY rows/s: {applied / catch_up / copy_rate:.2f}")
+        figures_table("registry_import.py", copy_rate, [
+            *((f"household import over HTTP, {size:,} households", rate, "events/s")
+              for size, rate in zip(sizes, import_rates, strict=True)),
+            ("registry catch-up, batches of 1,000", applied / catch_up, "events/s"),
+            ("API process peak RSS (all its processes)", peak_rss, "MB")])
     finally:
         proc.terminate()
         proc.wait(timeout=30)
