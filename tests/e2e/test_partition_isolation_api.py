@@ -93,3 +93,27 @@ async def test_a_claim_ledger_belongs_to_its_organisations_county(
         row = conn.execute("SELECT county FROM rm_employment.partitions WHERE originator_id = %s",
                            (claim_ledger_id(scene.org),)).fetchone()
     assert row == (county_code,)
+
+
+async def test_a_province_table_names_the_halted_parts_of_its_counties(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    """Given two counties of one province, one of whose employment part halts at an event it cannot apply, when
+    the province official reads the province's table, then both counties are listed and the halted one says which
+    read model stopped (its figures may be behind), the other none — the county's own reads answer 503."""
+    broken = await build_scene(http, services, county_code, admin_token)
+    other = f"{int(county_code) + 80:06d}"
+    services.registry.register_county(other, "邻县", "测试省", "test")
+    ws: Workshop = services.app.repository.get(UUID(broken.workshop))
+    ws.report_cost("2024-03", "rent", 2**63, "发票 0", "test")
+    bad = services.app.record(ws)
+    province = f"{county_code[:2]}0000"
+    reader = {"Authorization": "Bearer " + services.access.issue("province_official", [province], None, "省", "t").secret}
+    r = await http.get(f"/provinces/{province}/dashboard", headers=reader,
+                       params={"year": 2024, "min_position": bad, "limit": 500})
+    assert r.status_code == 200, r.text
+    rows = {row["county"]: row for row in r.json()["items"]}
+    assert rows[county_code]["halted"] == ["employment"]
+    assert rows[other]["halted"] == []
+    r = await http.get(f"/counties/{county_code}/dashboard", headers=broken.official,
+                       params={"year": 2024, "min_position": bad})
+    assert r.status_code == 503, r.text

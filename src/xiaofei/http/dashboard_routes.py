@@ -71,15 +71,18 @@ class ProvinceDashboardController(Controller):
     @get("/", operation_id="listProvinceCountyDashboards", opt=roles("province_official"),
          summary="A province's counties side by side: each county's headline figures of the year",
          description=RULE + " For province officials of that province. Every county the registry knows in the "
-                     "province is listed, with zeros where nothing is known yet. Paged by county code.")
+                     "province is listed, with zeros where nothing is known yet. Paged by county code. A county whose part of a "
+                     "read model is halted at an event it cannot apply is still listed, its `halted` naming those "
+                     "read models: its figures may be behind.")
     async def counties(self, request: AnyRequest, province: FromPath[Province], year: FromQuery[Year],
                        after: After = None, limit: Limit = 100, min_position: MinPosition = None) -> dq.AreaPage:
         if province not in request.user.counties:
             raise PermissionDeniedException(f"province {province} is outside this token's scope")
         pool, at = await _fresh_stamped(request, min_position, PROJECTIONS, ("dashboard", "registry"))
-        return await request.app.state.read_cache.get(  # type: ignore[no-any-return]
+        page = await request.app.state.read_cache.get(
             ("province", province, year, after, limit), at,
             lambda: dq.province(pool, province, year, after=after, limit=limit))
+        return await dq.with_halted(pool, page, PROJECTIONS)
 
 
 CONTROLLERS = [DashboardController, ProvinceDashboardController]

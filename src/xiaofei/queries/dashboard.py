@@ -134,6 +134,26 @@ class AreaRow(msgspec.Struct, kw_only=True):
     area_code: str
     year: int
     headline: Headline
+    halted: list[str] = msgspec.field(default_factory=list)
+    """The read models (projection names) whose part for this county is halted at an event they cannot apply:
+    its figures may be behind (``GET /projections`` names the event). Only a province's table can show it: a
+    county's own reads answer 503 instead."""
+
+
+async def with_halted(pool: asyncpg.Pool, page: AreaPage, projections: tuple[str, ...]) -> AreaPage:
+    """``page`` with each county's halted read models (read fresh: a kept page is never changed)."""
+    codes = sorted({r.county for r in page.items})
+    if not codes:
+        return page
+    union = " UNION ALL ".join(f"SELECT county, '{name}' AS projection, {i} AS n FROM rm_{name}.halted_partitions"
+                               " WHERE county = ANY($1::text[])" for i, name in enumerate(projections))
+    halted: dict[str, list[str]] = {}
+    for r in await pool.fetch(f"SELECT county, projection FROM ({union}) h ORDER BY county, n", codes):  # noqa: S608
+        halted.setdefault(r["county"], []).append(r["projection"])
+    if not halted:
+        return page
+    return AreaPage(items=[msgspec.structs.replace(r, halted=halted.get(r.county, [])) for r in page.items],
+                    next_after=page.next_after)
 
 
 class AreaPage(msgspec.Struct, kw_only=True):
