@@ -4,7 +4,7 @@ Sums and counts only: nothing here names a household or a person."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -134,10 +134,11 @@ class AreaRow(msgspec.Struct, kw_only=True):
     area_code: str
     year: int
     headline: Headline
-    halted: list[str] = msgspec.field(default_factory=list)
-    """The read models (projection names) whose part for this county is halted at an event they cannot apply:
-    its figures may be behind (``GET /projections`` names the event). Only a province's table can show it: a
-    county's own reads answer 503 instead."""
+    halted: Annotated[list[str], msgspec.Meta(
+        description="The read models (projection names) whose part for this county is halted at an event they "
+                    "cannot apply: its figures may be behind (GET /projections names the event). Only a province's "
+                    "table shows it: a county's own reads answer 503 instead.",
+        examples=[["employment"]])] = msgspec.field(default_factory=list)
 
 
 async def with_halted(pool: asyncpg.Pool, page: AreaPage, projections: tuple[str, ...]) -> AreaPage:
