@@ -44,6 +44,12 @@ def live_schema(name: str) -> str:
     return f"rm_{name}"
 
 
+def mark_rewritten(cur: psycopg.Cursor[Any]) -> None:
+    """Rows of the projection (``search_path``) changed at the same position (a retry): a new version of its
+    tracking row says so to reads that keep answers by tracking row (``queries.status.check_partition``)."""
+    cur.execute(sql.SQL("UPDATE {} SET notification_id = notification_id").format(sql.Identifier(TRACKING_TABLE)))
+
+
 def lock_key(name: str) -> str:
     return f"xiaofei-projection:{name}"
 
@@ -327,9 +333,8 @@ class Projector:
                 applied += 1
             else:
                 cur.execute("DELETE FROM halted_partitions WHERE county = %s", (county,))
-            if applied:  # rows changed at the same position: a new tracking row version says so to cached reads
-                cur.execute(sql.SQL("UPDATE {} SET notification_id = notification_id").format(
-                    sql.Identifier(TRACKING_TABLE)))
+            if applied:
+                mark_rewritten(cur)
         if applied:
             for hook in RETRY_HOOKS:
                 hook(self.params, self.name, county)

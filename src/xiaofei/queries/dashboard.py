@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from xiaofei.queries import paging
+from xiaofei.queries import paging, status
 
 S = "rm_dashboard"
 DIMENSIONS = ("category", "buyer_type", "tag", "channel")
@@ -143,14 +143,7 @@ class AreaRow(msgspec.Struct, kw_only=True):
 
 async def with_halted(pool: asyncpg.Pool, page: AreaPage, projections: tuple[str, ...]) -> AreaPage:
     """``page`` with each county's halted read models (read fresh: a kept page is never changed)."""
-    codes = sorted({r.county for r in page.items})
-    if not codes:
-        return page
-    union = " UNION ALL ".join(f"SELECT county, '{name}' AS projection, {i} AS n FROM rm_{name}.halted_partitions"
-                               " WHERE county = ANY($1::text[])" for i, name in enumerate(projections))
-    halted: dict[str, list[str]] = {}
-    for r in await pool.fetch(f"SELECT county, projection FROM ({union}) h ORDER BY county, n", codes):  # noqa: S608
-        halted.setdefault(r["county"], []).append(r["projection"])
+    halted = await status.halted_by_county(pool, projections, sorted({r.county for r in page.items}))
     if not halted:
         return page
     return AreaPage(items=[msgspec.structs.replace(r, halted=halted.get(r.county, [])) for r in page.items],

@@ -33,6 +33,27 @@ class PartitionHalted(Exception):
         self.county = county
 
 
+def _halted_union(projections: tuple[str, ...], where: str) -> str:
+    """The halted parts of ``projections`` matching ``where``: (n = the projection's index, county, projection,
+    position, topic, error)."""
+    return " UNION ALL ".join(
+        f"SELECT {i} AS n, county, '{name}' AS projection, position, topic, error FROM rm_{name}.halted_partitions"
+        f" WHERE {where}" for i, name in enumerate(projections))
+
+
+async def halted_by_county(pool: asyncpg.Pool, projections: tuple[str, ...],
+                           counties: list[str]) -> dict[str, list[str]]:
+    """For each of ``counties`` with a halted part, the projections halted there, in the order given."""
+    if not counties or not projections:
+        return {}
+    out: dict[str, list[str]] = {}
+    rows = await pool.fetch(f"SELECT county, projection FROM ({_halted_union(projections, 'county = ANY($1::text[])')})"
+                            " h ORDER BY county, n", counties)
+    for r in rows:
+        out.setdefault(r["county"], []).append(r["projection"])
+    return out
+
+
 async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], county: str | None,
                           organisation: str | None = None, *, stamp: tuple[str, ...] = (),
                           application: str = "xiaofei") -> tuple[int, ...]:
@@ -46,9 +67,7 @@ async def check_partition(pool: asyncpg.Pool, projections: tuple[str, ...], coun
     parts: list[str] = []
     args: list[str | None] = []
     if checked:
-        union = " UNION ALL ".join(
-            f"SELECT {i} AS n, county, position, topic, error FROM rm_{name}.halted_partitions"
-            " WHERE county = k.county" for i, name in enumerate(projections))
+        union = _halted_union(projections, "county = k.county")
         parts.append(
             "(SELECT row_to_json(h) FROM (WITH k AS (SELECT coalesce($1, (SELECT county FROM rm_employment.organisations"
             " WHERE credit_code = $2), (SELECT county FROM rm_consumption.buyers WHERE buyer_key = $2)) AS county)"

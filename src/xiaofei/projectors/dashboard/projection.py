@@ -16,12 +16,12 @@ from psycopg.rows import DictRow, dict_row
 
 from xiaofei.projectors.base import (
     RETRY_HOOKS,
-    TRACKING_TABLE,
     BatchProjection,
     ConnectionParams,
     copy_rows,
     live_schema,
     lock_key,
+    mark_rewritten,
 )
 from xiaofei.projectors.changes import BATCH_SETTING, RETRY_STAMP, WATCHED
 from xiaofei.projectors.dashboard import sql
@@ -105,9 +105,7 @@ def refresh_after_retry(params: ConnectionParams, projection: str, county: str) 
         recompute(cur, sorted(counties))
         for statement in sql.OPEN_FLAGS:
             cur.execute(statement)  # type: ignore[arg-type]
-        # rows changed at the same position: a new tracking row version tells cached dashboard reads
-        cur.execute(pgsql.SQL("UPDATE {} SET notification_id = notification_id").format(
-            pgsql.Identifier(TRACKING_TABLE)))
+        mark_rewritten(cur)
         conn.commit()
 
 
