@@ -64,7 +64,10 @@ def database_dsn(pg_server: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def services(database_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     settings = load_settings(
-        {}, database_url=database_dsn, secret_key=TEST_SECRET, read_wait_seconds=5.0,
+        # reads wait up to 30 s for a projection to reach the position a test's write returned: the session's
+        # projectors follow every test's events, and on a loaded CI machine employment fell 1,000 events behind
+        # for more than 5 s (a 503 "not caught up" in test_slip_templates_api). Tests of the 503 set their own.
+        {}, database_url=database_dsn, secret_key=TEST_SECRET, read_wait_seconds=30.0,
         # the access-control table makes a few hundred refused calls from 127.0.0.1 within a minute
         auth_failures_per_minute=500,
         data_dir=str(tmp_path_factory.mktemp("data")),
