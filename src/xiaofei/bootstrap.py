@@ -23,7 +23,7 @@ from xiaofei.application.pii import IdProtector
 from xiaofei.application.policy import PolicyService
 from xiaofei.application.registry import RegistryService
 from xiaofei.catalogue import event_classes
-from xiaofei.config import Settings
+from xiaofei.config import ENV_PREFIX, Settings, SettingsError
 from xiaofei.database import Database, open_database, secret_key
 from xiaofei.persistence import prepare_event_types
 from xiaofei.progress import Progress
@@ -125,6 +125,21 @@ def setup_storage(database: Database) -> None:
             conn.execute("SELECT pg_advisory_unlock(hashtext('xiaofei-setup'))")
 
 
+def check_served_province(params: ConnectionParams, province: str | None) -> None:
+    """A deployment serves one province (XIAOFEI_PROVINCE): refuse to start on a database whose registry already
+    holds a county of another (the setting was changed, or two provinces' data were mixed). Read from the
+    registry read model, which every command of a county waits behind: one short query, not a scan of the log."""
+    if province is None:
+        return
+    with params.connect() as conn:
+        others = [r[0] for r in conn.execute(
+            "SELECT code FROM rm_registry.counties WHERE left(code, 2) <> %s ORDER BY code LIMIT 6", (province,))]
+    if others:
+        listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise SettingsError(f"{ENV_PREFIX}PROVINCE={province}: this database already holds counties of another "
+                            f"province ({listed}); one deployment serves one province")
+
+
 def build(settings: Settings, database: Database | None = None) -> Services:
     # Before any projector or request thread decodes an event (see persistence.warm_types).
     prepare_event_types(event_classes())
@@ -132,12 +147,13 @@ def build(settings: Settings, database: Database | None = None) -> Services:
     try:
         setup_storage(database)
         env = database.eventsourcing_env(create_table=False)
+        check_served_province(ConnectionParams.from_env(env), settings.province)
         app = XiaofeiApplication(env=env)
     except Exception:
         database.stop()
         raise
     protector = IdProtector(secret_key(settings))
-    registry = RegistryService(app, protector)
+    registry = RegistryService(app, protector, settings.province)
     policy = PolicyService(app)
     params = ConnectionParams.from_env(env)
     certification = CertificationService(app, policy)
@@ -149,7 +165,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         params=params,
         registry=registry,
         importer=HouseholdImporter(registry),
-        access=AccessService(app),
+        access=AccessService(app, settings.province),
         policy=policy,
         employment=EmploymentService(app, protector, policy),
         claims=ClaimService(app, params, policy, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),

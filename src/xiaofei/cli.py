@@ -15,6 +15,7 @@ from pathlib import Path
 
 from xiaofei import __version__, logs
 from xiaofei.config import Settings, SettingsError, load_settings
+from xiaofei.domain.errors import XiaofeiError
 from xiaofei.progress import Progress
 
 log = logging.getLogger("xiaofei.cli")
@@ -382,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except SettingsError as e:
         print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    except XiaofeiError as e:  # a command refused (e.g. the demo county is not of XIAOFEI_PROVINCE)
+        print(f"refused: {e.detail}", file=sys.stderr)
         return 2
 
 

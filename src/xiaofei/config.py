@@ -54,6 +54,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Failed authentications one client address may make in a minute; past that every request from it answers
     429 with ``Retry-After`` until the minute is over (per API process)."""
 
+    province: str | None = None
+    """The province (省) this deployment serves, by its 2-digit code (``36`` or ``360000`` for 江西省). Set, every
+    county of the deployment is of that province: registering a county, scoping a token or calling a path of a
+    county of another province is refused, and the service will not start on a database that already holds one.
+    Unset (development, the demo): counties of any province. One deployment per province (issue 12)."""
+
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
 
@@ -108,4 +114,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise SettingsError(f"{ENV_PREFIX}WORKERS: expected 1..32")
     if settings.projection_batch_size < 1 or settings.projection_batch_size > 2000:
         raise SettingsError(f"{ENV_PREFIX}PROJECTION_BATCH_SIZE: expected 1..2000")
+    if settings.province is not None:
+        code = settings.province
+        if not (code.isdigit() and (len(code) == 2 or (len(code) == 6 and code.endswith("0000")))
+                and code[0] in "123456789" and code[:2] != "00"):
+            raise SettingsError(f"{ENV_PREFIX}PROVINCE: expected a province's 2-digit code or its division code "
+                                f"(36 or 360000), got {code!r}")
+        settings = msgspec.structs.replace(settings, province=code[:2])
     return settings

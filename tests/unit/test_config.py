@@ -34,6 +34,10 @@ def test_reads_typed_values_from_the_environment() -> None:
     ({"XIAOFEI_RUN_PROJECTORS": "maybe"}, "XIAOFEI_RUN_PROJECTORS: expected a boolean"),
     ({"XIAOFEI_SECRET_KEY": "abc"}, "XIAOFEI_SECRET_KEY: expected 64 hex"),
     ({"XIAOFEI_PROJECTION_BATCH_SIZE": "5000"}, "XIAOFEI_PROJECTION_BATCH_SIZE"),
+    ({"XIAOFEI_PROVINCE": "360724"}, "XIAOFEI_PROVINCE: expected a province's 2-digit code"),
+    ({"XIAOFEI_PROVINCE": "3"}, "XIAOFEI_PROVINCE"),
+    ({"XIAOFEI_PROVINCE": "00"}, "XIAOFEI_PROVINCE"),
+    ({"XIAOFEI_PROVINCE": "江西"}, "XIAOFEI_PROVINCE"),
 ])
 def test_refuses_unusable_values_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
@@ -42,3 +46,9 @@ def test_refuses_unusable_values_naming_the_variable(env: dict[str, str], messag
 
 def test_defaults_run_the_embedded_database() -> None:
     assert Settings().database_url is None
+
+
+@pytest.mark.parametrize("raw", ["36", "360000", " 36 "])
+def test_the_province_is_kept_as_its_two_digit_code(raw: str) -> None:
+    assert load_settings({"XIAOFEI_PROVINCE": raw}).province == "36"
+    assert load_settings({}).province is None

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.domain import ids
 from xiaofei.domain.access import ApiToken, FirstAdminIssued, check_scope
+from xiaofei.domain.codes import check_in_province
 from xiaofei.domain.errors import NotFound, invalid
 
 TOKEN_PREFIX = "xf_"
@@ -34,12 +35,15 @@ class IssuedToken:
 
 
 class AccessService:
-    def __init__(self, app: XiaofeiApplication) -> None:
+    def __init__(self, app: XiaofeiApplication, province: str | None = None) -> None:
         self.app = app
+        self.province = province
 
     def _new(self, role: str, counties: list[str], organisation_id: str | None, label: str, actor: str) -> tuple[ApiToken, str]:
         counties = sorted(set(counties))
         check_scope(role, counties, organisation_id)
+        for code in counties:
+            check_in_province(code, self.province, "counties")
         if len(label) > 200:
             raise invalid("label", "at most 200 characters")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

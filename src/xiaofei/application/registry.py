@@ -19,6 +19,7 @@ from xiaofei.domain import ids
 from xiaofei.domain.codes import (
     birth_date_from_id,
     check_county_code,
+    check_in_province,
     check_village_code,
     normalise_id_number,
     sex_from_id,
@@ -51,9 +52,10 @@ class HouseholdInput:
 
 
 class RegistryService:
-    def __init__(self, app: XiaofeiApplication, protector: IdProtector) -> None:
+    def __init__(self, app: XiaofeiApplication, protector: IdProtector, province: str | None = None) -> None:
         self.app = app
         self.protector = protector
+        self.province = province
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -94,7 +96,7 @@ class RegistryService:
     # -- commands --------------------------------------------------------------------------------
 
     def register_county(self, code: str, name: str, province: str, actor: str) -> int:
-        check_county_code(code, "code")
+        check_in_province(check_county_code(code, "code"), self.province, "code")
         if not name.strip():
             raise invalid("name", "is required")
         county = County(code=code, name=name.strip(), province=province.strip(), actor=actor)

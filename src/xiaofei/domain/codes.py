@@ -55,6 +55,14 @@ def check_county_code(value: str, field: str = "county") -> str:
     return value
 
 
+def check_in_province(value: str, province: str | None, field: str = "county") -> str:
+    """A division code of the deployment's province (its first two digits); any province when none is set."""
+    if province is not None and value[:2] != province:
+        raise invalid(field, f"{value} is in province {value[:2]}; this deployment serves province {province} "
+                             "only (XIAOFEI_PROVINCE)")
+    return value
+
+
 def check_village_code(value: str, county: str, field: str = "village_code") -> str:
     if not re.fullmatch(r"\d{12}", value or ""):
         raise invalid(field, "must be a 12-digit village code")

@@ -184,6 +184,13 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         media = connection.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json":
             raise HTTPException(status_code=415, detail="send the body as JSON with Content-Type: application/json")
+    served = connection.app.state.services.settings.province
+    for name in ("county", "province"):
+        code = connection.path_params.get(name)
+        if served is not None and isinstance(code, str) and code[:2] != served:
+            # another province's county lives in another deployment: not here, whoever asks
+            raise NotFoundException(f"{name} {code} is in province {code[:2]}; this deployment serves province "
+                                    f"{served} only")
     county = connection.path_params.get("county")
     if county is not None:
         # Before the body is even read: nothing about another county is parsed, looked up or written.
