@@ -39,6 +39,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """HTTP worker processes. With more than one, ``serve`` runs the projectors in its own process only."""
     run_projectors: bool = True
     """``xiaofei serve`` also runs the projectors in-process (set false when a separate projector runs)."""
+    read_replica_url: str | None = None
+    """PostgreSQL URL of a streaming replica (hot standby) of the database: every query endpoint reads there,
+    after waiting (``read_wait_seconds`` at most, else 503) until the replica has replayed the projections past
+    ``min_position``; commands, tokens and ``/projections`` stay on the primary. Unset: reads use the primary."""
     read_wait_seconds: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
     projection_batch_size: int = 1000

@@ -32,9 +32,18 @@ def create_app(services: Services) -> Litestar:
         pool = await asyncpg.create_pool(services.database.dsn, min_size=1, max_size=services.settings.db_pool_size,
                                          timeout=3, command_timeout=30)
         app.state.pool = pool
+        replica = None
         try:
+            if services.settings.read_replica_url:
+                # query endpoints read from the replica (routes._fresh_stamped); commands and tokens stay here
+                replica = await asyncpg.create_pool(services.settings.read_replica_url, min_size=1,
+                                                    max_size=services.settings.db_pool_size, timeout=3,
+                                                    command_timeout=30)
+            app.state.read_pool = replica or pool
             yield
         finally:
+            if replica is not None:
+                await replica.close()
             await pool.close()
 
     recorder = services.app.recorder

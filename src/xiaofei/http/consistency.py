@@ -74,7 +74,8 @@ async def _release(scope: Scope, held: list[Message], wait: int, send: Send) -> 
         try:
             # bounded as a whole: a blocked query must not hold the answer to a committed write
             async with asyncio.timeout(limit + 0.5):
-                await status.wait_for(litestar_app.state.pool, tuple(PROJECTIONS), position, limit)
+                # where the reads are served (a replica, when one is set): the next read sees the write
+                await status.wait_for(litestar_app.state.read_pool, tuple(PROJECTIONS), position, limit)
         except (StaleRead, TimeoutError):
             pass  # the write stands; without Preference-Applied the client knows to carry min_position
         except Exception:  # noqa: BLE001 - the write is committed: answer it whatever the wait met

@@ -108,6 +108,14 @@ def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[
                    headers={"Retry-After": "2"})
 
 
+def retry_shortly(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # SQLSTATE class 40: on a hot standby, a read cancelled by a conflict with the replay of the primary's WAL
+    # ("canceling statement due to conflict with recovery"); anywhere, a deadlock. The same read will pass again.
+    log.warning("read rolled back by the database; answered 503", extra={"error": f"{type(exc).__name__}: {exc}"})
+    return problem(503, "Try again", "the database rolled this read back (a conflict with a replica's replay or "
+                                     "a deadlock); try again shortly", headers={"Retry-After": "1"})
+
+
 def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
     # msgspec raises RecursionError for a body nested thousands of levels deep; nothing was read from it
     return problem(400, "Bad request", "the request body is nested too deeply", [{"field": "body",
@@ -122,6 +130,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     TimeoutError: database_unavailable,
     asyncpg.exceptions.PostgresConnectionError: database_unavailable,
     asyncpg.exceptions.InterfaceError: database_unavailable,
+    asyncpg.exceptions.TransactionRollbackError: retry_shortly,
     psycopg.OperationalError: database_unavailable,
     persistence.OperationalError: database_unavailable,
     persistence.InterfaceError: database_unavailable,

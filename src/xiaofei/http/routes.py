@@ -82,9 +82,9 @@ async def _fresh(request: AnyRequest, min_position: int | None, *projections: st
 async def _fresh_stamped(request: AnyRequest, min_position: int | None, projections: tuple[str, ...],
                          stamp: tuple[str, ...] = ()) -> tuple[Any, tuple[int, ...]]:
     """``_fresh``, and the positions the ``stamp`` projections have reached (read in the same query)."""
-    pool = request.app.state.pool
+    pool = request.app.state.read_pool  # a streaming replica's when XIAOFEI_READ_REPLICA_URL is set
     await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds,
-                          request.app.state.events_table)
+                          request.app.state.events_table, head_pool=request.app.state.pool)
     at = await status.check_partition(pool, projections, request.path_params.get("county"),
                                       request.path_params.get("org"), stamp=stamp)
     return pool, at
@@ -135,8 +135,8 @@ class SystemController(Controller):
         return Response(Health(status="ok"))
 
     @get("/ready", operation_id="ready", opt=public, summary="Readiness: database reachable, projectors running",
-         description="For a load balancer: 503 while the database cannot be reached or the in-process projectors "
-                     "stopped; 200 otherwise, saying which counties' read models are halted (those counties' reads "
+         description="For a load balancer: 503 while the database (or the read replica, when one is set) cannot "
+                     "be reached or the in-process projectors stopped; 200 otherwise, saying which counties' read models are halted (those counties' reads "
                      "answer 503, every other county is served). No token needed.")
     async def ready(self, request: AnyRequest) -> Response[Health]:
         services = _services(request)
@@ -144,6 +144,12 @@ class SystemController(Controller):
             await request.app.state.pool.fetchval("SELECT 1")
         except Exception:
             return Response(Health(status="database unreachable"), status_code=503, headers={"Retry-After": "2"})
+        if request.app.state.read_pool is not request.app.state.pool:
+            try:  # XIAOFEI_READ_REPLICA_URL: the queries are served there
+                await asyncio.wait_for(request.app.state.read_pool.fetchval("SELECT 1"), timeout=2)
+            except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+                return Response(Health(status="read replica unreachable"), status_code=503,
+                                headers={"Retry-After": "2"})
         if services.settings.run_projectors and not services.projectors_alive():
             return Response(Health(status="projectors stopped or failing (see the logs)", projectors="down"),
                             status_code=503)

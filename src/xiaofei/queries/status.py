@@ -105,9 +105,13 @@ async def head(pool: asyncpg.Pool, events_table: str) -> int:
 
 
 async def wait_for(pool: asyncpg.Pool, projections: tuple[str, ...], min_position: int | None, timeout: float,
-                   events_table: str | None = None) -> None:
-    """Return once every named projection has processed ``min_position``; raise ``StaleRead`` after ``timeout``.
-    A position past the log's head was never returned by a write (no waiting makes it true): ``InvalidInput``."""
+                   events_table: str | None = None, head_pool: asyncpg.Pool | None = None) -> None:
+    """Return once every named projection has processed ``min_position`` in ``pool``'s database; raise
+    ``StaleRead`` after ``timeout``. A position past the log's head was never returned by a write (no waiting makes
+    it true): ``InvalidInput``. The head is read from ``head_pool`` when ``pool`` is a streaming replica: the
+    replica's own head may not yet hold the write whose position the client carries. On a replica, a tracking row
+    that has reached ``min_position`` means the replica replayed that projection's commit, rows and all (both are
+    in one transaction): reading it there is read-your-writes without comparing LSNs."""
     if not min_position:
         return
     deadline = time.monotonic() + timeout
@@ -120,7 +124,7 @@ async def wait_for(pool: asyncpg.Pool, projections: tuple[str, ...], min_positio
                 break
             if not checked_head:
                 checked_head = True
-                if min_position > (top := await head(pool, events_table)):  # type: ignore[arg-type]
+                if min_position > (top := await head(head_pool or pool, events_table)):  # type: ignore[arg-type]
                     raise invalid("min_position", f"is past the last position of the log ({top}): use the position "
                                                   "a command returned")
             if time.monotonic() >= deadline:
