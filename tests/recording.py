@@ -72,6 +72,9 @@ class Recorder:
         self.seen[operation] = {"status": answer["status"], "request": request,
                                 "response": _redact(json.loads(b"".join(answer["body"])))}
 
-    def write(self) -> None:
-        EXAMPLES.write_text(json.dumps(dict(sorted(self.seen.items())), ensure_ascii=False, indent=1) + "\n",
-                            encoding="utf-8")
+    def write(self, *, merge: bool = False) -> None:
+        """Write the examples seen; with ``merge``, keep the file's examples of operations this run did not call
+        (a test with a server of its own, such as national reporting's, records only its operations)."""
+        kept = json.loads(EXAMPLES.read_text(encoding="utf-8")) if merge and EXAMPLES.exists() else {}
+        EXAMPLES.write_text(json.dumps(dict(sorted({**kept, **self.seen}.items())), ensure_ascii=False, indent=1)
+                            + "\n", encoding="utf-8")

@@ -12,10 +12,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import uvicorn
+
+from tests.recording import Recorder
 
 try:
     from pgserver._commands import POSTGRES_BIN_PATH as BIN
@@ -106,3 +113,29 @@ class Server:
 
 def remove(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def serving(services: Any, port: int, *, record: bool = False) -> Iterator[str]:
+    """The API of ``services`` served by uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL. With
+    ``record`` (and XIAOFEI_RECORD_EXAMPLES set) its calls add to the OpenAPI examples (``tests/recording.py``)."""
+    from xiaofei.http.app import create_app
+
+    app = create_app(services)
+    recorder = Recorder() if record and os.environ.get("XIAOFEI_RECORD_EXAMPLES") else None
+    server = uvicorn.Server(uvicorn.Config(recorder.wrap(app) if recorder else app, host="127.0.0.1", port=port,
+                                           log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if recorder:
+            recorder.write(merge=True)

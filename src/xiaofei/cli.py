@@ -206,6 +206,65 @@ def cmd_projections_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_national_publish(args: argparse.Namespace) -> int:
+    """On a province deployment: publish its dashboard figures for national reporting."""
+    from xiaofei.projectors.publication import PUBLICATION, publish
+
+    services = _services(args)
+    try:
+        with services.params.connect() as conn, conn.cursor() as cur:
+            try:
+                tables = publish(cur)
+            except RuntimeError as e:
+                print(f"refused: {e}", file=sys.stderr)
+                return 2
+            conn.commit()
+    finally:
+        services.close()
+    print(f"publication {PUBLICATION}: {', '.join(tables)}")
+    return 0
+
+
+def _reporting(args: argparse.Namespace) -> str:
+    url = _settings(args).national_reporting_url
+    if not url:
+        raise SettingsError("XIAOFEI_NATIONAL_REPORTING_URL: set it to the national reporting database's URL")
+    return url
+
+
+def cmd_national_subscribe(args: argparse.Namespace) -> int:
+    """On the national side: subscribe the reporting database to a province's publication."""
+    import psycopg
+
+    from xiaofei.national import NationalSetupError, subscribe
+
+    with psycopg.connect(_reporting(args), autocommit=True) as conn:
+        try:
+            name = subscribe(conn, args.province, args.source)
+        except NationalSetupError as e:
+            print(f"refused: {e}", file=sys.stderr)
+            return 2
+    print(f"subscription {name}: province {args.province} replicates into the reporting database")
+    return 0
+
+
+def cmd_national_status(args: argparse.Namespace) -> int:
+    """Each province's subscription and how long since the reporting database heard from it."""
+    import psycopg
+
+    from xiaofei.national import REPLICATION_SQL
+
+    with psycopg.connect(_reporting(args)) as conn:
+        rows = conn.execute(REPLICATION_SQL).fetchall()
+    for province, name, enabled, received, since in rows:
+        state = "enabled" if enabled else "disabled"
+        heard = f"last message {received.isoformat()} ({since:.1f} s ago)" if received else "no message yet"
+        print(f"province {province}\t{name}\t{state}\t{heard}")
+    if not rows:
+        print("no province subscribed")
+    return 0
+
+
 def cmd_import_households(args: argparse.Namespace) -> int:
     from xiaofei.domain.errors import InvalidInput, XiaofeiError
 
@@ -334,6 +393,20 @@ def parser() -> argparse.ArgumentParser:
     rt.add_argument("name", choices=list(PROJECTIONS), metavar="NAME", help=f"the projection: one of {names}")
     rt.add_argument("--county", required=True, help="the halted county's code (6 digits, e.g. 360724)")
     rt.set_defaults(func=cmd_projections_retry)
+
+    na = command(sub, "national", "national reporting by PostgreSQL logical replication (one database, every province)")
+    na_sub = na.add_subparsers(dest="what", required=True, metavar="WHAT")
+    command(na_sub, "publish", "on a province deployment: publish its dashboard figures and county list (needs "
+                               "wal_level = logical)").set_defaults(func=cmd_national_publish)
+    ns = command(na_sub, "subscribe", "on the national side: subscribe XIAOFEI_NATIONAL_REPORTING_URL to a "
+                                      "province's publication")
+    ns.add_argument("--province", required=True, help="the province's 2-digit code (e.g. 36)")
+    ns.add_argument("--source", required=True,
+                    help="the province database's URL as the reporting server reaches it "
+                         "(postgresql://user:password@host:5432/xiaofei)")
+    ns.set_defaults(func=cmd_national_subscribe)
+    command(na_sub, "status", "each subscribed province and how long since its last message"
+            ).set_defaults(func=cmd_national_status)
 
     imp = command(sub, "import", "bulk imports")
     imp_sub = imp.add_subparsers(dest="what", required=True, metavar="WHAT")

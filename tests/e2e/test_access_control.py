@@ -48,6 +48,9 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/dashboard": "/counties/{C}/dashboard?year=2024",
     "/counties/{county:str}/dashboard/areas": "/counties/{C}/dashboard/areas?year=2024",
     "/provinces/{province:str}/dashboard": "/provinces/360000/dashboard?year=2024",
+    "/national/dashboard": "/national/dashboard?year=2024",
+    "/national/totals": "/national/totals?year=2024",
+    "/national/flagged-households": "/national/flagged-households?year=2024",
     "/counties/{county:str}/income-summary": "/counties/{C}/income-summary?year=2024",
     "/counties/{county:str}/household-incomes/export": "/counties/{C}/household-incomes/export?year=2024",
     "/counties/{county:str}/dashboard/export": "/counties/{C}/dashboard/export?year=2024",
@@ -223,6 +226,7 @@ def tokens(services: Services) -> dict[str, str]:
         "county_official": official_token(services, county),
         "auditor": services.access.issue("auditor", [county], None, "matrix", "test").secret,
         "province_official": services.access.issue("province_official", ["360000"], None, "matrix", "test").secret,
+        "national_official": services.access.issue("national_official", [], None, "matrix", "test").secret,
     }
     for role in ("seller", "employer", "buyer"):
         issued[role] = services.access.issue(role, [], HOME_ORG, "matrix", "test").secret

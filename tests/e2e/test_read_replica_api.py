@@ -5,7 +5,6 @@ the replica has replayed the projections' commit past it, bounded, else 503 with
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from tests import servers
 from tests.conftest import TEST_SECRET, _free_port, bearer, official_token
@@ -51,23 +49,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             services = build(settings, Database(dsn=primary.url("xiaofei")))
             services.start_projectors()
             try:
-                from xiaofei.http.app import create_app
-
-                port = _free_port()
-                server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                                       log_config=None, access_log=False, lifespan="on"))
-                thread = threading.Thread(target=server.run, daemon=True)
-                thread.start()
-                deadline = time.monotonic() + 20
-                while not server.started:
-                    assert time.monotonic() < deadline and thread.is_alive(), "test server did not start"
-                    time.sleep(0.02)
                 admin = bearer(services.access.issue("admin", [], None, "replica admin", "test").secret)
-                try:
-                    yield Deployment(f"http://127.0.0.1:{port}", services, primary, replica, admin)
-                finally:
-                    server.should_exit = True
-                    thread.join(timeout=10)
+                with servers.serving(services, _free_port()) as url:
+                    yield Deployment(url, services, primary, replica, admin)
             finally:
                 services.close()
         finally:

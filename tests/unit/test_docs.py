@@ -26,7 +26,7 @@ def _subcommands() -> set[str]:
 
 def test_every_command_the_readme_names_exists() -> None:
     known = _subcommands()
-    named = set(re.findall(r"(?:`|bin/)xiaofei ((?:import|token|events) [a-z]+|[a-z]+)", README))
+    named = set(re.findall(r"(?:`|bin/)xiaofei ((?:import|token|events|national|projections) [a-z]+|[a-z]+)", README))
     assert named, "README names no commands"
     assert named <= known, f"README names unknown commands: {named - known}"
 

@@ -14,6 +14,7 @@ ROLES: dict[str, str] = {
     "county_official": "乡村振兴局/扶贫办/人社局 staff",
     "auditor": "audit and discipline staff (read-only)",
     "province_official": "province 乡村振兴局 staff: the dashboards of the province's counties, side by side",
+    "national_official": "national 乡村振兴局 staff: the national reporting views (every province's county figures)",
     "seller": "certified market entity",
     "employer": "enterprise or cooperative running workshops",
     "buyer": "budget unit, enterprise, union or individual",
@@ -21,6 +22,7 @@ ROLES: dict[str, str] = {
 COUNTY_SCOPED_ROLES = frozenset({"county_official", "auditor"})
 PROVINCE_SCOPED_ROLES = frozenset({"province_official"})
 ORGANISATION_SCOPED_ROLES = frozenset({"seller", "employer", "buyer"})
+UNSCOPED_ROLES = frozenset({"admin", "national_official"})
 
 
 def check_scope(role: str, counties: list[str], organisation_id: str | None) -> None:
@@ -30,8 +32,8 @@ def check_scope(role: str, counties: list[str], organisation_id: str | None) -> 
         raise invalid("counties", f"{role} tokens need at least one county")
     if role in ORGANISATION_SCOPED_ROLES and not organisation_id:
         raise invalid("organisation_id", f"{role} tokens are scoped to one organisation")
-    if role == "admin" and (counties or organisation_id):
-        raise invalid("counties", "an admin token is not scoped")
+    if role in UNSCOPED_ROLES and (counties or organisation_id):
+        raise invalid("counties", f"{'an' if role[0] in 'aeiou' else 'a'} {role} token is not scoped")
     if role in PROVINCE_SCOPED_ROLES and not counties:
         raise invalid("counties", f"{role} tokens need at least one province code (e.g. 530000)")
     for code in counties:

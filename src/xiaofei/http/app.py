@@ -16,7 +16,7 @@ from xiaofei.bootstrap import Services
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, public, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
 from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboard_page, dashboard_routes, docs,
-                          employment_routes, income_exports, income_routes, template_routes)
+                          employment_routes, income_exports, income_routes, national_routes, template_routes)
 from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.openapi import complete
 from xiaofei.http.read_cache import ReadCache
@@ -32,7 +32,7 @@ def create_app(services: Services) -> Litestar:
         pool = await asyncpg.create_pool(services.database.dsn, min_size=1, max_size=services.settings.db_pool_size,
                                          timeout=3, command_timeout=30)
         app.state.pool = pool
-        replica = None
+        replica = national = None
         try:
             if services.settings.read_replica_url:
                 # query endpoints read from the replica (routes._fresh_stamped); commands and tokens stay here
@@ -40,10 +40,16 @@ def create_app(services: Services) -> Litestar:
                                                     max_size=services.settings.db_pool_size, timeout=3,
                                                     command_timeout=30)
             app.state.read_pool = replica or pool
+            if services.settings.national_reporting_url:
+                national = await asyncpg.create_pool(services.settings.national_reporting_url, min_size=1,
+                                                     max_size=services.settings.db_pool_size, timeout=3,
+                                                     command_timeout=30)
+            app.state.national_pool = national
             yield
         finally:
-            if replica is not None:
-                await replica.close()
+            for extra in (replica, national):
+                if extra is not None:
+                    await extra.close()
             await pool.close()
 
     recorder = services.app.recorder
@@ -52,7 +58,7 @@ def create_app(services: Services) -> Litestar:
         route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
                         *template_routes.CONTROLLERS, *consumption.CONTROLLERS,
                         *income_routes.CONTROLLERS, *income_exports.CONTROLLERS, *dashboard_routes.CONTROLLERS,
-                        *dashboard_exports.CONTROLLERS, *dashboard_page.CONTROLLERS, *dashboard_page.asset_routers(),
+                        *dashboard_exports.CONTROLLERS, *national_routes.CONTROLLERS, *dashboard_page.CONTROLLERS, *dashboard_page.asset_routers(),
                         *docs.asset_routers(public)],
         lifespan=[lifespan],
         middleware=[wait_preference_middleware,

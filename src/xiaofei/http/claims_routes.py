@@ -55,7 +55,7 @@ ClaimStatus = Literal["filed", "in_review", "reviewed", "in_notice", "approved",
 ClaimLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Claims per page (at most 100)")]
 
 
-def _problems(*statuses: int) -> dict[int, ResponseSpec]:
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """Statuses beyond those every operation of its kind answers (``http.openapi`` documents those)."""
     return {s: ResponseSpec(data_container=Problem, description=WHY[s], media_type=PROBLEM, generate_examples=False)
             for s in statuses}
@@ -243,7 +243,7 @@ class ClaimController(Controller):
             county, claim_id, data.paid_on, dict(data.references), request.user.actor)))
 
     @get("/counties/{county:str}/pending-adjustments", operation_id="pendingAdjustments", opt=roles(*READERS),
-         responses=_problems(409),
+         responses=problem_responses(409),
          summary="Per organisation: the arrears and clawbacks its next claim would carry, as of now",
          description="Computed like a claim (same rule), from the entitlements now against what each organisation "
                      "has claimed. Pages scan organisations with claims in credit-code order; those with nothing "

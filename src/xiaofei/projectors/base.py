@@ -28,6 +28,7 @@ from psycopg.rows import DictRow
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.projectors.changes import BATCH_SETTING, RETRY_STAMP, trigger_ddl
 from xiaofei.projectors.partitions import PARTITION_DDL, Partitions
+from xiaofei.projectors.publication import republish
 from xiaofei.projectors.sqlfiles import ddl_statements
 
 log = logging.getLogger("xiaofei.projectors")
@@ -417,6 +418,7 @@ def rebuild(
                 cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(old)))
             else:
                 cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh), sql.Identifier(live)))
+            republish(cur, name)  # national reporting: the dropped tables left the publication, the new ones join
     finally:
         projector.close()
     log.info("projection rebuilt", extra={"projection": name, "events": applied})

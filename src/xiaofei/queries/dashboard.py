@@ -258,6 +258,16 @@ async def dashboard(pool: asyncpg.Pool, county: str, year: int, area: str | None
         open_flags=[OpenFlag(source=f["source"], kind=f["kind"], open=f["open"]) for f in flags])
 
 
+async def county_headlines(conn: Any, codes: list[str], year: int) -> dict[str, Headline]:
+    """Counties' year headlines by county code, in one round trip (a province's or the nation's table)."""
+    heads = await _headlines(conn, codes, "county", codes, year)
+    return {c: heads[(c, c)] for c in codes if (c, c) in heads}
+
+
+def empty_headline() -> Headline:
+    return _empty()
+
+
 def _empty() -> Headline:
     return Headline(as_of_month=None, certified_sellers=0, certified_products=0, sales_fen=0, sales_lines=0,
                     households_reached=0, attributed_fen=0, workshops_reporting=0, workshops_certified=0,
