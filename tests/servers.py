@@ -43,7 +43,7 @@ def unavailable() -> str | None:
 
 def _as_server_user(root: Path, *, own: bool = False) -> dict[str, Any]:
     """subprocess arguments that run a PostgreSQL binary as a user PostgreSQL accepts; with ``own``, first give
-    it ``root`` (before any server runs there: a running server's files come and go)."""
+    it the directory ``root`` (the servers' data directories are made inside it by that user)."""
     if os.geteuid() != 0:
         return {}
     from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
@@ -53,8 +53,7 @@ def _as_server_user(root: Path, *, own: bool = False) -> dict[str, Any]:
         ensure_prefix_permissions(root)
         ensure_folder_permissions(Path(BIN), 0o555)  # type: ignore[arg-type]
         ensure_folder_permissions(Path(BIN).parent / "lib", 0o444)  # type: ignore[arg-type]
-        for path in [root, *root.rglob("*")]:
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+        os.chown(root, entry.pw_uid, entry.pw_gid)  # not below: other servers may be running there
     return {"user": entry.pw_uid, "group": entry.pw_gid}
 
 

@@ -346,6 +346,18 @@ class Projector:
             self._lock(cur)
             return self.process_batch_in(cur)
 
+    def try_batch(self) -> int | None:
+        """A batch if no other process holds the projection's lock; None (nothing done, nothing waited for) if one
+        does. Several ``xiaofei project`` processes may run: one applies each batch, the others stand by, and the
+        moment the one applying dies (its connection closes, PostgreSQL releases its transaction's lock) another
+        takes over from the last committed batch. A transaction-level lock, never a session one: a pooler in
+        transaction mode (PgBouncer) hands sessions around between transactions and would break a session lock."""
+        with self.view.datastore.transaction(commit=True) as cur:
+            cur.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS got", (lock_key(self.name),))
+            if not cur.fetchone()["got"]:  # type: ignore[index]
+                return None
+            return self.process_batch_in(cur)
+
     def run_until_idle(self, on_batch: Callable[[Projector], None] | None = None) -> int:
         total = 0
         while True:
@@ -375,8 +387,12 @@ class Projector:
                 with self.params.connect(autocommit=True) as listener:
                     listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     while not stop.is_set():
-                        n = self.run_batch()
+                        got = self.try_batch()
                         self.last_error, pause = None, 0.5
+                        if got is None:  # another process applies this projection: stand by, look again soon
+                            stop.wait(min(idle_wait, 0.2))
+                            continue
+                        n = got
                         if n < self.batch_size:
                             for _ in listener.notifies(timeout=wait, stop_after=1):
                                 pass
