@@ -19,6 +19,7 @@ from xiaofei.config import setting_names
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+COMPOSE_FILES = [DEPLOY / "compose.yaml", DEPLOY / "province" / "compose.yaml", DEPLOY / "national" / "compose.yaml"]
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 DEPLOY_README = (DEPLOY / "README.md").read_text(encoding="utf-8")
@@ -58,11 +59,19 @@ def _exec(command: str) -> tuple[dict[str, str], list[str]]:
     return env, words
 
 
-def test_every_dockerfile_the_compose_file_builds_exists() -> None:
-    dockerfiles = set(re.findall(r"dockerfile:\s*(\S+)", COMPOSE))
-    assert dockerfiles, "compose.yaml builds nothing"
-    for path in dockerfiles:  # the build context is the repository root (context: ..)
+@pytest.mark.parametrize("compose", COMPOSE_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_dockerfile_and_file_a_compose_file_uses_exists(compose: Path) -> None:
+    text = compose.read_text(encoding="utf-8")
+    dockerfiles = set(re.findall(r"dockerfile:\s*(\S+)", text))
+    assert dockerfiles, f"{compose} builds nothing"
+    contexts = set(re.findall(r"context:\s*(\S+)", text))
+    assert {(compose.parent / c).resolve() for c in contexts} == {ROOT}, contexts  # builds from the repository
+    for path in dockerfiles:
         assert (ROOT / path).is_file(), path
+    for mounted in re.findall(r"- (\./[\w./-]+):", text):  # files mounted into a container
+        assert (compose.parent / mounted).is_file(), mounted
+    for env_file in re.findall(r"env_file:\s*(\S+)", text):  # the reader's copy of deploy/example.env
+        assert (compose.parent / env_file).resolve() == DEPLOY / ".env", env_file
 
 
 def test_what_the_dockerfile_copies_and_runs_exists() -> None:
@@ -86,14 +95,27 @@ def test_the_image_is_multi_stage_non_root_installs_the_wheel_and_checks_health(
         assert name in setting_names(), name
 
 
-def test_the_compose_commands_and_variables_are_real() -> None:
-    commands = set(re.findall(r'command:\s*\["(\w+)"\]', COMPOSE))
+@pytest.mark.parametrize("compose", COMPOSE_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_the_compose_commands_and_variables_are_real(compose: Path) -> None:
+    text = compose.read_text(encoding="utf-8")
+    commands = set(re.findall(r'command:\s*\["(\w+)"\]', text))
     assert commands and commands <= _subcommands(), commands - _subcommands()
-    for name in re.findall(r"XIAOFEI_[A-Z_]+", COMPOSE):
+    for name in re.findall(r"XIAOFEI_[A-Z_]+", text):
         assert name in setting_names(), name
-    # the image's health check asks /health: the projector (no HTTP) turns it off
-    projector = COMPOSE[COMPOSE.index("  projector:"):]
-    assert re.search(r"healthcheck:\s*\n\s*disable: true", projector)
+    # the commands a comment tells the reader to run are real too
+    for line in re.findall(r"(?:xiaofei|run --rm api) ((?:national|token|import) [a-z]+)", text):
+        assert line in _subcommands(), line
+    # the image's health check asks /health: a projector (no HTTP) turns it off
+    if "  projector:" in text:
+        projector = text[text.index("  projector:"):]
+        assert re.search(r"healthcheck:\s*\n\s*disable: true", projector)
+
+
+def test_the_province_compose_runs_a_replica_and_reads_from_it() -> None:
+    text = (DEPLOY / "province" / "compose.yaml").read_text(encoding="utf-8")
+    assert "wal_level=logical" in text and "pg_basebackup" in text and "hot_standby=on" in text
+    assert "XIAOFEI_READ_REPLICA_URL: postgresql://xiaofei:xiaofei@replica:5432/xiaofei" in text
+    assert "XIAOFEI_RUN_PROJECTORS: \"false\"" in text
 
 
 def test_the_systemd_units_run_real_commands_with_real_settings() -> None:
@@ -120,8 +142,8 @@ def test_the_systemd_units_run_real_commands_with_real_settings() -> None:
 def test_the_deploy_readme_names_only_real_commands_settings_and_files() -> None:
     for name in set(re.findall(r"XIAOFEI_[A-Z_]+", DEPLOY_README)):
         assert name in setting_names(), name
-    named = set(re.findall(r"bin/xiaofei ((?:token|import|events|projections) [a-z]+|[a-z]+)|`xiaofei "
-                           r"((?:token|import|events|projections) [a-z]+|[a-z]+)", DEPLOY_README))
+    named = set(re.findall(r"bin/xiaofei ((?:token|import|events|projections|national) [a-z]+|[a-z]+)|`xiaofei "
+                           r"((?:token|import|events|projections|national) [a-z]+|[a-z]+)", DEPLOY_README))
     named = {a or b for a, b in named}
     assert named and named <= _subcommands(), named - _subcommands()
     made_here = set(re.findall(r"^cp \S+ (\S+)", DEPLOY_README, re.M))  # files the reader makes (deploy/.env)
