@@ -43,23 +43,24 @@ COUNTY = "360724"
 SECRET = "ab" * 32
 
 
-def setup(dsn: str, workshops: int, workers: int) -> tuple[str, list[uuid.UUID], list[str], str]:
+def setup(dsn: str, workshops: int, workers: int, county: str = COUNTY, province: str = "江西省"
+          ) -> tuple[str, list[uuid.UUID], list[str], str]:
     """Registry, organisation, workshops with hired workers, certification; returns (org, workshops, ids, token)."""
     services = build(load_settings({}, database_url=dsn, secret_key=SECRET), Database(dsn))
     try:
         total = workshops * workers
-        services.registry.register_county(COUNTY, "上犹县", "江西省", "bench")
-        services.importer.run(COUNTY, "bench.csv", households_csv(COUNTY, total, members=1, villages=100), "bench")
-        services.policy.adopt_preset(COUNTY, "shangyou-2017", None, "bench")
-        first17 = f"91{COUNTY}MA0BENCH0"[:17]
+        services.registry.register_county(county, f"县{county}", province, "bench")
+        services.importer.run(county, "bench.csv", households_csv(county, total, members=1, villages=100), "bench")
+        services.policy.adopt_preset(county, "shangyou-2017", None, "bench")
+        first17 = f"91{county}MA0BENCH0"[:17]
         org_code = first17 + uscc_check_char(first17)
-        org = Organisation(credit_code=org_code, name="bench", form="enterprise", county=COUNTY, address="",
+        org = Organisation(credit_code=org_code, name="bench", form="enterprise", county=county, address="",
                            actor="bench")
-        ids_ = [id_number(COUNTY, h, born="19700115") for h in range(total)]
+        ids_ = [id_number(county, h, born="19700115") for h in range(total)]
         made: list[Workshop] = []
         for w in range(workshops):
-            ws = Workshop(organisation=org_code, county=COUNTY, name=f"车间{w}", workshop_type="factory",
-                          village_code=f"{COUNTY}100{w % 100 + 1:03d}", premises="", actor="bench")
+            ws = Workshop(organisation=org_code, county=county, name=f"车间{w}", workshop_type="factory",
+                          village_code=f"{county}100{w % 100 + 1:03d}", premises="", actor="bench")
             for i in range(workers):
                 number = ids_[w * workers + i]
                 ws.hire(Employment(employment_id=uuid.uuid4(), id_hash=services.registry.protector.hash(number),

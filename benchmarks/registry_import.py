@@ -100,7 +100,8 @@ def figures_table(title: str, copy_rate: float, figures: list[tuple[str, float, 
     print(f"{'figure':<58} {'value':>12} {'unit':<14} {'× COPY':>7}")
     for name, value, unit in [*figures, ("raw asyncpg COPY of the same rows", copy_rate, "rows/s")]:
         ratio = f"{value / copy_rate:.3f}" if unit.endswith("/s") else "—"
-        print(f"{name:<58} {value:>12,.0f} {unit:<14} {ratio:>7}")
+        shown = f"{value:>12,.2f}" if unit == "s" else f"{value:>12,.0f}"  # seconds: a lag well under one
+        print(f"{name:<58} {shown} {unit:<14} {ratio:>7}")
 
 
 async def copy_baseline(dsn: str) -> tuple[int, float]:

@@ -31,7 +31,8 @@ from xiaofei.http.openapi import operation_roles
 
 SEED = 20261203
 EXAMPLES = 25
-PREFERENCE = ("county_official", "employer", "seller", "buyer", "admin", "auditor", "province_official")
+PREFERENCE = ("county_official", "employer", "seller", "buyer", "admin", "auditor", "province_official",
+              "national_official")
 
 
 @pytest.fixture
@@ -75,9 +76,10 @@ async def test_every_answer_is_documented_and_none_is_a_server_error(
     buyer = services.access.issue("buyer", [], scene.org, "conformance buyer", "test").secret
     province = services.access.issue("province_official", [f"{scene.county[:2]}0000"], None, "conformance province",
                                      "test").secret
+    national = services.access.issue("national_official", [], None, "conformance national", "test").secret
     tokens = {"county_official": scene.official, "employer": scene.employer, "admin": bearer(own_admin),
               "auditor": bearer(auditor), "seller": bearer(seller),
-              "buyer": bearer(buyer), "province_official": bearer(province)}
+              "buyer": bearer(buyer), "province_official": bearer(province), "national_official": bearer(national)}
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(scene, tokens, operation_roles(live_app)), encoding="utf-8")
     run = subprocess.run(
