@@ -115,7 +115,7 @@ def main() -> None:
             org, workshops, ids_, token = setup(p.dsn, args.workshops, args.workers, p.county, f"省{code}")
             prepared[code] = (org, token, batches(workshops, ids_, args.workers, args.months))
             with psycopg.connect(p.dsn) as conn, conn.cursor() as cur:
-                publish(cur)
+                publish(cur, code)
             provinces.append(p)
         national = servers.Server(root, "national", _free_port()).init().start()
         made.append(national)

@@ -214,7 +214,7 @@ def cmd_national_publish(args: argparse.Namespace) -> int:
     try:
         with services.params.connect() as conn, conn.cursor() as cur:
             try:
-                tables = publish(cur)
+                tables = publish(cur, services.settings.province)
             except RuntimeError as e:
                 print(f"refused: {e}", file=sys.stderr)
                 return 2

@@ -72,8 +72,7 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _province(root: Path, code: str, data_dir: Path) -> Province:
-    server = servers.Server(root, f"province{code}", _free_port()).init().start()
+def _province(server: servers.Server, code: str, data_dir: Path) -> Province:
     server.execute("CREATE DATABASE xiaofei")
     county, name, province_name = COUNTIES[code]
     settings = load_settings({}, database_url=server.url("xiaofei"), secret_key=TEST_SECRET, province=code,
@@ -101,8 +100,10 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     try:
         provinces = {}
         for code in COUNTIES:
-            p = _province(root, code, Path(tmp_path_factory.mktemp(f"p{code}")))
-            made.append(p)
+            server = servers.Server(root, f"province{code}", _free_port()).init()
+            made.append(server)  # stopped however the load below ends
+            p = _province(server.start(), code, Path(tmp_path_factory.mktemp(f"p{code}")))
+            made[-1] = p
             provinces[code] = p
         national = servers.Server(root, "national", _free_port()).init().start()
         made.append(national)
@@ -224,9 +225,25 @@ def test_the_nation_sees_every_province_side_by_side_and_no_household(federation
             _until(lambda: {r["county"]: r for r in national_rows()}["421081"]["sales_fen"] == 70_000,
                    "Hubei's new sale to reach the nation")
             print(f"national lag after a province's projection commit: {time.monotonic() - started:.2f} s")
-            # and after Jiangxi rebuilds its dashboard (a fresh schema swapped in), its changes still arrive
+            # and when Jiangxi's figures were wrong (a bug, here written by hand: a month's sales off by one fen
+            # and a county row that should not be there, both replicated) and a rebuild of its dashboard fixes
+            # them, the fix reaches the nation too, and so do its later changes
             jiangxi = provinces["36"]
+            with psycopg.connect(jiangxi.url, autocommit=True) as conn:
+                conn.execute("UPDATE rm_dashboard.area_months SET sales_fen = sales_fen + 1 WHERE county = '360724'"
+                             " AND area_level = 'county' AND month = '2025-03'")
+                conn.execute("CREATE TEMP TABLE stray AS SELECT * FROM rm_dashboard.area_months"
+                             " WHERE county = '360724' AND area_level = 'county' AND month = '2025-03'")
+                conn.execute("UPDATE stray SET month = '2024-01'")
+                conn.execute("INSERT INTO rm_dashboard.area_months SELECT * FROM stray")
+            wrong = "SELECT sales_fen FROM rm_dashboard.area_months WHERE county = '360724' AND month = %s"
+            _until(lambda: national.execute(wrong, ("2025-03",), database="reporting") == [(30_001,)]
+                   and national.execute(wrong, ("2024-01",), database="reporting") == [(30_001,)],
+                   "the wrong figures to cross")
             rebuild(jiangxi.services.app, DashboardProjection, jiangxi.services.params)
+            _until(lambda: national.execute(wrong, ("2025-03",), database="reporting") == [(30_000,)]
+                   and national.execute(wrong, ("2024-01",), database="reporting") == [],
+                   "the rebuild's corrections to cross")
             given_received_order(jiangxi.services, jiangxi.buyer, jiangxi.product, quantity=1,
                                  received_on=date(2025, 7, 1))
             jiangxi.services.catch_up()
@@ -244,6 +261,11 @@ def test_the_nation_sees_every_province_side_by_side_and_no_household(federation
                               " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')").fetchall()
         text = "\n".join(str(row) for s, t in tables for row in conn.execute(f'SELECT t::text FROM "{s}"."{t}" t'))
     assert {s for s, _ in tables} == {"rm_dashboard", "rm_registry"}
+    with psycopg.connect(reporting) as conn:  # a township's or village's row can be one household: only counties
+        for table in ("area_months", "income_years", "household_flag_counts", "reach_years", "sales_breakdown"):
+            levels = conn.execute(f"SELECT DISTINCT area_level FROM rm_dashboard.{table}").fetchall()
+            assert levels in ([], [("county",)]), (table, levels)
+        assert conn.execute("SELECT count(*) FROM rm_dashboard.area_months").fetchone()[0] > 0
     for p in provinces.values():
         with psycopg.connect(p.url) as conn:
             people = conn.execute("SELECT household_number FROM rm_registry.households").fetchall()

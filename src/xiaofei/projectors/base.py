@@ -28,7 +28,7 @@ from psycopg.rows import DictRow
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.projectors.changes import BATCH_SETTING, RETRY_STAMP, trigger_ddl
 from xiaofei.projectors.partitions import PARTITION_DDL, Partitions
-from xiaofei.projectors.publication import republish
+from xiaofei.projectors.publication import republish, sync_published
 from xiaofei.projectors.sqlfiles import ddl_statements
 
 log = logging.getLogger("xiaofei.projectors")
@@ -161,8 +161,12 @@ class ConnectionParams:
                    env["POSTGRES_USER"], env["POSTGRES_PASSWORD"])
 
     def datastore(self, schema: str, pool_size: int = 2) -> PostgresDatastore:
+        # a session idle inside a transaction for a minute is the projector's machine or network gone (a batch
+        # waits on its own database calls, never on anything else): the server ends it and releases the
+        # projection's lock for a standby process (TCP keepalive alone would take hours to notice)
         return PostgresDatastore(self.dbname, self.host, self.port, self.user, self.password,
-                                 pool_size=pool_size, max_overflow=1, schema=schema, lock_timeout=30)
+                                 pool_size=pool_size, max_overflow=1, schema=schema, lock_timeout=30,
+                                 idle_in_transaction_session_timeout=60)
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
         return psycopg.connect(dbname=self.dbname, host=self.host, port=self.port, user=self.user,
@@ -197,9 +201,12 @@ class Projector:
         *,
         batch_size: int = 1000,
         schema: str | None = None,
+        lock: str | None = None,
     ) -> None:
         self.app = app
         self.name = projection_class.name
+        self.lock = lock or lock_key(self.name)
+        """The advisory lock its batches take: the live projection's, or a rebuild's own (``rebuild``)."""
         self.params = params
         self.batch_size = batch_size
         self.view = SqlView(params.datastore(schema or live_schema(self.name)), self.name)
@@ -224,7 +231,7 @@ class Projector:
         self.view.datastore.close()
 
     def _lock(self, cur: psycopg.Cursor[DictRow]) -> None:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key(self.name),))
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.lock,))
 
     def process_batch_in(self, cur: psycopg.Cursor[DictRow]) -> int:
         """Apply the next batch inside the caller's transaction. Returns how many events it applied."""
@@ -353,7 +360,7 @@ class Projector:
         takes over from the last committed batch. A transaction-level lock, never a session one: a pooler in
         transaction mode (PgBouncer) hands sessions around between transactions and would break a session lock."""
         with self.view.datastore.transaction(commit=True) as cur:
-            cur.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS got", (lock_key(self.name),))
+            cur.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS got", (self.lock,))
             if not cur.fetchone()["got"]:  # type: ignore[index]
                 return None
             return self.process_batch_in(cur)
@@ -418,16 +425,21 @@ def rebuild(
     fresh = f"{live}__next"
     with params.connect(autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(fresh)))
-    projector = Projector(app, projection_class, params, batch_size=batch_size, schema=fresh)
+    # The bulk runs under a lock of its own (two rebuilds of one projection take turns), not the live one: the live
+    # projector, which tries its lock rather than queueing for it, would get a turn only between two batches.
+    projector = Projector(app, projection_class, params, batch_size=batch_size, schema=fresh,
+                          lock=f"{lock_key(name)}:rebuild")
     try:
         projector.setup()
         applied = projector.run_until_idle(on_batch)  # the bulk of the work, without blocking the live projector
         with projector.view.datastore.transaction(commit=True) as cur:
-            projector._lock(cur)
+            projector._lock(cur)  # no other rebuild of it (held to the swap's commit)
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock_key(name),))  # nor a live batch
             while (n := projector.process_batch_in(cur)) > 0:
                 applied += n
             cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (live,))
             if cur.fetchone() is not None:
+                sync_published(cur, name, fresh, live)  # national reporting: what the rebuild changed is published
                 old = f"{live}__old"
                 cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(old)))
                 cur.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(fresh), sql.Identifier(live)))
