@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -28,10 +27,7 @@ from xiaofei.config import ENV_PREFIX, Settings, SettingsError
 from xiaofei.database import Database, open_database, secret_key
 from xiaofei.persistence import prepare_event_types
 from xiaofei.progress import Progress
-from xiaofei.projectors.base import ConnectionParams, Projector, live_schema
-from xiaofei.projectors.changes import trigger_ddl
-from xiaofei.projectors.partitions import PARTITION_DDL
-from xiaofei.projectors.sqlfiles import ddl_statements
+from xiaofei.projectors.base import ConnectionParams, Projector, ddl_stamp, live_schema
 from xiaofei.projectors.catalog import PROJECTIONS
 
 log = logging.getLogger("xiaofei.bootstrap")
@@ -108,50 +104,32 @@ class Services:
         self.database.stop()
 
 
-def read_model_fingerprint() -> str:
-    """A digest of every read model's DDL (tables, views, partition tables, triggers): what setup would create."""
-    parts = [PARTITION_DDL]
-    for name in PROJECTIONS:
-        parts += [f"-- {name}", *ddl_statements(name), *trigger_ddl(name)]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-SETUP_TABLE = "xiaofei_read_model_setup"
-
-
 def setup_storage(database: Database) -> None:
     """Create the event table and every read model once, under a lock (many processes may start together).
 
-    When the database already has every read model at this release's DDL (the fingerprint recorded by the last
-    setup), nothing is run again: a second process starting beside a running projector must not take DDL locks
-    on tables the projector is writing (a CREATE INDEX or CREATE TRIGGER there waited on, and deadlocked with,
-    its batches)."""
+    A read model whose schema already carries this release's DDL stamp (``projectors.base.ddl_stamp``, set by
+    the setup that made it, kept by a rebuild's swap) is left alone: a second process starting beside a running
+    projector must not take DDL locks on tables the projector is writing (a CREATE INDEX or CREATE TRIGGER there
+    waited on, and deadlocked with, its batches). The lock is a transaction's, held by one transaction while the
+    setup runs on other connections: a session lock would not survive a pooler in transaction mode."""
     env = database.eventsourcing_env(create_table=True, pool_size=1)
     params = ConnectionParams.from_env(env)
-    fingerprint = read_model_fingerprint()
-    with params.connect(autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('xiaofei-setup'))")
+    with params.connect() as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('xiaofei-setup'))")
+        stamps = dict(conn.execute("SELECT nspname, obj_description(oid, 'pg_namespace') FROM pg_namespace"
+                                   " WHERE nspname LIKE 'rm\\_%'").fetchall())
+        app = XiaofeiApplication(env=env)  # creates the event table if it is missing
         try:
-            conn.execute(f"CREATE TABLE IF NOT EXISTS public.{SETUP_TABLE} (fingerprint text PRIMARY KEY,"
-                         " set_up_at timestamptz NOT NULL DEFAULT now())")
-            done = conn.execute(f"SELECT 1 FROM public.{SETUP_TABLE} WHERE fingerprint = %s", (fingerprint,)).fetchone()
-            schemas = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\\_%'")}
-            app = XiaofeiApplication(env=env)  # creates the event table if it is missing
-            try:
-                if done and {live_schema(name) for name in PROJECTIONS} <= schemas:
-                    return
-                for projection in PROJECTIONS.values():
-                    projector = Projector(app, projection, params)
-                    try:
-                        projector.setup()
-                    finally:
-                        projector.close()
-                conn.execute(f"INSERT INTO public.{SETUP_TABLE} (fingerprint) VALUES (%s) ON CONFLICT DO NOTHING",
-                             (fingerprint,))
-            finally:
-                app.close()
+            for name, projection in PROJECTIONS.items():
+                if stamps.get(live_schema(name)) == ddl_stamp(name):
+                    continue
+                projector = Projector(app, projection, params)
+                try:
+                    projector.setup()
+                finally:
+                    projector.close()
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('xiaofei-setup'))")
+            app.close()
 
 
 def check_served_province(params: ConnectionParams, province: str | None) -> None:
@@ -183,7 +161,7 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         raise
     protector = IdProtector(secret_key(settings))
     registry = RegistryService(app, protector, settings.province)
-    policy = PolicyService(app)
+    policy = PolicyService(app, settings.province)
     params = ConnectionParams.from_env(env)
     certification = CertificationService(app, policy)
     products = ProductService(certification)

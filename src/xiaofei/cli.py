@@ -248,6 +248,22 @@ def cmd_national_subscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_national_unsubscribe(args: argparse.Namespace) -> int:
+    """On the national side: stop receiving a province and remove its rows from the reporting database."""
+    import psycopg
+
+    from xiaofei.national import NationalSetupError, unsubscribe
+
+    with psycopg.connect(_reporting(args), autocommit=True) as conn:
+        try:
+            removed = unsubscribe(conn, args.province)
+        except NationalSetupError as e:
+            print(f"refused: {e}", file=sys.stderr)
+            return 2
+    print(f"province {args.province}: subscription dropped, {removed} rows removed from the reporting database")
+    return 0
+
+
 def cmd_national_status(args: argparse.Namespace) -> int:
     """Each province's subscription and how long since the reporting database heard from it."""
     import psycopg
@@ -256,10 +272,10 @@ def cmd_national_status(args: argparse.Namespace) -> int:
 
     with psycopg.connect(_reporting(args)) as conn:
         rows = conn.execute(REPLICATION_SQL).fetchall()
-    for province, name, enabled, received, since in rows:
+    for province, name, enabled, received, since, errors in rows:
         state = "enabled" if enabled else "disabled"
         heard = f"last message {received.isoformat()} ({since:.1f} s ago)" if received else "no message yet"
-        print(f"province {province}\t{name}\t{state}\t{heard}")
+        print(f"province {province}\t{name}\t{state}\t{heard}\t{errors} errors")
     if not rows:
         print("no province subscribed")
     return 0
@@ -405,7 +421,10 @@ def parser() -> argparse.ArgumentParser:
                     help="the province database's URL as the reporting server reaches it "
                          "(postgresql://user:password@host:5432/xiaofei)")
     ns.set_defaults(func=cmd_national_subscribe)
-    command(na_sub, "status", "each subscribed province and how long since its last message"
+    nu = command(na_sub, "unsubscribe", "on the national side: drop a province's subscription and its rows")
+    nu.add_argument("--province", required=True, help="the province's 2-digit code (e.g. 36)")
+    nu.set_defaults(func=cmd_national_unsubscribe)
+    command(na_sub, "status", "each subscribed province, how long since its last message, and apply errors"
             ).set_defaults(func=cmd_national_status)
 
     imp = command(sub, "import", "bulk imports")

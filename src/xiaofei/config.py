@@ -44,10 +44,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     after waiting (``read_wait_seconds`` at most, else 503) until the replica has replayed the projections past
     ``min_position``; commands, tokens and ``/projections`` stay on the primary. Unset: reads use the primary."""
     read_wait_seconds: float = 5.0
+    """How long a query with ``min_position`` waits for the projections before answering 503."""
     national_reporting_url: str | None = None
     """PostgreSQL URL of the national reporting database (``xiaofei national subscribe`` fills it from every
     province's publication): set on the national deployment, whose ``/national/…`` reads come from there."""
-    """How long a query with ``min_position`` waits for the projections before answering 503."""
     projection_batch_size: int = 1000
     """Events per projector transaction during catch-up."""
     db_pool_size: int = 8

@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
 from psycopg import sql
 
-from xiaofei.projectors.publication import PUBLICATION, published_tables
+from xiaofei.projectors.publication import PUBLICATION, PUBLISHED, SETTINGS_TABLE, published_tables
 from xiaofei.projectors.sqlfiles import ddl_statements
 
 COUNTIES_DDL = """
@@ -55,13 +56,49 @@ def prepare(conn: psycopg.Connection[Any]) -> None:
         raise NationalSetupError(f"tables missing after setup: {', '.join(sorted(names - present))}")
 
 
+def _check_source(province: str, source: str) -> None:
+    """The source is a province deployment that published ``province``, and holds no other province's county."""
+    try:
+        with psycopg.connect(source, connect_timeout=10) as src:
+            if not src.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (PUBLICATION,)).fetchone():
+                raise NationalSetupError(f"{_where(source)} has no publication {PUBLICATION}: run "
+                                         "`xiaofei national publish` on that deployment first")
+            published = src.execute(f"SELECT province FROM {SETTINGS_TABLE}").fetchone()
+            if published is None or published[0] != province:
+                raise NationalSetupError(f"{_where(source)} publishes province "
+                                         f"{published[0] if published else '(none)'}, not {province}")
+            others = [r[0] for r in src.execute("SELECT DISTINCT left(code, 2) FROM rm_registry.counties"
+                                                " WHERE left(code, 2) <> %s ORDER BY 1", (province,))]
+    except psycopg.Error as e:
+        raise NationalSetupError(f"cannot read {_where(source)}: {e}") from e
+    if others:
+        raise NationalSetupError(f"{_where(source)} also holds counties of province(s) {', '.join(others)}")
+
+
+def _where(source: str) -> str:
+    """The source without its password, for messages."""
+    info = psycopg.conninfo.conninfo_to_dict(source)
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def _held(conn: psycopg.Connection[Any], province: str) -> bool:
+    return any(conn.execute(sql.SQL("SELECT 1 FROM {} WHERE left({}, 2) = %s LIMIT 1").format(
+        sql.Identifier(schema, table), sql.Identifier(PUBLISHED[schema.removeprefix("rm_")][table])),
+        (province,)).fetchone() for schema, table in published_tables())
+
+
 def subscribe(conn: psycopg.Connection[Any], province: str, source: str) -> str:
     """Subscribe the reporting database (``conn``, autocommit) to ``province``'s publication at ``source`` (a
-    libpq connection string or URL the reporting server can reach). The first sync copies what is there."""
+    libpq connection string or URL the reporting server can reach). The first sync copies what is there, so the
+    reporting database must not hold that province's rows already (``unsubscribe`` removes them)."""
     name = subscription_name(province)
     prepare(conn)
     if conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", (name,)).fetchone():
         return name
+    _check_source(province, source)
+    if _held(conn, province):
+        raise NationalSetupError(f"the reporting database already holds rows of province {province} (an earlier "
+                                 f"subscription): `xiaofei national unsubscribe --province {province}` removes them")
     try:
         conn.execute(sql.SQL("CREATE SUBSCRIPTION {} CONNECTION {} PUBLICATION {}").format(
             sql.Identifier(name), sql.Literal(source), sql.Identifier(PUBLICATION)))
@@ -70,15 +107,30 @@ def subscribe(conn: psycopg.Connection[Any], province: str, source: str) -> str:
     return name
 
 
-def unsubscribe(conn: psycopg.Connection[Any], province: str) -> None:
-    """Drop a province's subscription (and its slot on the province's server). Its rows stay until deleted."""
-    conn.execute(sql.SQL("DROP SUBSCRIPTION IF EXISTS {}").format(sql.Identifier(subscription_name(province))))
+def unsubscribe(conn: psycopg.Connection[Any], province: str) -> int:
+    """Drop a province's subscription (and its slot on the province's server, when it can be reached) and its
+    rows in the reporting database; how many rows went."""
+    name = subscription_name(province)
+    conn.execute(sql.SQL("DROP SUBSCRIPTION IF EXISTS {}").format(sql.Identifier(name)))
+    removed = 0
+    with conn.transaction():
+        for schema, table in published_tables():
+            cur = conn.execute(sql.SQL("DELETE FROM {} WHERE left({}, 2) = %s").format(
+                sql.Identifier(schema, table), sql.Identifier(PUBLISHED[schema.removeprefix("rm_")][table])),
+                (province,))
+            removed += cur.rowcount
+    return removed
 
 
 REPLICATION_SQL = """
 SELECT substr(s.subname, 10) AS province, s.subname AS subscription, s.subenabled AS enabled,
-       st.last_msg_receipt_time AS last_received_at,
-       extract(epoch FROM now() - st.last_msg_receipt_time)::float8 AS seconds_since
-FROM pg_subscription s LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+       w.last_received_at, extract(epoch FROM now() - w.last_received_at)::float8 AS seconds_since,
+       coalesce(e.apply_error_count + e.sync_error_count, 0)::int AS errors
+FROM pg_subscription s
+LEFT JOIN (SELECT subid, max(last_msg_receipt_time) AS last_received_at FROM pg_stat_subscription
+           WHERE relid IS NULL GROUP BY subid) w ON w.subid = s.oid
+LEFT JOIN pg_stat_subscription_stats e ON e.subid = s.oid
 WHERE s.subname LIKE 'xiaofei\\_p%' ORDER BY 1"""
-"""Each province's subscription and when its last message arrived (the apply worker's row, not a table sync's)."""
+"""Each province's subscription: when its apply worker(s) last heard from the province (a table sync's worker
+is not counted), and how many times applying or a first copy failed (``pg_stat_subscription_stats``, e.g. a
+duplicate key when a province's rows were already there)."""

@@ -254,6 +254,20 @@ def test_the_nation_sees_every_province_side_by_side_and_no_household(federation
     finally:
         services.close()
 
+    # a source that is not the province it is subscribed as is refused, naming what it publishes
+    done = subprocess.run([sys.executable, "-m", "xiaofei.cli", "national", "subscribe", "--province", "43",
+                           "--source", provinces["36"].url], env=national_env, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and "publishes province 36, not 43" in done.stderr, done.stderr
+    # unsubscribing a province removes its rows; subscribing again copies them afresh (refused while they remain)
+    out = _cli(national_env, "national", "unsubscribe", "--province", "42")
+    assert "subscription dropped" in out
+    assert national.execute("SELECT count(*) FROM rm_registry.counties WHERE code = '421081'",
+                            database="reporting") == [(0,)]
+    _cli(national_env, "national", "subscribe", "--province", "42", "--source", provinces["42"].url)
+    _until(lambda: national.execute("SELECT count(*) FROM rm_registry.counties WHERE code = '421081'",
+                                    database="reporting") == [(1,)], "Hubei's rows to come back")
+
     # and nothing personal crossed: no household number, member name or ID of either province is in any
     # table of the reporting database (every table, as text)
     with psycopg.connect(reporting) as conn:

@@ -23,7 +23,7 @@ from xiaofei.database import Database
 pytestmark = pytest.mark.skipif(servers.unavailable() is not None, reason=str(servers.unavailable()))
 
 COUNTY = "360724"
-WAIT = 2.0
+WAIT = 4.0
 
 
 @dataclass
@@ -125,9 +125,9 @@ def test_prefer_wait_answers_once_the_replica_has_the_write(deployment: Deployme
             d.replica.execute("SELECT pg_wal_replay_resume()")
         # when the replica replays, the next command with Prefer: wait is answered once the replica has it,
         # so the read right after it (no position carried) sees it
-        r = http.post(f"/counties/{COUNTY}/households", headers={**official, "Prefer": "wait=2"},
+        r = http.post(f"/counties/{COUNTY}/households", headers={**official, "Prefer": "wait=4"},
                       json=household_payload(COUNTY, "3607240004"))
-        assert r.status_code == 201 and r.headers["preference-applied"] == "wait=2", r.text
+        assert r.status_code == 201 and r.headers["preference-applied"] == "wait=4", r.text
         r = http.get(f"/counties/{COUNTY}/households/3607240004", headers=official)
         assert r.status_code == 200, r.text
 

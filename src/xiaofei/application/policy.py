@@ -9,6 +9,7 @@ from datetime import date
 from eventsourcing.application import AggregateNotFoundError
 
 from xiaofei.application.app import XiaofeiApplication
+from xiaofei.domain.codes import check_in_province
 from xiaofei.domain.errors import invalid
 from xiaofei.domain.policy import PolicyBook
 from xiaofei.rules.parameters import (
@@ -29,8 +30,14 @@ def check_scope(scope: str) -> str:
 
 
 class PolicyService:
-    def __init__(self, app: XiaofeiApplication) -> None:
+    def __init__(self, app: XiaofeiApplication, province: str | None = None) -> None:
         self.app = app
+        self.province = province
+        """XIAOFEI_PROVINCE: a scope of another province (its code or a county's) is refused."""
+
+    def _served(self, scope: str) -> str:
+        check_scope(scope)
+        return scope if scope == "national" else check_in_province(scope, self.province, "scope")
 
     def _book(self, scope: str) -> PolicyBook:
         try:
@@ -56,7 +63,7 @@ class PolicyService:
 
     def record_parameter(self, scope: str, name: str, value: str, effective_from: date, effective_to: date | None,
                          source: str, era: str | None, actor: str) -> int:
-        check_scope(scope)
+        self._served(scope)
         era = era or era_on(effective_from)
         parse_value(name, value)
         if effective_to is not None and effective_to < effective_from:
@@ -71,7 +78,7 @@ class PolicyService:
                                                               source.strip(), era, actor))
 
     def adopt_preset(self, scope: str, preset_name: str, effective_from: date | None, actor: str) -> int:
-        check_scope(scope)
+        self._served(scope)
         preset = PRESETS.get(preset_name)
         if preset is None:
             raise invalid("preset", f"unknown preset; one of {', '.join(PRESETS)}")

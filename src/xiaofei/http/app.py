@@ -36,12 +36,13 @@ def create_app(services: Services) -> Litestar:
         try:
             if services.settings.read_replica_url:
                 # query endpoints read from the replica (routes._fresh_stamped); commands and tokens stay here
-                replica = await asyncpg.create_pool(services.settings.read_replica_url, min_size=1,
+                # min_size 0: the API starts (and takes commands) while the replica is down; /ready says so
+                replica = await asyncpg.create_pool(services.settings.read_replica_url, min_size=0,
                                                     max_size=services.settings.db_pool_size, timeout=3,
                                                     command_timeout=30)
             app.state.read_pool = replica or pool
             if services.settings.national_reporting_url:
-                national = await asyncpg.create_pool(services.settings.national_reporting_url, min_size=1,
+                national = await asyncpg.create_pool(services.settings.national_reporting_url, min_size=0,
                                                      max_size=services.settings.db_pool_size, timeout=3,
                                                      command_timeout=30)
             app.state.national_pool = national

@@ -62,7 +62,7 @@ class DashboardExportController(Controller):
                      file_format: exports.FileFormat = "csv", min_position: MinPosition = None) -> Stream:
         if area is not None and not area.startswith(county):
             raise invalid("area", f"must be a township or village of county {county}")
-        pool = await _fresh(request, min_position, *PROJECTIONS)
+        pool = await _fresh(request, min_position, *PROJECTIONS, primary=True)  # streamed
         return exports.stream(MONTHS, file_format, f"{area or county}-{year}",
                               rows.month_rows(pool, county, year, area))
 
@@ -74,7 +74,7 @@ class DashboardExportController(Controller):
     async def areas(self, request: AnyRequest, county: FromPath[str], year: FromQuery[Year],
                     level: FromQuery[Level] = "township", file_format: exports.FileFormat = "csv",
                     min_position: MinPosition = None) -> Stream:
-        pool = await _fresh(request, min_position, *PROJECTIONS)
+        pool = await _fresh(request, min_position, *PROJECTIONS, primary=True)  # streamed
         return exports.stream(AREAS, file_format, f"{county}-{year}-{level}",
                               rows.area_rows(pool, county, year, level))
 
@@ -91,7 +91,7 @@ class ProvinceDashboardExportController(Controller):
                        file_format: exports.FileFormat = "csv", min_position: MinPosition = None) -> Stream:
         if province not in request.user.counties:
             raise PermissionDeniedException(f"province {province} is outside this token's scope")
-        pool = await _fresh(request, min_position, *PROJECTIONS)
+        pool = await _fresh(request, min_position, *PROJECTIONS, primary=True)  # streamed
         return exports.stream(COUNTIES, file_format, f"{province}-{year}", rows.county_rows(pool, province, year))
 
 

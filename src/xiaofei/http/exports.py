@@ -12,7 +12,7 @@ the download short (the client sees a truncated file, never a complete-looking w
          responses=exports.responses("The township table"))
     async def townships_export(self, request, county, year, file_format: exports.FileFormat = "csv",
                                min_position: MinPosition = None) -> Stream:
-        pool = await _fresh(request, min_position, "dashboard")
+        pool = await _fresh(request, min_position, "dashboard", primary=True)  # streamed
         return exports.stream(TOWNSHIPS, file_format, f"{county}-{year}", dq.township_rows(pool, county, year))
 """
 

@@ -49,7 +49,7 @@ class IncomeExportController(Controller):
     async def export(self, request: AnyRequest, county: FromPath[str], year: FromQuery[Year],
                      flag: FromQuery[Flag | None] = None, file_format: exports.FileFormat = "csv",
                      min_position: MinPosition = None) -> Stream:
-        pool = await _fresh(request, min_position, "income")
+        pool = await _fresh(request, min_position, "income", primary=True)  # streamed
         suffix = f"{county}-{year}" + (f"-{flag}" if flag else "")
         return exports.stream(HOUSEHOLD_INCOMES, file_format, suffix,
                               _labelled(iq.household_rows(pool, county, year, flag=flag)))

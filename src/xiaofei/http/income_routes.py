@@ -68,7 +68,7 @@ async def _as_of(request: AnyRequest, position: int | None, when: str | None,
     elif position is not None and position > head:
         raise invalid("as_of_position", f"is past the last position of the log ({head})")
     # the projection must have applied the position asked for (for a time: everything recorded so far)
-    await _fresh(request, max(position or head, min_position or 0), "income")
+    await _fresh(request, max(position or head, min_position or 0), "income", primary=True)  # computed there
     if moment is not None:
         position = int(await pool.fetchval("SELECT coalesce(max(position), 0) FROM rm_income.log_positions"
                                            " WHERE recorded_at <= $1", moment))

@@ -5,12 +5,14 @@ published dashboard figures. For national officials (national_official) only; no
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, QueryParameter
 
+from xiaofei.domain.errors import invalid
 from xiaofei.http.auth import roles
 from xiaofei.http.claims_routes import problem_responses
 from xiaofei.http.dashboard_routes import RULE, Year
@@ -24,6 +26,13 @@ SOURCE = (" Read from the national reporting database: each province's published
           "PostgreSQL logical replication, so a figure is as recent as that province's replication "
           "(GET /national/totals gives each province's last message time). A deployment without "
           "XIAOFEI_NATIONAL_REPORTING_URL answers 404.")
+
+
+def _province(province: str | None) -> str | None:
+    """The query's province, checked here: inside ``X | None`` the documented pattern is not enforced."""
+    if province is not None and not re.fullmatch(r"[1-9][0-9]", province):
+        raise invalid("province", "must be a 2-digit province code such as 36")
+    return province
 
 
 def _pool(request: AnyRequest) -> Any:
@@ -43,7 +52,7 @@ class NationalController(Controller):
                      "known yet; `province` narrows it to one. Paged by county code." + SOURCE)
     async def counties(self, request: AnyRequest, year: FromQuery[Year], province: ProvinceCode = None,
                        after: After = None, limit: Limit = 100) -> nq.NationalCountyPage:
-        return await nq.counties(_pool(request), year, province, after=after, limit=limit)
+        return await nq.counties(_pool(request), year, _province(province), after=after, limit=limit)
 
     @get("/totals", operation_id="getNationalTotals", opt=roles(*NATIONAL), responses=problem_responses(404),
          summary="The year's totals of every province and of the nation, with each province's replication lag",
@@ -62,7 +71,7 @@ class NationalController(Controller):
                      "left out; `province` narrows it to one. Paged by county code." + SOURCE)
     async def flagged(self, request: AnyRequest, year: FromQuery[Year], province: ProvinceCode = None,
                       after: After = None, limit: Limit = 100) -> nq.FlaggedPage:
-        return await nq.flagged(_pool(request), year, province, after=after, limit=limit)
+        return await nq.flagged(_pool(request), year, _province(province), after=after, limit=limit)
 
 
 CONTROLLERS = [NationalController]

@@ -72,17 +72,20 @@ async def _command(fn: Callable[[], T]) -> T:
     return await to_thread.run_sync(fn)
 
 
-async def _fresh(request: AnyRequest, min_position: int | None, *projections: str) -> Any:
+async def _fresh(request: AnyRequest, min_position: int | None, *projections: str, primary: bool = False) -> Any:
     """The read pool, once the projections have reached ``min_position`` and are not halted for the county the
-    request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it)."""
-    pool, _ = await _fresh_stamped(request, min_position, projections)
+    request reads (a county's part halts at an event it cannot apply: its reads answer 503 naming it). With
+    ``primary``, the primary's pool even when reads go to a replica: a long streamed export (which a standby may
+    cancel halfway for a conflict with its replay, after the 200 has gone) or a computation on the primary."""
+    pool, _ = await _fresh_stamped(request, min_position, projections, primary=primary)
     return pool
 
 
 async def _fresh_stamped(request: AnyRequest, min_position: int | None, projections: tuple[str, ...],
-                         stamp: tuple[str, ...] = ()) -> tuple[Any, tuple[int, ...]]:
+                         stamp: tuple[str, ...] = (), primary: bool = False) -> tuple[Any, tuple[int, ...]]:
     """``_fresh``, and the positions the ``stamp`` projections have reached (read in the same query)."""
-    pool = request.app.state.read_pool  # a streaming replica's when XIAOFEI_READ_REPLICA_URL is set
+    # a streaming replica's when XIAOFEI_READ_REPLICA_URL is set
+    pool = request.app.state.pool if primary else request.app.state.read_pool
     await status.wait_for(pool, projections, min_position, _services(request).settings.read_wait_seconds,
                           request.app.state.events_table, head_pool=request.app.state.pool)
     at = await status.check_partition(pool, projections, request.path_params.get("county"),

@@ -9,11 +9,13 @@ makes a second runner wait instead of double-applying, and lets ``rebuild`` swap
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 import msgspec
@@ -51,6 +53,13 @@ def mark_rewritten(cur: psycopg.Cursor[Any]) -> None:
     cur.execute(sql.SQL("UPDATE {} SET notification_id = notification_id").format(sql.Identifier(TRACKING_TABLE)))
 
 
+def ddl_stamp(name: str) -> str:
+    """A digest of projection ``name``'s DDL (its tables and views, the partition tables, the triggers, the
+    tracking table of this eventsourcing release): kept as its schema's comment by the setup that made it."""
+    parts = [version("eventsourcing"), PARTITION_DDL, *ddl_statements(name), *trigger_ddl(name)]
+    return "xiaofei-ddl:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def lock_key(name: str) -> str:
     return f"xiaofei-projection:{name}"
 
@@ -77,6 +86,8 @@ class SqlView(PostgresTrackingRecorder):
             cur.execute(PARTITION_DDL)  # type: ignore[arg-type]
             for statement in trigger_ddl(self.projection_name):
                 cur.execute(statement)  # type: ignore[arg-type]
+            cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(  # setup_storage: done, at this DDL
+                sql.Identifier(self.schema), sql.Literal(ddl_stamp(self.projection_name))))
 
     def use_schema(self, cur: psycopg.Cursor[DictRow]) -> None:
         """Projection SQL names its tables unqualified; this points them at this view's schema."""

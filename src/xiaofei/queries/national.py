@@ -36,6 +36,9 @@ class Replication(msgspec.Struct, kw_only=True):
         description="When the reporting database last heard from the province (data or keepalive), ISO 8601")]
     seconds_since: Annotated[float | None, msgspec.Meta(
         description="Seconds since then: the national lag's upper bound for this province")]
+    errors: Annotated[int, msgspec.Meta(
+        description="Times applying the province's changes (or its first copy) failed: above 0, the reporting "
+                    "database's log says why and the province's figures stop where they were")]
 
 
 class Totals(msgspec.Struct, kw_only=True):
@@ -121,7 +124,8 @@ async def totals(pool: asyncpg.Pool, year: int) -> NationalTotals:
         provinces.append(ProvinceTotals(province=p, totals=_sum(by_province.get(p, [])), replication=Replication(
             subscription=r["subscription"], enabled=r["enabled"],
             last_received_at=r["last_received_at"].isoformat() if r["last_received_at"] else None,
-            seconds_since=round(r["seconds_since"], 3) if r["seconds_since"] is not None else None)
+            seconds_since=round(r["seconds_since"], 3) if r["seconds_since"] is not None else None,
+            errors=r["errors"])
             if r is not None else None))
     return NationalTotals(year=year, nation=_sum([h for hs in by_province.values() for h in hs]), provinces=provinces)
 
