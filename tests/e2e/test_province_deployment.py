@@ -85,6 +85,16 @@ def test_a_province_deployment_refuses_counties_of_another_province(province_db:
                 assert r.status_code == 404 and "province 36" in r.json()["detail"], r.text
                 r = http.get("/provinces/420000/dashboard", headers=tokens["province_official"])
                 assert r.status_code == 404 and "province 36" in r.json()["detail"], r.text
+                # a policy parameter scoped to another province (or one of its counties) is refused too
+                for scope in ("420000", "421081"):
+                    r = http.post(f"/policy/scopes/{scope}/parameters", headers=admin, json={
+                        "name": "monitoring.threshold_fen", "value": "870000", "effective_from": "2025-01-01",
+                        "source": "鄂乡振〔2025〕1号"})
+                    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "scope", r.text
+                r = http.post("/policy/scopes/360000/parameters", headers=admin, json={
+                    "name": "monitoring.threshold_fen", "value": "870000", "effective_from": "2025-01-01",
+                    "source": "赣乡振〔2025〕1号"})
+                assert r.status_code == 201, r.text
                 # the county list is still just the one
                 assert [c["code"] for c in http.get("/counties", headers=admin).json()] == ["360724"]
         finally:
