@@ -123,6 +123,11 @@ def main() -> None:
         with psycopg.connect(national.url("reporting"), autocommit=True) as conn:
             for p in provinces:
                 subscribe(conn, p.code, p.dsn)
+        deadline = time.monotonic() + 300
+        while national.execute("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'",
+                               database="reporting")[0][0]:
+            assert time.monotonic() < deadline, "the first copies did not finish"
+            time.sleep(0.2)  # every table's first copy done: from here on the lag is the stream's
         for p in provinces:
             _serve(p)
         print(f"setup: {len(provinces)} provinces, each {args.workshops * args.workers} workers in {args.workshops}"

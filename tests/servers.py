@@ -87,7 +87,10 @@ class Server:
 
     def start(self, **settings: str) -> Server:
         options = {"port": str(self.port), "listen_addresses": "127.0.0.1", "unix_socket_directories": "''",
-                   "wal_level": "logical", "max_wal_senders": "10", "max_replication_slots": "10",
+                   "wal_level": "logical", "max_wal_senders": "20", "max_replication_slots": "20",
+                   # a subscriber's apply worker per province and its first copies (4 by default: with 3
+                   # provinces the first copies queued for half a minute)
+                   "max_logical_replication_workers": "16", "max_worker_processes": "24",
                    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", **settings}
         flags = " ".join(f"-c {k}={v}" for k, v in options.items())
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60", "-o", flags, "start")

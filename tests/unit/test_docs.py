@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from xiaofei.cli import parser
+from xiaofei.config import setting_names
 from xiaofei.projectors.catalog import PROJECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +126,16 @@ def test_the_demo_scales_the_readme_names_are_the_ones_the_cli_offers() -> None:
     offered = next(a for a in demo._actions if a.dest == "scale").choices  # noqa: SLF001
     named = set(re.findall(r"--scale ([a-z]+)", README))
     assert named and named <= set(offered) == set(SCALES)
+
+
+def test_the_capacity_model_names_real_benchmarks_commands_and_settings() -> None:
+    text = (ROOT / "deploy" / "CAPACITY.md").read_text(encoding="utf-8")
+    scripts = set(re.findall(r"benchmarks/(\w+\.py)", text))
+    assert {"month_end.py", "registry_import.py", "dashboard.py", "federation.py"} <= scripts
+    for script in scripts:
+        assert (ROOT / "benchmarks" / script).is_file(), script
+    for name in re.findall(r"XIAOFEI_[A-Z_]+", text):
+        assert name in setting_names(), name
+    named = set(re.findall(r"`xiaofei ((?:national|token|import|projections) [a-z]+|[a-z]+)", text))
+    assert named <= _subcommands(), named - _subcommands()
+    assert not re.search(r"FEDERATION_[A-Z]+", text), "a figure of benchmarks/federation.py was not filled in"
