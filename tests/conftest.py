@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,7 +12,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from tests.recording import Recorder
 from xiaofei.bootstrap import Services, build
@@ -96,26 +93,22 @@ def live_app(services: Services) -> Any:
 
 @pytest.fixture(scope="session")
 def base_url(live_app: Any) -> Iterator[str]:
-    """The API served by uvicorn on a real port, in a thread."""
-    port = _free_port()
+    """The API served by uvicorn on a real port, in a thread (with XIAOFEI_RECORD_EXAMPLES: recording examples)."""
+    from tests.servers import serving_app
+
     recorder = Recorder() if os.environ.get("XIAOFEI_RECORD_EXAMPLES") else None
-    served = recorder.wrap(live_app) if recorder else live_app
-    server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
+    with serving_app(live_app, _free_port(), recorder, merge=False) as url:  # the whole file, afresh
+        yield url
+
+
+@pytest.fixture
+def fresh_dsn(pg_server: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards (for tests that start processes on it)."""
+    name, dsn = _fresh_database(pg_server)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield dsn
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        if recorder:
-            recorder.write()
+        _drop_database(pg_server, name)
 
 
 @pytest.fixture(scope="session")

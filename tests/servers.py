@@ -118,13 +118,9 @@ def remove(root: Path) -> None:
 
 
 @contextmanager
-def serving(services: Any, port: int, *, record: bool = False) -> Iterator[str]:
-    """The API of ``services`` served by uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL. With
-    ``record`` (and XIAOFEI_RECORD_EXAMPLES set) its calls add to the OpenAPI examples (``tests/recording.py``)."""
-    from xiaofei.http.app import create_app
-
-    app = create_app(services)
-    recorder = Recorder() if record and os.environ.get("XIAOFEI_RECORD_EXAMPLES") else None
+def serving_app(app: Any, port: int, recorder: Recorder | None = None, *, merge: bool = True) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL. With a ``recorder``, its
+    calls are kept for the OpenAPI examples and written when it stops (``merge``: beside the file's others)."""
     server = uvicorn.Server(uvicorn.Config(recorder.wrap(app) if recorder else app, host="127.0.0.1", port=port,
                                            log_config=None, access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -140,4 +136,15 @@ def serving(services: Any, port: int, *, record: bool = False) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         if recorder:
-            recorder.write(merge=True)
+            recorder.write(merge=merge)
+
+
+@contextmanager
+def serving(services: Any, port: int, *, record: bool = False) -> Iterator[str]:
+    """The API of ``services`` (``serving_app``); with ``record`` and XIAOFEI_RECORD_EXAMPLES set, its calls add to
+    the OpenAPI examples (``tests/recording.py``)."""
+    from xiaofei.http.app import create_app
+
+    recorder = Recorder() if record and os.environ.get("XIAOFEI_RECORD_EXAMPLES") else None
+    with serving_app(create_app(services), port, recorder) as url:
+        yield url

@@ -1,5 +1,5 @@
 """``xiaofei serve | project | rebuild | projections failures|retry | import households | token create | demo |
-events export``."""
+events export | national publish|subscribe|unsubscribe|status``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from xiaofei import __version__, logs
 from xiaofei.config import Settings, SettingsError, load_settings
 from xiaofei.domain.errors import XiaofeiError
 from xiaofei.progress import Progress
+
+T = TypeVar("T")
 
 log = logging.getLogger("xiaofei.cli")
 
@@ -232,34 +236,34 @@ def _reporting(args: argparse.Namespace) -> str:
     return url
 
 
-def cmd_national_subscribe(args: argparse.Namespace) -> int:
-    """On the national side: subscribe the reporting database to a province's publication."""
+def _on_reporting(args: argparse.Namespace, action: Callable[[Any], T]) -> T:
+    """``action`` on the reporting database (autocommit); a refusal is printed and the command exits 2."""
     import psycopg
 
-    from xiaofei.national import NationalSetupError, subscribe
+    from xiaofei.national import NationalSetupError
 
     with psycopg.connect(_reporting(args), autocommit=True) as conn:
         try:
-            name = subscribe(conn, args.province, args.source)
+            return action(conn)
         except NationalSetupError as e:
             print(f"refused: {e}", file=sys.stderr)
-            return 2
+            raise SystemExit(2) from None
+
+
+def cmd_national_subscribe(args: argparse.Namespace) -> int:
+    """On the national side: subscribe the reporting database to a province's publication."""
+    from xiaofei.national import subscribe
+
+    name = _on_reporting(args, lambda conn: subscribe(conn, args.province, args.source))
     print(f"subscription {name}: province {args.province} replicates into the reporting database")
     return 0
 
 
 def cmd_national_unsubscribe(args: argparse.Namespace) -> int:
     """On the national side: stop receiving a province and remove its rows from the reporting database."""
-    import psycopg
+    from xiaofei.national import unsubscribe
 
-    from xiaofei.national import NationalSetupError, unsubscribe
-
-    with psycopg.connect(_reporting(args), autocommit=True) as conn:
-        try:
-            removed = unsubscribe(conn, args.province)
-        except NationalSetupError as e:
-            print(f"refused: {e}", file=sys.stderr)
-            return 2
+    removed = _on_reporting(args, lambda conn: unsubscribe(conn, args.province))
     print(f"province {args.province}: subscription dropped, {removed} rows removed from the reporting database")
     return 0
 

@@ -10,12 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
+from tests.conftest import TEST_SECRET
 
 CLI = [sys.executable, "-m", "xiaofei.cli"]
 HOUSEHOLDS = """县,村,户编号,人编号,姓名,身份证号,与户主关系,劳动技能,致贫原因,户类型,识别日期
@@ -44,15 +42,6 @@ def test_a_second_serve_on_a_busy_port_stops_before_anything_starts(tmp_path: Pa
     assert done.stdout == ""  # no banner, no admin token
     assert not data.exists()  # no embedded PostgreSQL, no key, no projectors: nothing was started
     assert time.monotonic() - started < 20
-
-
-@pytest.fixture
-def fresh_dsn(pg_server: str) -> Iterator[str]:
-    name, dsn = _fresh_database(pg_server)
-    try:
-        yield dsn
-    finally:
-        _drop_database(pg_server, name)
 
 
 def _run(env: dict[str, str], *argv: str, tty: bool = False) -> tuple[int, str, str]:

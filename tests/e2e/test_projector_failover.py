@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
+from tests.conftest import TEST_SECRET
 from tests.helpers import households_csv
 from xiaofei.bootstrap import build
 from xiaofei.config import load_settings
@@ -27,20 +26,16 @@ COUNTY = "360724"
 
 
 @pytest.fixture
-def loaded(pg_server: str, tmp_path: Path) -> Iterator[str]:
+def loaded(fresh_dsn: str, tmp_path: Path) -> str:
     """A database with a county of HOUSEHOLDS households (2 members each) in its log, no projection applied."""
-    name, dsn = _fresh_database(pg_server)
+    services = build(load_settings({}, database_url=fresh_dsn, secret_key=TEST_SECRET, data_dir=str(tmp_path)),
+                     Database(dsn=fresh_dsn))
     try:
-        services = build(load_settings({}, database_url=dsn, secret_key=TEST_SECRET, data_dir=str(tmp_path)),
-                         Database(dsn=dsn))
-        try:
-            services.registry.register_county(COUNTY, "上犹县", "江西省", "test")
-            services.importer.run(COUNTY, "h.csv", households_csv(COUNTY, HOUSEHOLDS), "test")
-        finally:
-            services.close()
-        yield dsn
+        services.registry.register_county(COUNTY, "上犹县", "江西省", "test")
+        services.importer.run(COUNTY, "h.csv", households_csv(COUNTY, HOUSEHOLDS), "test")
     finally:
-        _drop_database(pg_server, name)
+        services.close()
+    return fresh_dsn
 
 
 def _positions(conn: psycopg.Connection) -> dict[str, int]:

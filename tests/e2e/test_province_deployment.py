@@ -9,22 +9,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _free_port, _fresh_database, bearer
-
-
-@pytest.fixture
-def province_db(pg_server: str) -> Iterator[str]:
-    name, dsn = _fresh_database(pg_server)
-    try:
-        yield dsn
-    finally:
-        _drop_database(pg_server, name)
+from tests.conftest import TEST_SECRET, _free_port, bearer
 
 
 def _env(dsn: str, data_dir: Path, province: str, port: int = 0) -> dict[str, str]:
@@ -38,9 +27,9 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, stdin=subprocess.DEVNULL)
 
 
-def test_a_province_deployment_refuses_counties_of_another_province(province_db: str, tmp_path: Path) -> None:
+def test_a_province_deployment_refuses_counties_of_another_province(fresh_dsn: str, tmp_path: Path) -> None:
     port = _free_port()
-    env = _env(province_db, tmp_path, "360000", port)
+    env = _env(fresh_dsn, tmp_path, "360000", port)
     # given a deployment configured for Jiangxi (36) with an admin token
     made = _cli(env, "token", "create", "--role", "admin", "--label", "province admin")
     assert made.returncode == 0, made.stderr
@@ -101,6 +90,6 @@ def test_a_province_deployment_refuses_counties_of_another_province(province_db:
             proc.terminate()
             assert proc.wait(timeout=30) == 0
     # when the same database is started as Hubei's deployment, then it refuses, naming the county it holds
-    refused = _cli(_env(province_db, tmp_path, "42"), "token", "create", "--role", "admin", "--label", "x")
+    refused = _cli(_env(fresh_dsn, tmp_path, "42"), "token", "create", "--role", "admin", "--label", "x")
     assert refused.returncode == 2
     assert "XIAOFEI_PROVINCE=42" in refused.stderr and "360724" in refused.stderr

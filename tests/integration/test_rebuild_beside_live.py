@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET, _drop_database, _fresh_database
+from tests.conftest import TEST_SECRET
 from tests.helpers import households_csv
 from xiaofei.bootstrap import Services, build
 from xiaofei.config import load_settings
@@ -22,10 +22,9 @@ COUNTY = "360724"
 
 
 @pytest.fixture
-def live(pg_server: str, tmp_path: Path) -> Iterator[Services]:
-    name, dsn = _fresh_database(pg_server)
-    services = build(load_settings({}, database_url=dsn, secret_key=TEST_SECRET, data_dir=str(tmp_path)),
-                     Database(dsn=dsn))
+def live(fresh_dsn: str, tmp_path: Path) -> Iterator[Services]:
+    services = build(load_settings({}, database_url=fresh_dsn, secret_key=TEST_SECRET, data_dir=str(tmp_path)),
+                     Database(dsn=fresh_dsn))
     try:
         services.registry.register_county(COUNTY, "上犹县", "江西省", "test")
         services.importer.run(COUNTY, "bulk.csv", households_csv(COUNTY, 3000), "test")
@@ -33,7 +32,6 @@ def live(pg_server: str, tmp_path: Path) -> Iterator[Services]:
         yield services
     finally:
         services.close()
-        _drop_database(pg_server, name)
 
 
 def _registry_at(services: Services) -> int:

@@ -3,24 +3,12 @@ process starting beside a running one must not take DDL locks on the tables it w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import psycopg
-import pytest
 
-from tests.conftest import _drop_database, _fresh_database
 from xiaofei.bootstrap import setup_storage
 from xiaofei.database import Database
 from xiaofei.projectors.base import ddl_stamp
-
-
-@pytest.fixture
-def dsn(pg_server: str) -> Iterator[str]:
-    name, url = _fresh_database(pg_server)
-    try:
-        yield url
-    finally:
-        _drop_database(pg_server, name)
 
 
 def _stamp(conn: psycopg.Connection, schema: str) -> str | None:
@@ -28,7 +16,8 @@ def _stamp(conn: psycopg.Connection, schema: str) -> str | None:
                         (schema,)).fetchone()[0]
 
 
-def test_setup_stamps_each_read_model_and_leaves_stamped_ones_alone(dsn: str) -> None:
+def test_setup_stamps_each_read_model_and_leaves_stamped_ones_alone(fresh_dsn: str) -> None:
+    dsn = fresh_dsn
     database = Database(dsn=dsn)
     # given a fresh database, when set up, then every read model's schema carries its DDL stamp
     setup_storage(database)
