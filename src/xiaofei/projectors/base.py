@@ -4,7 +4,9 @@ Each projection keeps its read-model tables *and* its tracking row in its own Po
 (``rm_<name>``). A batch is one transaction: take the projection's advisory lock, read the tracking
 position, read up to ``batch_size`` events after it, write the rows, advance the tracking row, commit.
 A crash anywhere in that rolls everything back, so each event takes effect exactly once. The lock
-makes a second runner wait instead of double-applying, and lets ``rebuild`` swap schemas atomically.
+(a transaction's advisory lock) makes a second runner stand by instead of double-applying — a following
+projector tries it and looks again shortly (``try_batch``), a one-off run waits for it (``run_batch``) — and
+lets ``rebuild`` swap schemas atomically.
 """
 
 from __future__ import annotations
