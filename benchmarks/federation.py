@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg.rows import dict_row
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.month_end import SECRET, batches, copy_baseline, ingest, setup  # noqa: E402
@@ -114,7 +115,7 @@ def main() -> None:
             p = Province(code, server, f"{code}0724", _free_port())
             org, workshops, ids_, token = setup(p.dsn, args.workshops, args.workers, p.county, f"省{code}")
             prepared[code] = (org, token, batches(workshops, ids_, args.workers, args.months))
-            with psycopg.connect(p.dsn) as conn, conn.cursor() as cur:
+            with psycopg.connect(p.dsn, row_factory=dict_row) as conn, conn.cursor() as cur:
                 publish(cur, code)
             provinces.append(p)
         national = servers.Server(root, "national", _free_port()).init().start()

@@ -212,11 +212,13 @@ def cmd_projections_retry(args: argparse.Namespace) -> int:
 
 def cmd_national_publish(args: argparse.Namespace) -> int:
     """On a province deployment: publish its dashboard figures for national reporting."""
+    from psycopg.rows import dict_row
+
     from xiaofei.projectors.publication import PUBLICATION, publish
 
     services = _services(args)
     try:
-        with services.params.connect() as conn, conn.cursor() as cur:
+        with services.params.connect(row_factory=dict_row) as conn, conn.cursor() as cur:
             try:
                 tables = publish(cur, services.settings.province)
             except RuntimeError as e:

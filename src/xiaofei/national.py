@@ -20,13 +20,13 @@ from psycopg import sql
 from xiaofei.projectors.publication import PUBLICATION, PUBLISHED, SETTINGS_TABLE, published_tables
 from xiaofei.projectors.sqlfiles import ddl_statements
 
-COUNTIES_DDL = """
-CREATE TABLE IF NOT EXISTS rm_registry.counties (
-    code            text PRIMARY KEY,
-    name            text NOT NULL,
-    province        text NOT NULL,
-    registered_at   timestamptz NOT NULL
-)"""
+def _counties_ddl() -> str:
+    """The registry's own ``counties`` table statement (the reporting database takes that table alone: the
+    registry's other tables hold households)."""
+    found = re.search(r"CREATE TABLE IF NOT EXISTS counties \(.*?\);", "\n".join(ddl_statements("registry")), re.S)
+    if found is None:
+        raise NationalSetupError("the registry's DDL has no counties table")
+    return found.group(0)
 
 
 class NationalSetupError(RuntimeError):
@@ -47,7 +47,8 @@ def prepare(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SET LOCAL search_path TO rm_dashboard, public")
         for script in ddl_statements("dashboard"):
             conn.execute(script)  # type: ignore[arg-type]
-        conn.execute(COUNTIES_DDL)  # type: ignore[arg-type]
+        conn.execute("SET LOCAL search_path TO rm_registry, public")
+        conn.execute(_counties_ddl())  # type: ignore[arg-type]
     names = {f"{s}.{t}" for s, t in published_tables()}
     present = {f"{r[0]}.{r[1]}" for r in conn.execute(
         "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN"
@@ -81,10 +82,15 @@ def _where(source: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
+def _province_rows(schema: str, table: str) -> sql.Composed:
+    """``<table> WHERE <its county column> is of the province`` (one parameter: the 2-digit code)."""
+    return sql.SQL("{} WHERE left({}, 2) = %s").format(
+        sql.Identifier(schema, table), sql.Identifier(PUBLISHED[schema.removeprefix("rm_")][table]))
+
+
 def _held(conn: psycopg.Connection[Any], province: str) -> bool:
-    return any(conn.execute(sql.SQL("SELECT 1 FROM {} WHERE left({}, 2) = %s LIMIT 1").format(
-        sql.Identifier(schema, table), sql.Identifier(PUBLISHED[schema.removeprefix("rm_")][table])),
-        (province,)).fetchone() for schema, table in published_tables())
+    return any(conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(_province_rows(s, t)), (province,)).fetchone()
+               for s, t in published_tables())
 
 
 def subscribe(conn: psycopg.Connection[Any], province: str, source: str) -> str:
@@ -115,9 +121,7 @@ def unsubscribe(conn: psycopg.Connection[Any], province: str) -> int:
     removed = 0
     with conn.transaction():
         for schema, table in published_tables():
-            cur = conn.execute(sql.SQL("DELETE FROM {} WHERE left({}, 2) = %s").format(
-                sql.Identifier(schema, table), sql.Identifier(PUBLISHED[schema.removeprefix("rm_")][table])),
-                (province,))
+            cur = conn.execute(sql.SQL("DELETE FROM {}").format(_province_rows(schema, table)), (province,))
             removed += cur.rowcount
     return removed
 

@@ -11,6 +11,7 @@ lets ``rebuild`` swap schemas atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -55,6 +56,7 @@ def mark_rewritten(cur: psycopg.Cursor[Any]) -> None:
     cur.execute(sql.SQL("UPDATE {} SET notification_id = notification_id").format(sql.Identifier(TRACKING_TABLE)))
 
 
+@functools.cache  # read from the SQL files once a process (setup asks for each projection, create_table again)
 def ddl_stamp(name: str) -> str:
     """A digest of projection ``name``'s DDL (its tables and views, the partition tables, the triggers, the
     tracking table of this eventsourcing release): kept as its schema's comment by the setup that made it."""

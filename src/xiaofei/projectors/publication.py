@@ -50,8 +50,9 @@ def _entry(schema: str, table: str, province: str) -> sql.Composable:
 
 
 def _row(cur: Any) -> Any:
+    """The one value of a one-column answer (cursors here give rows as dicts, as the projectors' do)."""
     row = cur.fetchone()
-    return None if row is None else (next(iter(row.values())) if isinstance(row, dict) else row[0])
+    return None if row is None else next(iter(row.values()))
 
 
 def exists(cur: Any) -> bool:
@@ -68,7 +69,8 @@ def _province(cur: Any) -> str | None:
 
 
 def publish(cur: Any, province: str | None) -> list[str]:
-    """Create (or complete) the publication of a province's database; its tables, qualified."""
+    """Create (or complete) the publication of a province's database (``cur``: a dict-row cursor); its tables,
+    qualified."""
     if province is None:
         raise RuntimeError("XIAOFEI_PROVINCE is not set: a deployment publishes the counties of its one province")
     cur.execute("SHOW wal_level")
@@ -100,7 +102,7 @@ def _columns(cur: Any, schema: str, table: str) -> tuple[list[str], list[str]]:
                 " LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary"
                 " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                 (f'"{schema}"."{table}"',))
-    rows = [(r["attname"], r["key"]) if isinstance(r, dict) else (r[0], r[1]) for r in cur.fetchall()]
+    rows = [(r["attname"], r["key"]) for r in cur.fetchall()]
     return [n for n, _ in rows], [n for n, k in rows if k]
 
 
@@ -139,7 +141,7 @@ def republish(cur: Any, projection: str) -> None:
     if province is None:
         return
     cur.execute("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = %s", (PUBLICATION,))
-    present = {(r["schemaname"], r["tablename"]) if isinstance(r, dict) else (r[0], r[1]) for r in cur.fetchall()}
+    present = {(r["schemaname"], r["tablename"]) for r in cur.fetchall()}
     missing = [t for t in published_tables() if t[0] == f"rm_{projection}" and t not in present]
     if missing:
         cur.execute(sql.SQL("ALTER PUBLICATION {} ADD TABLE {}").format(

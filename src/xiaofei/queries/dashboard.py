@@ -247,7 +247,7 @@ async def dashboard(pool: asyncpg.Pool, county: str, year: int, area: str | None
     for r in sales:
         by[r["dimension"]].append(Breakdown(key=r["key"], sales_fen=int(r["fen"]), sales_lines=int(r["n"])))
     return Dashboard(
-        county=county, area_level=level, area_code=code, year=year, headline=head or _empty(),
+        county=county, area_level=level, area_code=code, year=year, headline=head or empty_headline(),
         months=[DashboardMonth(**{f: m[f] for f in MONTH_COLUMNS}) for m in months],
         sales=SalesBreakdown(**by),
         income=IncomeBands(households=income["households"], members=income["members"], net_fen=income["net_fen"],
@@ -265,10 +265,6 @@ async def county_headlines(conn: Any, codes: list[str], year: int) -> dict[str, 
 
 
 def empty_headline() -> Headline:
-    return _empty()
-
-
-def _empty() -> Headline:
     return Headline(as_of_month=None, certified_sellers=0, certified_products=0, sales_fen=0, sales_lines=0,
                     households_reached=0, attributed_fen=0, workshops_reporting=0, workshops_certified=0,
                     workshops_eligible=0, workers_total=0, workers_poor=0, wages_fen=0, average_wage_fen=None,
@@ -312,8 +308,8 @@ async def province(pool: asyncpg.Pool, province_code: str, year: int, *, after: 
         codes = [r["code"] for r in await conn.fetch(
             "SELECT code FROM rm_registry.counties WHERE left(code, 2) = $1 AND code > $2 ORDER BY code LIMIT $3",
             province_code[:2], key[0] if key else "", limit + 1)]
-        heads = await _headlines(conn, codes, "county", codes, year)
-    rows = [AreaRow(county=c, area_level="county", area_code=c, year=year, headline=heads.get((c, c)) or _empty())
+        heads = await county_headlines(conn, codes, year)
+    rows = [AreaRow(county=c, area_level="county", area_code=c, year=year, headline=heads.get(c) or empty_headline())
             for c in codes]
     page, next_after = paging.page(rows, limit, lambda r: [r.area_code])
     return AreaPage(items=page, next_after=next_after)
