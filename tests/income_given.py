@@ -58,10 +58,18 @@ def given_paid_subsidy(services: Services, organisation: str, county: str, works
 
 
 def given_linkage_payments(services: Services, seller: str, county: str, payments: list[LinkagePayment]) -> None:
+    """Payments on a new ledger, each payout as if its whole amount was owed when it was recorded."""
     ledger = LinkageLedger(seller=seller, county=county)
     for p in payments:
-        ledger.record_payment(p, "test")
+        ledger.record_payment(p, "test", accrued_fen=owed_in_full(ledger, p))
     services.app.record(ledger)
+
+
+def owed_in_full(ledger: LinkageLedger, p: LinkagePayment) -> int | None:
+    """The accrued share under which payout ``p`` settles exactly what is owed (None for other kinds)."""
+    if p.product_id is None:
+        return None
+    return ledger.paid_out(p.product_id, p.payee) + p.amount_fen
 
 
 def given_corrected_slip(services: Services, workshop_id: UUID, month: str, id_hash: str, net_fen: int) -> None:

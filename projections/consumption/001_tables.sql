@@ -172,10 +172,14 @@ CREATE INDEX IF NOT EXISTS sales_by_product ON sales (product_id, month);
 CREATE INDEX IF NOT EXISTS sales_by_county ON sales (county, month);
 CREATE INDEX IF NOT EXISTS sales_by_unit ON sales (budget_unit, day);
 
--- A product's revenue-share pool (产品收益分红) of a month and its split (三七分配, largest remainder).
+-- A product's revenue-share pool (产品收益分红) of a month and its split (三七分配, largest remainder), one per month of
+-- the sales it counts: a month's own sales (sales_month = month) under the plan in force in the month, and each
+-- earlier month whose sales were refunded in this month under that earlier month's plan (a refund takes back what
+-- its sale gave, from whom it gave it).
 CREATE TABLE IF NOT EXISTS pools (
     product_id        uuid NOT NULL,
     month             text NOT NULL,
+    sales_month       text NOT NULL,
     seller            text NOT NULL,
     county            text NOT NULL,
     net_sales_fen     bigint NOT NULL,
@@ -184,18 +188,19 @@ CREATE TABLE IF NOT EXISTS pools (
     collective_share  numeric NOT NULL,
     collective_fen    bigint NOT NULL,
     plan_version      integer NOT NULL,
-    PRIMARY KEY (product_id, month)
+    PRIMARY KEY (product_id, month, sales_month)
 );
 CREATE INDEX IF NOT EXISTS pools_by_county ON pools (county, month);
 
 CREATE TABLE IF NOT EXISTS pool_shares (
     product_id        uuid NOT NULL,
     month             text NOT NULL,
+    sales_month       text NOT NULL,
     payee             text NOT NULL,
     household_county  text,
     weight            integer NOT NULL,
     amount_fen        bigint NOT NULL,
-    PRIMARY KEY (product_id, month, payee)
+    PRIMARY KEY (product_id, month, sales_month, payee)
 );
 CREATE INDEX IF NOT EXISTS pool_shares_by_household ON pool_shares (household_county, payee);
 

@@ -182,5 +182,5 @@ def build(settings: Settings, database: Database | None = None) -> Services:
         buyers=BuyerService(app, policy),
         orders=OrderService(products, group_commit=settings.group_commit),
         channel_sales=ChannelSalesService(app, policy),
-        linkage=LinkageService(app, policy),
+        linkage=LinkageService(app, policy, params, read_wait_seconds=max(settings.read_wait_seconds, 10.0)),
     )

@@ -161,6 +161,15 @@ def _payments(services: Any, products: list[tuple[str, Any, int]], today: date, 
                 paid_on=today - timedelta(days=120 - 10 * i), reference=f"SG-{n}-{i}", produce=produce[category],
                 quantity=f"{200 + 50 * i} 斤"), actor)
             if i == 0 and share > 0:
-                services.linkage.record(code, PaymentInput(
-                    kind="revenue_share_payout", payee=household(h), amount_fen=5_000,
-                    paid_on=today - timedelta(days=40), reference=f"FH-{n}-{i}", product_id=pid), actor)
+                pay_half_owed(services, code, pid, household(h), today - timedelta(days=40), f"FH-{n}-{i}", actor)
+
+
+def pay_half_owed(services: Any, seller: str, product: Any, payee: str, paid_on: date, reference: str,
+                  actor: str) -> None:
+    """A revenue-share payout of half of what is owed (the rest stays owed). A payout is judged against the
+    consumption projection caught up with the log: the demo runs no projector of its own, so it catches up first."""
+    services.projector("consumption").run_until_idle()
+    half = services.linkage.owed(seller, product, payee) // 2
+    if half > 0:
+        services.linkage.record(seller, PaymentInput(kind="revenue_share_payout", payee=payee, amount_fen=half,
+                                                     paid_on=paid_on, reference=reference, product_id=product), actor)

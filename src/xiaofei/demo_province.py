@@ -33,6 +33,7 @@ from xiaofei.application.consumption.products import Listing
 from xiaofei.application.slips import SlipRow
 from xiaofei.application.tables import csv_lines
 from xiaofei.demo import CATEGORIES, CAUSES, GIVEN, SUBTYPES, SURNAMES, _pick, member
+from xiaofei.demo_consumption import pay_half_owed
 from xiaofei.domain.codes import id_check_digit, uscc_check_char
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold
 from xiaofei.domain.employment import Employment
@@ -309,9 +310,8 @@ def _consumption(services: Any, scale: Scale, n: int, county: str, rng: random.R
                 paid_on=today - timedelta(days=20 + 11 * (i % 30)), reference=f"SG-{p}-{i}",
                 produce=PRODUCE[category], quantity=f"{200 + 50 * (i % 5)} 斤"), ACTOR)
             if rate > 0 and i % 3 == 0:
-                services.linkage.record(code, PaymentInput(
-                    kind="revenue_share_payout", payee=h, amount_fen=5_000, paid_on=today - timedelta(days=3),
-                    reference=f"FH-{p}-{i}", product_id=pid), ACTOR)
+                pay_half_owed(services, code, pid, h, today - timedelta(days=3), f"FH-{p}-{i}", ACTOR)
+
 
 
 def _certify(services: Any, county: str, cid: UUID, number: str, applied: date, product: bool) -> None:

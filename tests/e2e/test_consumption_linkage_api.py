@@ -39,7 +39,8 @@ async def test_payments_to_registered_households_are_recorded_once_by_reference(
 
     payout = {"kind": "revenue_share_payout", "payee": "collective", "amount_fen": 3000, "paid_on": day(0),
               "reference": "FH-2026-05", "product_id": str(tea.product_id)}
-    assert (await http.post(url, headers=headers, json=payout)).status_code == 201
+    r = await http.post(url, headers=headers, json=payout)  # nothing sold yet: nothing is owed
+    assert r.status_code == 422 and "owed 0.00元" in r.json()["errors"][0]["reason"], r.text
     for bad, field in (({**procurement, "reference": "SG-2", "payee": "H404"}, "payee"),
                        ({**procurement, "reference": "SG-3", "produce": None}, "produce"),
                        ({"kind": "land_rent", "payee": "collective", "amount_fen": 100, "paid_on": day(0),

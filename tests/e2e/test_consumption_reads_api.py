@@ -75,7 +75,7 @@ async def test_a_10_percent_share_of_1000_yuan_in_may_gives_30_and_23_34_23_33_2
     ledger = LinkageLedger(seller=seller.credit_code, county=county_code)
     ledger.record_payment(LinkagePayment(kind="revenue_share_payout", payee=a, amount_fen=1_000,
                                          paid_on=date(2024, 7, 1), reference="PAY-A", product_id=product.product_id),
-                          "test")
+                          "test", accrued_fen=2100)
     services.app.record(ledger)
     seller_token = token(services, "seller", seller.credit_code)
     owed = await get(http, f"/organisations/{seller.credit_code}/obligations", seller_token,

@@ -95,7 +95,7 @@ def _build_history(s: Services) -> None:
         ledger = LinkageLedger(seller=seller.credit_code, county=county)
         ledger.record_payment(LinkagePayment(kind="revenue_share_payout", payee=numbers[0], amount_fen=500,
                                              paid_on=date(2024, 6, 5), reference="PAY-1",
-                                             product_id=tea.product_id), "t")
+                                             product_id=tea.product_id), "t", accrued_fen=500)
         ledger.record_payment(LinkagePayment(kind="procurement", payee=numbers[2], amount_fen=80_000,
                                              paid_on=date(2024, 4, 5), reference="PAY-2", produce="tea",
                                              quantity="200 斤"), "t")

@@ -14,6 +14,7 @@ from xiaofei.application.consumption.certification import CertificationService
 from xiaofei.application.consumption.common import ConsumptionBase, check_rate
 from xiaofei.domain import ids
 from xiaofei.domain.bounds import MAX_FEN, day_problem, month_problem
+from xiaofei.domain.clock import business_month
 from xiaofei.domain.codes import check_county_code, check_village_code
 from xiaofei.domain.consumption.products import (
     CATEGORIES,
@@ -128,6 +129,13 @@ class ProductService(ConsumptionBase):
         problem = month_problem("effective_month", effective_month)
         if problem is not None:
             raise InvalidInput(problem)
+        current = business_month(self.today())
+        if effective_month < current:
+            # Months already accrued keep the plan they were accrued under (and may have been paid out under it):
+            # a change reaches the open month at the earliest, never history (a date before the listing included).
+            raise invalid("effective_month", f"a plan change takes effect from the current month ({current}) or a "
+                                             f"later one: months already accrued keep the plan they were accrued "
+                                             f"under")
         checked = _plan(plan)
         return self._change(seller, product_id, lambda p: p.change_plan(checked, effective_month, reason, actor))
 

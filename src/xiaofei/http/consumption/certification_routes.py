@@ -328,7 +328,10 @@ class OrganisationSellerRoutes(Controller):
 
     @post("/products/{product_id:uuid}/plan", operation_id="changeProductPlan", opt=roles(*SELLER),
           summary="Change a product's benefit linkage plan from a month, with the reason",
-          description="The revenue-share pools of `effective_month` on use the new households and weights.")
+          description="The revenue-share pools of `effective_month` on use the new households and weights. "
+                      "`effective_month` is the current month (Asia/Shanghai) or a later one (422 otherwise): months "
+                      "already accrued keep the plan they were accrued under, and a refund of an earlier month's "
+                      "sale is taken back under the plan that shared that sale.")
     async def change_plan(self, request: AnyRequest, org: FromPath[str], product_id: FromPath[UUID],
                           data: JSONBody[PlanChange]) -> CommandAccepted:
         products = _services(request).products

@@ -110,19 +110,26 @@ class OrganisationChannelRoutes(Controller):
     # -- linkage payments ---------------------------------------------------------------------------------------
 
     @post("/linkage-payments", operation_id="recordLinkagePayment", opt=roles(*SELLER),
-          summary="Record a payment to a linked household: procurement, revenue-share payout, land rent, dividend",
+          summary="Record a payment to a linked household: procurement, revenue-share payout or recovery, land "
+                  "rent, dividend",
           description="`procurement` (订单收购) names the produce and the quantity as the receipt says; "
                       "`revenue_share_payout` (产品收益分红兑付) names the seller's product whose pool it settles and "
-                      "may go to `collective` (the village collective's part); `land_rent` (土地流转租金) and "
-                      "`dividend` (入股分红) go to a household. A household payee must be registered in the seller's "
-                      "county (422 naming payee). The reference is unique on the seller's ledger: the same one "
-                      "again is 409.")
+                      "may go to `collective` (the village collective's part): it may not exceed what is owed to that "
+                      "payee for that product (422 on amount_fen naming what is owed; no advance), and waits for the "
+                      "revenue share to be computed up to now (409 if that takes longer than the read wait); "
+                      "`revenue_share_recovery` (产品收益分红追回) records revenue share paid beyond what is accrued "
+                      "(a refund after the payout) that the payee gave back, at most what is to be recovered; "
+                      "`land_rent` (土地流转租金) and `dividend` (入股分红) go to a household. A household payee must "
+                      "be registered in the seller's county, in the product's origin county for a payout, or in "
+                      "another county whose household one of the seller's plans names (`payee_county`; 422 naming "
+                      "payee or payee_county). The reference is unique on the seller's ledger: the same one again is "
+                      "409.")
     async def record_payment(self, request: AnyRequest, org: FromPath[str],
                              data: JSONBody[LinkagePaymentCreate]) -> LinkagePaymentRecorded:
         service = _services(request).linkage
         payment = PaymentInput(kind=data.kind, payee=data.payee, amount_fen=data.amount_fen, paid_on=data.paid_on,
                                reference=data.reference, produce=data.produce, quantity=data.quantity,
-                               product_id=data.product_id, note=data.note)
+                               product_id=data.product_id, note=data.note, payee_county=data.payee_county)
         position = await _command(lambda: service.record(org, payment, request.user.actor))
         return LinkagePaymentRecorded(reference=payment.reference, position=position)
 

@@ -167,13 +167,20 @@ class ChannelUploadResult(ChannelUploadView, kw_only=True):
 # -- linkage payments ---------------------------------------------------------------------------------------------------
 
 class LinkagePaymentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kind: Annotated[str, msgspec.Meta(pattern=r"^(procurement|revenue_share_payout|land_rent|dividend)$",
-                                      description="procurement (订单收购), revenue_share_payout (产品收益分红兑付), "
-                                                  "land_rent (土地流转租金), dividend (入股分红)")]
+    kind: Annotated[str, msgspec.Meta(
+        pattern=r"^(procurement|revenue_share_payout|revenue_share_recovery|land_rent|dividend)$",
+        description="procurement (订单收购), revenue_share_payout (产品收益分红兑付), revenue_share_recovery "
+                    "(产品收益分红追回: revenue share paid beyond what is accrued, given back), land_rent "
+                    "(土地流转租金), dividend (入股分红)")]
     payee: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]+$",
-                                       description="A household number (户编号) registered in the seller's county, or "
-                                                   "`collective` (a revenue-share payout to the village collective)",
+                                       description="A household number (户编号), or `collective` (the village "
+                                                   "collective's part of a revenue-share payout or recovery)",
                                        examples=["H001"])]
+    payee_county: Annotated[str, msgspec.Meta(
+        pattern=r"^[0-9]{6}$", description="The payee household's county when it is not the seller's (a payout's: "
+                                           "the product's origin county): a household of another county that one "
+                                           "of the seller's plans names. Found by itself when one plan names the "
+                                           "number.", examples=["360724"])] | None = None
     amount_fen: Fen
     paid_on: Day
     reference: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
@@ -186,7 +193,7 @@ class LinkagePaymentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
                                           description="procurement only: the quantity with its unit, as the receipt "
                                                       "says", examples=["500 斤"])] | None = None
     product_id: UUID | None = None
-    """revenue_share_payout only: the seller's product whose pool it settles."""
+    """revenue_share_payout and revenue_share_recovery only: the seller's product whose pool it settles."""
     note: Annotated[str, msgspec.Meta(max_length=500, pattern=LINES)] = ""
 
 
@@ -200,6 +207,8 @@ class LinkagePaymentView(msgspec.Struct, kw_only=True):
     county: str
     kind: str
     payee: str
+    payee_county: str | None
+    """The payee household's county; null for the collective."""
     amount_fen: int
     paid_on: date
     reference: str

@@ -60,18 +60,31 @@ def _checked(field: str, value: str | None, pattern: str, reason: str) -> str | 
     return value
 
 
-async def _overdue(request: AnyRequest, pool: Any, county: str) -> list[cq.Flag]:
+async def _computed_flags(request: AnyRequest, pool: Any, county: str, kind: str | None) -> list[cq.Flag]:
+    """The flags read off the obligations: revenue share owed too long (depends on today) and recoveries open."""
+    if kind not in (None, "revenue_share_overdue", "revenue_share_recovery_open"):
+        return []
     days = await _owed_flag_days(request, county)
     found: list[cq.Flag] = []
     after = None
     while True:
         page = await lq.obligations(pool, today=_today(), owed_flag_days=days, county=county, after=after, limit=500)
-        found += [cq.Flag(flag_key=f"owed:{o.seller}:{o.household_county or ''}:{o.payee}",
-                          kind="revenue_share_overdue", subject=f"{o.seller}:{o.payee}",
-                          evidence={"seller": o.seller, "payee": o.payee, "household_county": o.household_county,
-                                    "owed_fen": o.owed_fen,
-                                    "oldest_unpaid_month": o.oldest_unpaid_month, "owed_flag_days": days})
-                  for o in page.items if o.overdue]
+        for o in page.items:
+            who = {"seller": o.seller, "payee": o.payee, "household_county": o.household_county}
+            if o.overdue and kind in (None, "revenue_share_overdue"):
+                found.append(cq.Flag(flag_key=f"owed:{o.seller}:{o.household_county or ''}:{o.payee}",
+                                     kind="revenue_share_overdue", subject=f"{o.seller}:{o.payee}",
+                                     evidence={**who, "owed_fen": o.owed_fen,
+                                               "oldest_unpaid_month": o.oldest_unpaid_month,
+                                               "owed_flag_days": days}))
+            if o.recovery_open and kind in (None, "revenue_share_recovery_open"):
+                found.append(cq.Flag(
+                    flag_key=f"recovery:{o.seller}:{o.household_county or ''}:{o.payee}",
+                    kind="revenue_share_recovery_open", subject=f"{o.seller}:{o.payee}",
+                    evidence={**who, "to_recover_fen": o.to_recover_fen,
+                              "products": [{"product_id": str(p.product_id), "accrued_fen": p.accrued_fen,
+                                            "paid_fen": p.paid_fen, "to_recover_fen": p.to_recover_fen}
+                                           for p in o.products if p.to_recover_fen]}))
         if page.next_after is None:
             return found
         after = page.next_after
@@ -172,12 +185,14 @@ class CountyConsumptionReads(Controller):
          summary="Integrity flags of the consumption slice, each with its evidence",
          description="The flags that hold now: `sales_beyond_capacity`, `price_outside_band`, "
                      "`plan_household_ineligible` are raised as events arrive (and gone once they no longer hold); "
-                     "`revenue_share_overdue` is computed as of today. Paged by flag key.")
+                     "`revenue_share_overdue` is computed as of today, and `revenue_share_recovery_open` stands "
+                     "while a payee holds revenue share paid beyond what is accrued (a refund after the payout). "
+                     "Paged by flag key.")
     async def flags(self, request: AnyRequest, county: FromPath[str], kind: FromQuery[cq.FlagKind | None] = None,
                     after: After = None, limit: Limit = 100,
                     min_position: MinPosition = None) -> cq.FlagPage:
         pool = await _fresh(request, min_position, "consumption")
-        computed = await _overdue(request, pool, county) if kind in (None, "revenue_share_overdue") else []
+        computed = await _computed_flags(request, pool, county, kind)
         return await cq.flags(pool, county, kind=kind, after=after, limit=limit, computed=computed)
 
     @get("/households/{household_number:str}/linkage-income", operation_id="getHouseholdLinkageIncome",
@@ -185,14 +200,16 @@ class CountyConsumptionReads(Controller):
          summary="What benefit linkage (利益联结) brought a household: revenue share, procurement, rent, dividends",
          description="Property income (财产性): revenue share accrued in the month of the sales, land rent, "
                      "dividends; operating income (生产经营性, gross): produce a seller bought from it. Each line "
-                     "names its pool or payment. `year` limits the months.")
+                     "names its pool or payment. `year` limits the months. `revenue_share` settles each seller's "
+                     "share: accrued, paid, owed and what is to be recovered (追回) after a refund of a paid share.")
     async def household_income(self, request: AnyRequest, county: FromPath[str],
                                household_number: FromPath[HouseholdNumber], year: FromQuery[Year | None] = None,
                                min_position: MinPosition = None) -> lq.HouseholdIncome:
         if year is not None and not 2000 <= year <= 2200:  # inside ``X | None`` the bounds are not enforced
             raise invalid("year", "must be a year from 2000 to 2200")
         pool = await _fresh(request, min_position, "consumption")
-        return await lq.household_income(pool, county, household_number, year)
+        days = await _owed_flag_days(request, county)
+        return await lq.household_income(pool, county, household_number, year, today=_today(), owed_flag_days=days)
 
 
 class OrganisationConsumptionReads(Controller):

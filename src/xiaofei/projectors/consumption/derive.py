@@ -85,28 +85,43 @@ def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRo
     return cur.fetchone()
 
 
+SALES_MONTH = "to_char(s.cert_day, 'YYYY-MM')"
+"""The month of the sale a row counts: its own month for a sale, its sale's for a refund (``cert_day`` is the day
+of the sale the refund takes back)."""
+
+
 def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product: UUID, month: str) -> None:
+    """The product's pools of ``month``: one per month of the sales its counted rows belong to. A month's own sales
+    are split under the plan and collective share in force in the month; a refund recorded in the month of a sale
+    of an earlier month is split under that earlier month's plan and share, so it takes back what its sale gave,
+    from the households it gave it to, in the month the refund is recorded (history is never rewritten)."""
     cur.execute("DELETE FROM pool_shares WHERE product_id = %s AND month = %s", (product, month))
     cur.execute("DELETE FROM pools WHERE product_id = %s AND month = %s", (product, month))
-    cur.execute("SELECT coalesce(sum(amount_fen), 0) AS net FROM sales WHERE product_id = %s AND month = %s"
-                " AND counted", (product, month))
-    net = int(cur.fetchone()["net"])  # type: ignore[index]
-    plan = _plan_for(cur, product, month)
-    if net == 0 or plan is None or Decimal(plan["revenue_share_rate"]) <= 0:
+    cur.execute(f"SELECT {SALES_MONTH} AS sales_month, sum(s.amount_fen) AS net FROM sales s"  # noqa: S608
+                " WHERE s.product_id = %s AND s.month = %s AND s.counted GROUP BY 1 ORDER BY 1", (product, month))
+    parts = [(r["sales_month"], int(r["net"])) for r in cur.fetchall()]
+    if not any(net for _, net in parts):
         return
     cur.execute("SELECT seller, county, origin_county FROM products WHERE product_id = %s", (product,))
     p = cur.fetchone()
     assert p is not None
-    version = params.monthly(p["county"])(month)["linkage.collective_share"]
-    collective_share = parse_value("linkage.collective_share", version.value)
-    households = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
-    split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, households)
-    cur.execute("INSERT INTO pools VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (product, month, p["seller"], p["county"], net, plan["revenue_share_rate"], split.pool_fen,
-                 collective_share, split.collective_fen, plan["version"]))
-    rows: list[tuple[Any, ...]] = [(product, month, COLLECTIVE, None, 0, split.collective_fen)]
-    rows += [(product, month, number, p["origin_county"], weight, fen) for number, weight, fen in split.households]
-    cur.executemany("INSERT INTO pool_shares VALUES (%s, %s, %s, %s, %s, %s)", rows)
+    for sales_month, net in parts:
+        plan = _plan_for(cur, product, sales_month)
+        if net == 0 or plan is None or Decimal(plan["revenue_share_rate"]) <= 0:
+            continue
+        version = params.monthly(p["county"])(sales_month)["linkage.collective_share"]
+        collective_share = parse_value("linkage.collective_share", version.value)
+        households = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+        split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, households)
+        cur.execute("INSERT INTO pools (product_id, month, sales_month, seller, county, net_sales_fen, rate, pool_fen,"
+                    " collective_share, collective_fen, plan_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s)", (product, month, sales_month, p["seller"], p["county"], net, plan["revenue_share_rate"],
+                             split.pool_fen, collective_share, split.collective_fen, plan["version"]))
+        rows: list[tuple[Any, ...]] = [(product, month, sales_month, COLLECTIVE, None, 0, split.collective_fen)]
+        rows += [(product, month, sales_month, number, p["origin_county"], weight, fen)
+                 for number, weight, fen in split.households]
+        cur.executemany("INSERT INTO pool_shares (product_id, month, sales_month, payee, household_county, weight,"
+                        " amount_fen) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
 
 
 def _set_flag(cur: psycopg.Cursor[DictRow], key: str, county: str, kind: str, subject: str, raised: bool,

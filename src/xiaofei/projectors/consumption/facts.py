@@ -307,7 +307,9 @@ def record_payment(cur: psycopg.Cursor[DictRow], e: Any) -> None:
     payee_county = county
     if p.payee == COLLECTIVE:
         payee_county = ""
-    elif p.product_id is not None:
+    elif p.payee_county is not None:
+        payee_county = p.payee_county
+    elif p.product_id is not None:  # recorded before the field: a payout's payee is of the product's origin county
         payee_county = str(_product(cur, p.product_id)["origin_county"])
     cur.execute("INSERT INTO linkage_payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (seller, p.reference, county, p.kind, p.payee, payee_county, p.amount_fen, p.paid_on, p.produce,

@@ -20,7 +20,7 @@ from xiaofei.domain.consumption.channel import ChannelSale
 from xiaofei.domain.consumption.orders import Order
 from xiaofei.domain.consumption.products import Product
 from xiaofei.projectors.consumption import facts as consumption
-from xiaofei.projectors.consumption.derive import COUNTED
+from xiaofei.projectors.consumption.derive import COUNTED, SALES_MONTH
 from xiaofei.projectors.employment.lookups import ParamsByCounty
 from xiaofei.rules.consumption import split_pool
 
@@ -97,25 +97,32 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
     plans: dict[Any, list[DictRow]] = defaultdict(list)
     for r in cur.fetchall():
         plans[r["product_id"]].append(r)
-    cur.execute(f"SELECT s.product_id, s.month, sum(s.amount_fen) AS net, count(*) AS sales FROM sales s"  # noqa: S608
-                f" WHERE s.product_id = ANY(%s) AND {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2", (products,))
+    cur.execute(f"SELECT s.product_id, s.month, {SALES_MONTH} AS sales_month, sum(s.amount_fen) AS net,"  # noqa: S608
+                f" count(*) AS sales FROM sales s WHERE s.product_id = ANY(%s) AND {COUNTED} GROUP BY 1, 2, 3"
+                " ORDER BY 1, 2, 3", (products,))
     cur_rows = cur.fetchall()
     cur.execute("SELECT county, household_number FROM pg_temp.income_dirty")
     wanted = {(r["county"], r["household_number"]) for r in cur.fetchall()}
     out: dict[tuple[str, str], list[tuple[str, Share]]] = defaultdict(list)
     for r in cur_rows:
-        p, month, net = product[r["product_id"]], r["month"], int(r["net"])
-        plan = next((pl for pl in plans[r["product_id"]] if pl["effective_month"] <= month), None)
+        p, month, sales_month, net = product[r["product_id"]], r["month"], r["sales_month"], int(r["net"])
+        # a refund of an earlier month's sale is split under that month's plan (``consumption.derive.recompute_pool``)
+        plan = next((pl for pl in plans[r["product_id"]] if pl["effective_month"] <= sales_month), None)
         if net == 0 or plan is None or Decimal(plan["revenue_share_rate"]) <= 0:
             continue
-        version = params.monthly(p["county"])(month)["linkage.collective_share"]
+        version = params.monthly(p["county"])(sales_month)["linkage.collective_share"]
         collective_share = version.typed()
         named = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
         split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, named)
         for number, weight, fen in split.households:
             if (p["origin_county"], number) not in wanted:
                 continue
-            out[(p["origin_county"], number)].append((f"revenue_share:{r['product_id']}:{month}", (
+            key = f"revenue_share:{r['product_id']}:{month}"
+            earlier = {} if sales_month == month else {
+                "sales_month": sales_month,
+                "basis": f"refunds recorded in {month} of sales of {sales_month}, taken back under the plan that "
+                         f"shared those sales"}
+            out[(p["origin_county"], number)].append((key if not earlier else f"{key}:{sales_month}", (
                 int(month[:4]), month, fen, {
                     "event": "recognised sales (Order.Received, Order.Refunded, ChannelSale.Recorded)",
                     "basis": "accrued in the month of the sales (产品收益分红); the seller's payout settles it",
@@ -125,7 +132,7 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
                     "collective_share": version.value, "collective_share_source": version.source,
                     "collective_fen": split.collective_fen, "weight": weight,
                     "total_weight": sum(w for _, w in named),
-                    "pool": f"GET /counties/{p['county']}/revenue-pools"})))
+                    "pool": f"GET /counties/{p['county']}/revenue-pools", **earlier})))
     return out
 
 

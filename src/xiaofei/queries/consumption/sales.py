@@ -74,6 +74,9 @@ class Pool(msgspec.Struct, kw_only=True):
     product: str
     seller: str
     month: str
+    sales_month: str
+    """The month of the sales the pool counts: ``month`` itself, or an earlier month whose sales were refunded in
+    ``month`` (split under that month's plan, so the refund takes back what its sales gave, from whom)."""
     net_sales_fen: int
     revenue_share_rate: str
     pool_fen: int
@@ -90,7 +93,8 @@ class PoolPage(msgspec.Struct, kw_only=True):
     next_after: str | None
 
 
-RULE = ("pool = revenue_share_rate × counted net sales of the month, half-up to the fen; collective = "
+RULE = ("pool = revenue_share_rate × counted net sales of the month (refunds of an earlier month's sales: a pool of "
+        "their own under that month's plan), half-up to the fen; collective = "
         "collective_share × pool, half-up; the rest by weight among the plan's households, largest remainder, ties by "
         "household number (a negative pool is split as its absolute value and negated)")
 
@@ -98,24 +102,26 @@ RULE = ("pool = revenue_share_rate × counted net sales of the month, half-up to
 async def pools(pool: asyncpg.Pool, *, county: str | None = None, seller: str | None = None,
                 product: UUID | None = None, month: str | None = None, after: str | None,
                 limit: int) -> PoolPage:
-    key = paging.parse(after, paging.text, UUID)
+    key = paging.parse(after, paging.text, UUID, paging.text)
     rows = await pool.fetch(
         f"SELECT o.*, p.name AS product, coalesce((SELECT json_agg(json_build_object('payee', s.payee, 'weight',"
         " s.weight, 'amount_fen', s.amount_fen) ORDER BY s.payee = 'collective', s.payee)"
-        f" FROM {S}.pool_shares s WHERE s.product_id = o.product_id AND s.month = o.month), '[]') AS shares"
+        f" FROM {S}.pool_shares s WHERE s.product_id = o.product_id AND s.month = o.month"
+        " AND s.sales_month = o.sales_month), '[]') AS shares"
         f" FROM {S}.pools o JOIN {S}.products p USING (product_id)"
         " WHERE ($1::text IS NULL OR o.county = $1) AND ($2::text IS NULL OR o.seller = $2)"
         " AND ($3::uuid IS NULL OR o.product_id = $3) AND ($4::text IS NULL OR o.month = $4)"
-        " AND (o.month, o.product_id) > ($5, $6) ORDER BY o.month, o.product_id LIMIT $7",
-        county, seller, product, month, key[0] if key else "", key[1] if key else UUID(int=0), limit + 1)
+        " AND (o.month, o.product_id, o.sales_month) > ($5, $6, $7) ORDER BY o.month, o.product_id, o.sales_month"
+        " LIMIT $8", county, seller, product, month, key[0] if key else "", key[1] if key else UUID(int=0),
+        key[2] if key else "", limit + 1)
     items = [Pool(product_id=r["product_id"], product=r["product"], seller=r["seller"], month=r["month"],
-                  net_sales_fen=r["net_sales_fen"], revenue_share_rate=str(r["rate"]), pool_fen=r["pool_fen"],
+                  sales_month=r["sales_month"], net_sales_fen=r["net_sales_fen"], revenue_share_rate=str(r["rate"]), pool_fen=r["pool_fen"],
                   collective_share=str(r["collective_share"]), collective_fen=r["collective_fen"],
                   plan_version=r["plan_version"], rule=RULE,
                   shares=[PoolShare(payee=s["payee"], weight=s["weight"], amount_fen=s["amount_fen"],
                                     amount_yuan=yuan(s["amount_fen"])) for s in json.loads(r["shares"])])
              for r in rows]
-    page, next_after = paging.page(items, limit, lambda p: [p.month, p.product_id])
+    page, next_after = paging.page(items, limit, lambda p: [p.month, p.product_id, p.sales_month])
     return PoolPage(items=page, next_after=next_after)
 
 

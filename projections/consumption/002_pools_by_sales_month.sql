@@ -1,0 +1,13 @@
+-- Pools kept per month of the sales they count (added after the first release). A database projected before gets the
+-- column, filled with the pool's own month (what its rows meant: refunds were split under the plan of the month they
+-- were recorded in), and the wider key; `xiaofei rebuild consumption` then splits each refund under its sale's plan.
+ALTER TABLE pools ADD COLUMN IF NOT EXISTS sales_month text;
+UPDATE pools SET sales_month = month WHERE sales_month IS NULL;
+ALTER TABLE pools ALTER COLUMN sales_month SET NOT NULL;
+ALTER TABLE pools DROP CONSTRAINT IF EXISTS pools_pkey;
+ALTER TABLE pools ADD CONSTRAINT pools_pkey PRIMARY KEY (product_id, month, sales_month);
+ALTER TABLE pool_shares ADD COLUMN IF NOT EXISTS sales_month text;
+UPDATE pool_shares SET sales_month = month WHERE sales_month IS NULL;
+ALTER TABLE pool_shares ALTER COLUMN sales_month SET NOT NULL;
+ALTER TABLE pool_shares DROP CONSTRAINT IF EXISTS pool_shares_pkey;
+ALTER TABLE pool_shares ADD CONSTRAINT pool_shares_pkey PRIMARY KEY (product_id, month, sales_month, payee);
