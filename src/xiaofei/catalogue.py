@@ -137,7 +137,7 @@ def _examples() -> dict[type[Any], Any]:
     claim.publish_notice(date(2024, 4, 15), date(2024, 4, 15), 7, "token:official")
     claim.lodge_objection("工人王芳三月并未在车间上班", date(2024, 4, 17), date(2024, 4, 17), "token:official")
     claim.resolve_objection(1, "核查考勤与银行流水，工人在岗，异议不成立", date(2024, 4, 20), "token:official")
-    claim.approve(date(2024, 4, 22), date(2024, 4, 22), "token:official")
+    claim.approve(date(2024, 4, 23), date(2024, 4, 23), "token:official")  # the notice ran through 04-22
     claim.pay(date(2024, 4, 25), date(2024, 4, 25), {"worker:" + "9" * 64: "GK20240425-0001"}, "token:official")
     ledger = claims.ClaimLedger(organisation=org.credit_code)
     ledger.record_claim(UUID(int=21), [line])

@@ -30,7 +30,7 @@ def aggregates() -> list[Aggregate]:
     cert.publish_notice(date(2024, 3, 7), today, 7, "token:official")
     cert.lodge_objection("价格偏高", date(2024, 3, 9), today, "token:official")
     cert.resolve_objection(1, "dismissed", "有机认证证书核实无误", date(2024, 3, 12), today, "token:official")
-    cert.certify("上犹扶贫产品-2024-017", date(2024, 3, 15), today, date(2025, 3, 15), "token:official")
+    cert.certify("上犹扶贫产品-2024-017", date(2024, 3, 15), today, date(2025, 3, 14), "token:official")
     cert.renew(date(2024, 4, 1), today, date(2025, 4, 1), "年度复核通过", "token:official")
     cert.suspend(date(2024, 5, 1), today, "抽检不合格", "token:official")
     cert.reinstate(date(2024, 5, 20), today, "复检合格", "token:official")

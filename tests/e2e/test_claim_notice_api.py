@@ -47,7 +47,8 @@ async def test_a_claim_filed_today_cannot_be_noticed_approved_and_paid_in_the_pa
     r = await http.post(f"{base}/payment", headers=scene.official, json={"paid_on": "2024-01-09", "references": {}})
     assert r.status_code == 409
 
-    # published today (no date: the server's today in Asia/Shanghai), the 7-day default runs until today + 7
+    # published today (no date: the server's today in Asia/Shanghai), the 7-day default runs through today + 7 (the
+    # first day is not counted): approval from today + 8
     r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 201, r.text
     view = await claim_view(http, scene, claim["claim_id"], r.json()["position"])
@@ -55,10 +56,10 @@ async def test_a_claim_filed_today_cannot_be_noticed_approved_and_paid_in_the_pa
         "in_notice", shanghai_today(), _day(7))
     for approved_on in ("2024-01-08", shanghai_today()):
         r = await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": approved_on})
-        assert r.status_code == 422 and f"runs until {_day(7)}" in r.json()["detail"], r.text
+        assert r.status_code == 422 and f"runs through {_day(7)}" in r.json()["detail"], r.text
     r = await http.post(f"{base}/approval", headers=scene.official, json={})
-    assert r.status_code == 422 and f"runs until {_day(7)}" in r.json()["detail"]
-    r = await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": _day(7)})
+    assert r.status_code == 422 and f"the earliest is {_day(8)}" in r.json()["detail"]
+    r = await http.post(f"{base}/approval", headers=scene.official, json={"approved_on": _day(8)})
     assert r.status_code == 422 and "future" in r.json()["detail"]
     r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 409  # published once
@@ -82,7 +83,7 @@ async def test_objections_lodged_during_the_notice_must_be_resolved_before_appro
     r = await http.post(f"{base}/objections", headers=scene.employer, json={"text": "x"})
     assert r.status_code == 403
 
-    days_pass(scene, 1)  # the one-day notice has run: what holds approval back now is the objection
+    days_pass(scene, 2)  # the one-day notice has run (through tomorrow): what holds approval back is the objection
     r = await http.post(f"{base}/approval", headers=scene.official, json={})
     assert r.status_code == 409, r.text
     assert "resolve every objection before approval" in r.json()["detail"] and "#1" in r.json()["detail"]
@@ -106,7 +107,7 @@ async def test_objections_lodged_during_the_notice_must_be_resolved_before_appro
     view = await claim_view(http, scene, claim["claim_id"], approved_at)
     [objection] = view["objections"]
     assert (objection["number"], objection["text"], objection["lodged_on"]) == (1, "工人三月不在车间", shanghai_today())
-    assert objection["resolution"].startswith("考勤") and objection["resolved_on"] == _day(1)
+    assert objection["resolution"].startswith("考勤") and objection["resolved_on"] == _day(2)
     assert objection["lodged_by"].startswith("token:") and objection["resolved_by"].startswith("token:")
 
 

@@ -62,13 +62,13 @@ async def finish_review(http: httpx.AsyncClient, scene: Scene, claim_id: str) ->
 
 
 async def approve_and_pay(http: httpx.AsyncClient, scene: Scene, claim: dict) -> int:  # type: ignore[type-arg]
-    """Review, notice today, approval and payment once the county's one-day notice has run; returns the log
-    position."""
+    """Review, notice today, approval and payment once the county's one-day notice has run (through tomorrow: the
+    first day is not counted); returns the log position."""
     base = f"/counties/{scene.county}/claims/{claim['claim_id']}"
     await finish_review(http, scene, claim["claim_id"])
     r = await http.post(f"{base}/notice", headers=scene.official, json={})
     assert r.status_code == 201, r.text
-    days_pass(scene, 1)
+    days_pass(scene, 2)
     r = await http.post(f"{base}/approval", headers=scene.official, json={})
     assert r.status_code == 201, r.text
     net: dict[str, int] = {}
@@ -100,8 +100,9 @@ async def test_a_paid_month_corrected_from_600_to_500_gives_clawbacks_of_20_in_t
     paid = (await claims_of(http, scene, position))[0]
     assert paid["status"] == "paid" and sorted(p["amount_fen"] for p in paid["payments"]) == [12000, 12000]
     tomorrow = (date.fromisoformat(shanghai_today()) + timedelta(days=1)).isoformat()
+    after = (date.fromisoformat(shanghai_today()) + timedelta(days=2)).isoformat()
     assert paid["notice_published_on"] == shanghai_today()
-    assert paid["notice_ends"] == paid["approved_on"] == paid["paid_on"] == tomorrow  # a one-day notice
+    assert (paid["notice_ends"], paid["approved_on"], paid["paid_on"]) == (tomorrow, after, after)  # a one-day notice
 
     # never the same entitled amount twice
     r = await file(http, scene, "2024-03")
@@ -223,7 +224,7 @@ async def test_payment_needs_a_reference_for_every_payee(
     assert r.status_code == 409  # not approved yet
     await finish_review(http, scene, claim["claim_id"])
     assert (await http.post(f"{base}/notice", headers=scene.official, json={})).status_code == 201
-    days_pass(scene, 1)
+    days_pass(scene, 2)
     assert (await http.post(f"{base}/approval", headers=scene.official, json={})).status_code == 201
     r = await http.post(f"{base}/payment", headers=scene.official, json={"references": {"employer": "E-1"}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "references"

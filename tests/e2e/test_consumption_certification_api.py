@@ -86,11 +86,11 @@ async def certification(http: httpx.AsyncClient, scene: SellerScene, certificati
 
 async def certify_seller(http: httpx.AsyncClient, scene: SellerScene, *, start: int = -20,
                          number: str | None = None) -> str:
-    """The whole workflow, ``start`` days ago: reviewed a day later, noticed the day after, certified once the
-    7-day notice has run."""
+    """The whole workflow, ``start`` days ago: reviewed and noticed a day later, certified the day after the 7-day
+    notice has run (its first day is not counted: published on D, it runs through D+7)."""
     cid = await apply(http, scene, day(start))
     await step(http, scene, cid, "county-review", reviewed_on=day(start + 1), approved=True, opinion="符合认定条件")
-    await step(http, scene, cid, "notice", published_on=day(start + 2))
+    await step(http, scene, cid, "notice", published_on=day(start + 1))
     await step(http, scene, cid, "certificate", certificate_number=number or f"S-{scene.org[-8:]}",
                certified_on=day(start + 9))
     return cid
@@ -116,13 +116,15 @@ async def test_a_seller_is_certified_through_county_review_notice_and_certificat
     # the township review is not this county's step
     await step(http, scene, cid, "township-review", 409, reviewed_on=day(-19), approved=True, opinion="同意")
     await step(http, scene, cid, "county-review", reviewed_on=day(-19), approved=True, opinion="符合认定条件")
-    await step(http, scene, cid, "notice", published_on=day(-18))
+    await step(http, scene, cid, "notice", published_on=day(-19))
+    r = await step(http, scene, cid, "certificate", 422, certificate_number="GX-2026-001", certified_on=day(-12))
+    assert f"the earliest is {day(-11)}" in r.json()["detail"]  # published D, the notice runs through D+7
     await step(http, scene, cid, "certificate", certificate_number="GX-2026-001", certified_on=day(-11))
 
     r = await http.get(f"{scene.home}/seller", headers=scene.seller)
     cert = r.json()["certification"]
     assert (cert["status"], cert["valid_today"], cert["certificate_number"]) == ("certified", True, "GX-2026-001")
-    assert (cert["notice_ends"], cert["valid_from"]) == (day(-11), day(-11))
+    assert (cert["notice_ends"], cert["valid_from"]) == (day(-12), day(-11))
     detail = await certification(http, scene, cid)
     assert detail["organisation_name"] == "某某县茶叶专业合作社"
     assert [s["step"] for s in detail["steps"]] == ["applied", "county_reviewed", "notice_published", "certified"]
@@ -145,7 +147,7 @@ async def test_with_the_township_review_on_the_township_reviews_first(
     await step(http, scene, cid, "township-review", reviewed_on=day(-19), approved=True, opinion="镇办初审同意")
     assert (await certification(http, scene, cid))["status"] == "applied"
     await step(http, scene, cid, "county-review", reviewed_on=day(-18), approved=True, opinion="同意")
-    await step(http, scene, cid, "notice", published_on=day(-17))
+    await step(http, scene, cid, "notice", published_on=day(-18))
     await step(http, scene, cid, "certificate", certificate_number=f"T-{scene.org[-6:]}", certified_on=day(-10))
     detail = await certification(http, scene, cid)
     assert detail["status"] == "certified"
@@ -185,7 +187,7 @@ async def test_the_certificate_waits_for_the_notice_to_run_and_for_every_objecti
     await step(http, scene, cid, "county-review", reviewed_on=day(-5), approved=True, opinion="同意")
     await step(http, scene, cid, "notice", published_on=day(-3))
     r = await step(http, scene, cid, "certificate", 422, certificate_number="C-1", certified_on=day(0))
-    assert r.json()["errors"][0]["field"] == "certified_on" and f"runs until {day(4)}" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "certified_on" and f"runs through {day(4)}" in r.json()["detail"]
 
     # an objection upheld refuses the application; the seller applies again
     r = await step(http, scene, cid, "objections", text="该社未实际收购脱贫户农产品", lodged_on=day(-2))
@@ -207,19 +209,22 @@ async def test_the_certificate_waits_for_the_notice_to_run_and_for_every_objecti
     cid2 = await apply(http, other, day(-12))
     await step(http, other, cid2, "county-review", reviewed_on=day(-11), approved=True, opinion="同意")
     await step(http, other, cid2, "notice", published_on=day(-10))
+    await step(http, other, cid2, "objections", text="最后一天", lodged_on=day(-3))  # its last day (D+7) takes one
+    await step(http, other, cid2, "objections/1/resolution", outcome="dismissed", reason="经核实无误",
+               resolved_on=day(-3))
     await step(http, other, cid2, "objections", 422, text="公示期后", lodged_on=day(-2))  # the notice ended day -3
     await step(http, other, cid2, "objections", text="价格虚高", lodged_on=day(-9))
     r = await step(http, other, cid2, "certificate", 409, certificate_number=f"C-{other.org[-6:]}",
                    certified_on=day(0))
-    assert "#1" in r.json()["detail"]
-    await step(http, other, cid2, "objections/1/resolution", outcome="dismissed", reason="经核实价格合理",
+    assert "#2" in r.json()["detail"]
+    await step(http, other, cid2, "objections/2/resolution", outcome="dismissed", reason="经核实价格合理",
                resolved_on=day(-8))
-    await step(http, other, cid2, "objections/1/resolution", 409, outcome="dismissed", reason="再次",
+    await step(http, other, cid2, "objections/2/resolution", 409, outcome="dismissed", reason="再次",
                resolved_on=day(-8))
     await step(http, other, cid2, "certificate", certificate_number=f"C-{other.org[-6:]}", certified_on=day(0))
     detail = await certification(http, other, cid2)
     assert detail["status"] == "certified"
-    assert detail["objections"][0]["outcome"] == "dismissed" and detail["objections"][0]["reason"] == "经核实价格合理"
+    assert detail["objections"][1]["outcome"] == "dismissed" and detail["objections"][1]["reason"] == "经核实价格合理"
 
 
 async def test_suspension_reinstatement_and_revocation_each_with_reason_and_date(
@@ -262,12 +267,13 @@ async def test_validity_is_12_months_by_default_and_the_annual_review_extends_it
     cid = await certify_seller(http, scene, start=-20)
     certified_on = date.fromisoformat(day(-11))
     detail = await certification(http, scene, cid)
-    assert detail["valid_to"] == add_months(certified_on, 12).isoformat()
+    # 12 months that count the day of issue: through the day before the anniversary, not a day more
+    assert detail["valid_to"] == (add_months(certified_on, 12) - timedelta(days=1)).isoformat()
     r = await step(http, scene, cid, "renewal", 422, reviewed_on=day(-12), opinion="年度复核合格")
     assert r.json()["errors"][0]["field"] == "reviewed_on"
     await step(http, scene, cid, "renewal", reviewed_on=day(0), opinion="年度复核合格")
     detail = await certification(http, scene, cid)
-    assert detail["valid_to"] == add_months(certified_on, 24).isoformat()
+    assert detail["valid_to"] == (add_months(certified_on, 24) - timedelta(days=1)).isoformat()
     assert detail["periods"] == [{"from": day(-11), "to": detail["valid_to"], "certificate": f"S-{scene.org[-8:]}"}]
 
 

@@ -4,7 +4,7 @@ reference price, and only for a certified seller that has declared its benefit l
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -152,9 +152,10 @@ async def test_product_certification_needs_a_declared_linkage_and_a_certified_se
     view = await product(http, scene, pid)
     cert = view["certification"]
     assert (cert["status"], cert["certificate_number"], cert["valid_from"]) == ("certified", f"P-{pid[:8]}", day(0))
-    assert cert["valid_to"] == add_months(date.fromisoformat(day(0)), 12).isoformat()
+    assert cert["valid_to"] == (add_months(date.fromisoformat(day(0)), 12) - timedelta(days=1)).isoformat()
     await step(http, scene, cid, "renewal", reviewed_on=day(0), opinion="年度复核合格")
-    assert (await certification(http, scene, cid))["valid_to"] == add_months(date.fromisoformat(day(0)), 24).isoformat()
+    assert (await certification(http, scene, cid))["valid_to"] == (
+        add_months(date.fromisoformat(day(0)), 24) - timedelta(days=1)).isoformat()
 
 
 async def test_a_price_outside_the_band_needs_the_officials_acknowledgement_which_is_shown(

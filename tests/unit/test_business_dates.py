@@ -95,7 +95,7 @@ def test_a_notice_is_not_dated_before_filing_or_in_the_future_and_approval_waits
     with pytest.raises(InvalidInput, match="future"):
         claim.publish_notice(date(2026, 11, 24), today, 7, "token:official")
     claim.publish_notice(date(2026, 11, 22), today, 7, "token:official")
-    with pytest.raises(InvalidInput, match="runs until 2026-11-29"):
+    with pytest.raises(InvalidInput, match="runs through 2026-11-29"):
         claim.approve(date(2024, 1, 8), today, "token:official")
     with pytest.raises(InvalidInput, match="future"):
         claim.approve(date(2026, 11, 29), today, "token:official")
@@ -104,11 +104,13 @@ def test_a_notice_is_not_dated_before_filing_or_in_the_future_and_approval_waits
     with pytest.raises(Conflict, match="resolve every objection before approval"):
         claim.approve(later, later, "token:official")
     claim.resolve_objection(number, "checked: on site", later, "token:official")
-    claim.approve(date(2026, 11, 29), later, "token:official")
+    with pytest.raises(InvalidInput, match="the earliest is 2026-11-30"):  # D+7 still takes objections
+        claim.approve(date(2026, 11, 29), later, "token:official")
+    claim.approve(date(2026, 11, 30), later, "token:official")
     with pytest.raises(Conflict, match="approved"):
         claim.reject_line(1, "too late for review", "token:official")
-    with pytest.raises(InvalidInput, match="before the approval on 2026-11-29"):
-        claim.pay(date(2026, 11, 28), later, {"employer": "P-1"}, "token:official")
+    with pytest.raises(InvalidInput, match="before the approval on 2026-11-30"):
+        claim.pay(date(2026, 11, 29), later, {"employer": "P-1"}, "token:official")
     claim.pay(date(2026, 11, 30), later, {"employer": "P-1"}, "token:official")
     assert claim.status == "paid"
 

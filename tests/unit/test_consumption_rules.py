@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from xiaofei.domain.consumption.certification import Certification, PriceCheck, add_months
+from xiaofei.domain.consumption.certification import Certification, PriceCheck, add_months, validity_end
 from xiaofei.domain.consumption.orders import Order, OrderLine
 from xiaofei.domain.consumption.products import LinkagePlan, PlanHousehold, PriceBook, Product, ReferencePrice, check_plan
 from xiaofei.domain.errors import Conflict, InvalidInput
@@ -30,7 +30,7 @@ def in_notice(published: date = date(2024, 3, 7)) -> Certification:
 
 def certified() -> Certification:
     cert = in_notice()
-    cert.certify("C-1", date(2024, 3, 14), TODAY, date(2025, 3, 14), "t")
+    cert.certify("C-1", date(2024, 3, 15), TODAY, date(2025, 3, 14), "t")
     return cert
 
 
@@ -56,12 +56,16 @@ def test_no_certificate_before_the_notice_has_run_or_while_an_objection_is_open(
     cert = in_notice()
     with pytest.raises(InvalidInput, match="certified_on"):
         cert.certify("C-1", date(2024, 3, 13), TODAY, date(2025, 3, 13), "t")
+    cert.lodge_objection("价格虚高", date(2024, 3, 14), TODAY, "t")  # published on 3-07: its last day is 3-14
+    cert.resolve_objection(1, "dismissed", "核实无误", date(2024, 3, 14), TODAY, "t")
+    with pytest.raises(InvalidInput, match="the earliest is 2024-03-15"):
+        cert.certify("C-1", date(2024, 3, 14), TODAY, date(2025, 3, 13), "t")
     cert.lodge_objection("价格虚高", date(2024, 3, 8), TODAY, "t")
     with pytest.raises(Conflict, match="objection"):
-        cert.certify("C-1", date(2024, 3, 14), TODAY, date(2025, 3, 14), "t")
-    cert.resolve_objection(1, "dismissed", "核实无误", date(2024, 3, 10), TODAY, "t")
-    cert.certify("C-1", date(2024, 3, 14), TODAY, date(2025, 3, 14), "t")
-    assert cert.status == "certified" and cert.valid_on(date(2024, 3, 14)) and not cert.valid_on(date(2024, 3, 13))
+        cert.certify("C-1", date(2024, 3, 15), TODAY, date(2025, 3, 14), "t")
+    cert.resolve_objection(2, "dismissed", "核实无误", date(2024, 3, 10), TODAY, "t")
+    cert.certify("C-1", date(2024, 3, 15), TODAY, date(2025, 3, 14), "t")
+    assert cert.status == "certified" and cert.valid_on(date(2024, 3, 15)) and not cert.valid_on(date(2024, 3, 14))
 
 
 def test_an_upheld_objection_refuses_the_application_and_it_may_apply_again() -> None:
@@ -86,13 +90,18 @@ def test_a_suspension_stops_counting_from_its_date_and_a_reinstatement_starts_ag
 def test_a_certificate_expires_after_its_last_valid_day_and_the_annual_review_extends_it() -> None:
     cert = certified()
     assert cert.valid_on(date(2025, 3, 14)) and not cert.valid_on(date(2025, 3, 15))
-    cert.renew(date(2024, 6, 1), TODAY, add_months(date(2025, 3, 14), 12), "年度复核通过", "t")
+    cert.renew(date(2024, 6, 1), TODAY, validity_end(date(2025, 3, 15), 12), "年度复核通过", "t")
     assert cert.valid_on(date(2026, 3, 14)) and cert.state_on(date(2026, 3, 15)) == "expired"
 
 
 def test_validity_months_keep_the_day_or_take_the_months_last() -> None:
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2024, 3, 14), 12) == date(2025, 3, 14)
+
+
+def test_a_12_month_certificate_counts_its_first_day_and_ends_the_day_before_the_anniversary() -> None:
+    assert validity_end(date(2025, 10, 29), 12) == date(2026, 10, 28)
+    assert validity_end(date(2024, 3, 1), 1) == date(2024, 3, 31)
 
 
 def test_a_price_outside_the_band_must_be_acknowledged_to_approve() -> None:

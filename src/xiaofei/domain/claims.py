@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from xiaofei.domain import ids
 from xiaofei.domain.clock import business_day
 from xiaofei.domain.errors import Conflict, NotFound, invalid
-from xiaofei.domain.notice import not_future, objection_text
+from xiaofei.domain.notice import after_notice, not_future, objection_text
 
 LINE_KINDS = ("entitlement", "arrears", "clawback")
 INITIATIVES = ("employer", "county")
@@ -268,9 +268,7 @@ class Claim(Aggregate):
         self._expect("in_notice")
         assert self.notice_ends is not None and self.published_on is not None
         not_future("approved_on", approved_on, today)
-        if approved_on < self.notice_ends:
-            raise invalid("approved_on", f"the public notice (公示) published on {self.published_on.isoformat()} "
-                                         f"runs until {self.notice_ends.isoformat()}")
+        after_notice("approved_on", approved_on, self.published_on, self.notice_ends)
         unresolved = self.open_objections()
         if unresolved:
             raise Conflict("resolve every objection before approval: open "

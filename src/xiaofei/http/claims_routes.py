@@ -190,7 +190,8 @@ class ClaimController(Controller):
           summary="Start the public notice (公示) of 'claim.notice_days' from its real publication date",
           description="published_on: omitted means today (Asia/Shanghai); a stated date may not be before the "
                       "claim was filed nor in the future (422). The notice length is 'claim.notice_days' in force on "
-                      "that date.")
+                      "that date, counted from the next day (民法典 §201): published on D for 7 days, it takes "
+                      "objections through D+7.")
     async def notice(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
                      data: JSONBody[NoticePublish]) -> CommandAccepted:
         claims = _services(request).claims
@@ -223,8 +224,9 @@ class ClaimController(Controller):
     @post("/counties/{county:str}/claims/{claim_id:uuid}/approval", operation_id="approveClaim",
           opt=roles(*OFFICIAL),
           summary="Approve a claim once its notice has run and every objection is resolved",
-          description="approved_on: omitted means today (Asia/Shanghai); never in the future, never before the "
-                      "notice ends (422). Open objections: 409.")
+          description="approved_on: omitted means today (Asia/Shanghai); never in the future, never on or before "
+                      "the notice's last day (422: published on D for 7 days, approval from D+8). Open objections: "
+                      "409.")
     async def approve(self, request: AnyRequest, county: FromPath[str], claim_id: FromPath[UUID],
                       data: JSONBody[ClaimApprove]) -> CommandAccepted:
         claims = _services(request).claims

@@ -7,14 +7,14 @@ Sources: 商南县 扶贫产品认定程序（主体申请 → 镇办初审 → 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
 from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.domain import ids
-from xiaofei.domain.consumption.certification import CertificateNumber, Certification, PriceCheck, add_months
+from xiaofei.domain.consumption.certification import CertificateNumber, Certification, PriceCheck, validity_end
 from xiaofei.domain.consumption.products import PriceBook, Product
 from xiaofei.domain.employment import Organisation
 from xiaofei.domain.errors import Conflict, NotFound, invalid
@@ -165,7 +165,7 @@ class CertificationService(ConsumptionBase):
                 cert.expect("in_notice")
                 self.certified_seller(cert.organisation, min(certified_on, today), "certifying a product")
             months = self.parameter(county, VALIDITY[cert.subject], certified_on)
-            cert.certify(number, certified_on, today, add_months(certified_on, months), actor)
+            cert.certify(number, certified_on, today, validity_end(certified_on, months), actor)
             record = CertificateNumber(county=county, certificate_number=number, certification_id=cert.id,
                                        subject=cert.subject, subject_id=cert.subject_id,
                                        organisation=cert.organisation)
@@ -181,7 +181,8 @@ class CertificationService(ConsumptionBase):
             if cert.valid_to is None:
                 cert.expect("certified", "suspended")
             assert cert.valid_to is not None
-            cert.renew(reviewed_on, today, add_months(cert.valid_to, months), opinion, actor)
+            # the next period begins the day after the old one ends
+            cert.renew(reviewed_on, today, validity_end(cert.valid_to + timedelta(days=1), months), opinion, actor)
 
         return self._step(county, certification_id, decide)
 

@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
 from xiaofei.domain.errors import Conflict, NotFound, invalid
-from xiaofei.domain.notice import not_future, objection_text
+from xiaofei.domain.notice import after_notice, not_future, objection_text
 
 SUBJECTS = ("seller", "product")
 OUTCOMES = ("upheld", "dismissed")
@@ -64,6 +64,12 @@ def add_months(day: date, months: int) -> date:
     year, month = index // 12, index % 12 + 1
     last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
     return date(year, month, min(day.day, last))
+
+
+def validity_end(first_day: date, months: int) -> date:
+    """The last day of a validity of ``months`` months that counts ``first_day`` itself: the day before the same day
+    ``months`` later (issued 2025-10-29 for 12 months: valid through 2026-10-28, not a day more)."""
+    return add_months(first_day, months) - timedelta(days=1)
 
 
 class Certification(Aggregate):
@@ -266,9 +272,7 @@ class Certification(Aggregate):
         if unresolved:
             raise Conflict("resolve every objection before certification: open "
                            + ", ".join(f"#{o.number} lodged on {o.lodged_on.isoformat()}" for o in unresolved))
-        if certified_on < self.notice_ends:
-            raise invalid("certified_on", f"the public notice (公示) published on {self.published_on.isoformat()} "
-                                          f"runs until {self.notice_ends.isoformat()}")
+        after_notice("certified_on", certified_on, self.published_on, self.notice_ends)
         if not certificate_number.strip():
             raise invalid("certificate_number", "is required")
         if valid_to <= certified_on:

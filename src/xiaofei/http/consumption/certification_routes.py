@@ -159,8 +159,10 @@ class CountyCertificationRoutes(Controller):
 
     @post("/certifications/{certification_id:uuid}/notice", operation_id="publishCertificationNotice",
           opt=roles(*OFFICIAL), summary="Publish the public notice (公示) of an approved application",
-          description="It runs `certification.notice_days` (in force on `published_on`) from the day it was "
-                      "published; it cannot be backdated before the county review. " + DATES)
+          description="It runs `certification.notice_days` (in force on `published_on`) after the day it was "
+                      "published, its first day not counted (民法典 §201): published on D for 7 days, objections "
+                      "are taken through D+7 and the certificate comes from D+8. It cannot be backdated before the "
+                      "county review. " + DATES)
     async def publish_notice(self, request: AnyRequest, county: FromPath[str], certification_id: FromPath[UUID],
                              data: JSONBody[CertificationNotice]) -> CommandAccepted:
         service = _services(request).certification
