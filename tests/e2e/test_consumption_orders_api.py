@@ -141,6 +141,30 @@ async def test_a_cancelled_order_gives_its_stock_back(http: httpx.AsyncClient, s
     assert "cancelled" in r.json()["detail"]
 
 
+async def test_cancelling_a_paid_order_records_the_refund_of_what_was_paid(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Given a paid order of two lines, one refunded in part, when the buyer cancels it before shipment, then the
+    rest of every line is refunded (recorded, dated today, naming the cancellation) and the stock comes back; a
+    refund afterwards finds nothing left rather than a 409."""
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, stock=5)
+    rice = given_certified_product(services, seller, stock=8, category="grain_oil", name="富硒大米")
+    buyer = given_buyer(services, county_code, "enterprise")
+    as_buyer, as_seller = token(services, "buyer", buyer), token(services, "seller", seller.credit_code)
+    oid = (await place(http, buyer, as_buyer, [(rice.product_id, 2), (tea.product_id, 1)])).json()["order_id"]
+    await step(http, buyer, as_buyer, oid, "payment", paid_on=day(0), payment_reference="ZF-9")
+    await step(http, seller.credit_code, as_seller, oid, "refunds", line_no=1, amount_fen=5_000, reason="少发一袋")
+    await step(http, buyer, as_buyer, oid, "cancellation", reason="预算调整")
+    view = (await http.get(f"/organisations/{buyer}/orders/{oid}", headers=as_buyer)).json()
+    assert view["status"] == "cancelled" and view["refunded_fen"] == view["total_fen"] == 30_000
+    assert [(r["line_no"], r["amount_fen"], r["refunded_on"]) for r in view["refunds"]] == [
+        (1, 5_000, day(0)), (1, 15_000, day(0)), (2, 10_000, day(0))]
+    assert "预算调整" in view["refunds"][-1]["reason"]
+    assert (stock(services, tea), stock(services, rice)) == (5, 8)
+    r = await step(http, seller.credit_code, as_seller, oid, "refunds", 422, line_no=1, amount_fen=1, reason="再退")
+    assert "0 fen left" in r.json()["detail"]
+
+
 async def test_only_certified_unexpired_products_of_one_certified_seller_are_ordered(
         http: httpx.AsyncClient, services: Services, county_code: str) -> None:
     today = date.fromisoformat(day(0))

@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 
 from tests.conftest import bearer, official_token
-from tests.consumption_given import credit_code, given_buyer, given_certified_product, given_certified_seller, given_received_order
+from tests.consumption_given import (credit_code, given_buyer, given_certified_product, given_certified_seller,
+                                     given_received_order, given_refund)
 from tests.e2e.test_consumption_orders_api import token
 from tests.helpers import households_csv, id_number
 from tests.income_given import given_linkage_payments, given_paid_subsidy, given_verified_slips
@@ -127,6 +128,48 @@ async def test_the_county_year_adds_up_by_hand(http: httpx.AsyncClient, services
     assert r.status_code == 404, r.text
     r = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2024)
     assert r.status_code == 200 and r.json()["headline"]["sales_fen"] == 0 and r.json()["months"] == []
+
+
+async def test_a_refund_lowers_the_sales_of_its_month_and_is_never_counted_as_a_sale_line(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Given two 100.00元 sales in March and one refunded in April, then the dashboard counts 2 sale lines (March),
+    April's sales are −100.00元 in 0 lines, and the breakdowns count lines the same way (as ``/sales`` does)."""
+    official = bearer(official_token(services, county_code))
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, price_fen=10_000)
+    unit = given_buyer(services, county_code)
+    first = given_received_order(services, unit, tea, received_on=date(2025, 3, 10))
+    given_received_order(services, unit, tea, received_on=date(2025, 3, 11))
+    given_refund(services, first, 10_000, recorded_on=date(2025, 4, 2))
+    r = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    months = {m["month"]: m for m in body["months"]}
+    assert (months["2025-03"]["sales_fen"], months["2025-03"]["sales_lines"]) == (20_000, 2)
+    assert (months["2025-04"]["sales_fen"], months["2025-04"]["sales_lines"]) == (-10_000, 0)
+    assert (body["headline"]["sales_fen"], body["headline"]["sales_lines"]) == (10_000, 2)
+    assert [(b["key"], b["sales_lines"]) for b in body["sales"]["buyer_type"]] == [("budget_unit", 2)]
+
+
+async def test_a_revoked_sellers_products_stop_counting_as_certified(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Given a certified seller with two certified products, revoked on 2025-05-10, then May's dashboard counts no
+    certified seller and no certified product (April: 1 and 2), and the product list says why."""
+    official = bearer(official_token(services, county_code))
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller)
+    given_certified_product(services, seller, name="富硒大米", category="grain_oil")
+    unit = given_buyer(services, county_code)
+    for received_on in (date(2025, 4, 15), date(2025, 5, 2)):  # months with activity appear on the dashboard
+        given_received_order(services, unit, tea, received_on=received_on)
+    services.certification.revoke(county_code, seller.certification_id, date(2025, 5, 10), "弄虚作假", "test")
+    r = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    assert r.status_code == 200, r.text
+    months = {m["month"]: m for m in r.json()["months"]}
+    assert (months["2025-04"]["certified_sellers"], months["2025-04"]["certified_products"]) == (1, 2)
+    assert (months["2025-05"]["certified_sellers"], months["2025-05"]["certified_products"]) == (0, 0)
+    r = await _read(http, f"/counties/{county_code}/products", official, services)
+    assert sorted((p["status"], p["orderable"]) for p in r.json()["items"]) == [("seller_not_certified", False)] * 2
 
 
 async def test_a_read_after_new_facts_is_never_an_earlier_answer(http: httpx.AsyncClient, services: Services,

@@ -101,6 +101,28 @@ def test_sales_beyond_the_declared_yearly_capacity_raise_a_flag_with_the_figures
                      "evidence": {"product": "测试绿茶", "year": 2024, "sold": 6, "unit": "罐", "yearly_capacity": 5}}]
 
 
+def test_capacity_counts_net_units_a_refund_returns_the_units_it_paid_back(
+        services: Services, county_code: str) -> None:
+    """Capacity 10: 10 received then fully refunded, then 1 more sold: 1 unit, no flag. 10 more sold (11), a flag;
+    a refund of one unit's price brings it back to 10, and the flag goes."""
+    seller = given_certified_seller(services, county_code)
+    product = given_certified_product(services, seller, yearly_capacity=10, households=(), rate="0")
+    unit = given_buyer(services, county_code)
+    order = given_received_order(services, unit, product, quantity=10, received_on=date(2024, 3, 1))
+    given_refund(services, order, 10 * product.price_fen, recorded_on=date(2024, 3, 5))
+    given_received_order(services, unit, product, quantity=1, received_on=date(2024, 3, 6))
+    flagged = "SELECT evidence->>'sold' AS sold FROM rm_consumption.flags WHERE subject = %s"
+    assert rows(services, flagged, str(product.product_id)) == []
+    assert rows(services, "SELECT sum(quantity) AS units FROM rm_consumption.sales WHERE product_id = %s",
+                product.product_id) == [{"units": 1}]
+    second = given_received_order(services, unit, product, quantity=10, received_on=date(2024, 3, 7))
+    assert rows(services, flagged, str(product.product_id)) == [{"sold": "11"}]
+    given_refund(services, second, product.price_fen // 2, recorded_on=date(2024, 3, 8))  # half a unit: none back
+    assert rows(services, flagged, str(product.product_id)) == [{"sold": "11"}]
+    given_refund(services, second, product.price_fen // 2, recorded_on=date(2024, 3, 9))  # a whole unit now
+    assert rows(services, flagged, str(product.product_id)) == []
+
+
 def test_a_plan_household_not_registered_or_not_eligible_is_flagged(services: Services, county_code: str) -> None:
     (registered,) = households(services, county_code, 1)
     seller = given_certified_seller(services, county_code)

@@ -188,6 +188,12 @@ class Order(Aggregate):
             raise Conflict(f"the order is {self.status}: only an order not yet shipped can be cancelled")
         if not reason.strip():
             raise invalid("reason", "is required")
+        if self.status == "paid":  # the buyer paid: cancelling gives back what is left of every line, recorded
+            for line_no in sorted(self.lines):
+                left = self.lines[line_no].amount_fen - self.refunded.get(line_no, 0)
+                if left > 0:
+                    self.refund(line_no, left, f"订单取消 order cancelled: {reason.strip()}", today, key,
+                                request_hash, actor)
         self._cancelled(cancelled_on=today, reason=reason.strip(), idempotency_key=key, request_hash=request_hash,
                         actor=actor)
 
@@ -211,7 +217,8 @@ class Order(Aggregate):
 
     def refund(self, line_no: int, amount_fen: int, reason: str, today: date, key: str, request_hash: str,
                actor: str) -> int:
-        if self.status not in ("paid", "shipped", "received", "completed"):
+        paid_then_cancelled = self.status == "cancelled" and "paid" in self.dates
+        if self.status not in ("paid", "shipped", "received", "completed") and not paid_then_cancelled:
             raise Conflict(f"the order is {self.status}: refunds follow a payment")
         line = self.lines.get(line_no)
         if line is None:

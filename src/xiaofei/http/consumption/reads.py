@@ -31,7 +31,7 @@ Text = Annotated[str | None, QueryParameter(max_length=50, description="Words in
                                                                   "seller's name")]
 Category = Annotated[str | None, QueryParameter(max_length=30, description="A category code, e.g. tea")]
 ProductStatus = Literal["not_applied", "applied", "township_review", "reviewed", "in_notice", "refused", "certified",
-                        "suspended", "revoked", "expired", "delisted"]
+                        "suspended", "revoked", "expired", "delisted", "seller_not_certified"]
 SellerStatus = Literal["not_applied", "applied", "township_review", "reviewed", "in_notice", "refused", "certified",
                        "suspended", "revoked", "expired"]
 Subject = Literal["seller", "product"]

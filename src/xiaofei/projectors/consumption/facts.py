@@ -260,21 +260,34 @@ def record_order(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
             product = _product(cur, line["product_id"])
             _sale(cur, _sale_row(
                 f"order:{oid}:{line['line_no']}", "order", oid, None, product, e.received_on, e.received_on,
-                line["quantity"] if line["amount_fen"] > line["refunded_fen"] else 0,  # all refunded: none sold
+                # refunds before receipt: the units they returned are not sold (all refunded: none)
+                line["quantity"] - returned_units(line["quantity"], line["amount_fen"], line["refunded_fen"],
+                                                  line["refunded_fen"]),
                 line["amount_fen"] - line["refunded_fen"], order["buyer"], order["buyer_type"],
                 _unit(order), order["tag"], "platform"), dirty)
     elif isinstance(e, Order.Refunded):
         cur.execute("UPDATE order_lines SET refunded_fen = refunded_fen + %s WHERE order_id = %s AND line_no = %s"
-                    " RETURNING product_id", (e.amount_fen, oid, e.line_no))
-        product_id = _one(cur)["product_id"]
+                    " RETURNING product_id, quantity, amount_fen, refunded_fen", (e.amount_fen, oid, e.line_no))
+        line = _one(cur)
+        product_id = line["product_id"]
         cur.execute("UPDATE orders SET refunded_fen = refunded_fen + %s WHERE order_id = %s RETURNING *",
                     (e.amount_fen, oid))
         order = _one(cur)
         if order["received_on"] is not None:  # before receipt the line is not a sale yet: it counts net
             _sale(cur, _sale_row(
                 f"refund:{oid}:{e.refund_no}", "refund", oid, None, _product(cur, product_id), e.refunded_on,
-                order["received_on"], 0, -e.amount_fen, order["buyer"], order["buyer_type"], _unit(order),
-                order["tag"], "platform"), dirty)
+                order["received_on"], -returned_units(line["quantity"], line["amount_fen"], line["refunded_fen"],
+                                                      e.amount_fen),
+                -e.amount_fen, order["buyer"], order["buyer_type"], _unit(order), order["tag"], "platform"), dirty)
+
+
+def returned_units(quantity: int, amount_fen: int, refunded_fen: int, refund_fen: int) -> int:
+    """The units a refund takes back from a line's sold quantity (so capacity counts net units): the line's
+    refunded share of its quantity, rounded down, after this refund minus before it. A full refund returns every
+    unit; refunds of less than a unit's price return none until they add up to one."""
+    if amount_fen <= 0:
+        return 0
+    return quantity * refunded_fen // amount_fen - quantity * (refunded_fen - refund_fen) // amount_fen
 
 
 def _unit(order: DictRow) -> str | None:

@@ -55,11 +55,16 @@ CERTIFIED = (
     "EXISTS (SELECT 1 FROM {C}.certifications c JOIN {C}.cert_periods cp USING (certification_id)"
     " WHERE c.subject = '{subject}' AND c.subject_id = {subject_id} AND m.month_end BETWEEN cp.valid_from AND cp.valid_to)")
 
+SALE_LINE = "source <> 'refund' AND amount_fen > 0"
+"""A sale line counted on the dashboard (销售笔数): a received order line not wholly refunded before its receipt, or
+a channel sale. A refund row lowers the amount of its month, never adds a line."""
+
 METRICS = [
     # recognised sales (统计口径: counted sales only), by the product's origin village
     f"""INSERT INTO pg_temp.dashboard_metric
     SELECT s.county, a.area_level, a.area_code, s.month, v.metric, v.value
-    FROM (SELECT county, village, month, sum(amount_fen) AS fen, count(*) AS n FROM {C}.sales
+    FROM (SELECT county, village, month, sum(amount_fen) AS fen, count(*) FILTER (WHERE {SALE_LINE}) AS n
+          FROM {C}.sales
           WHERE counted AND county IN {DIRTY} GROUP BY county, village, month) s
     {areas('s.county', 's.village')}
     CROSS JOIN LATERAL (VALUES ('sales_fen', s.fen), ('sales_lines', s.n)) AS v(metric, value){AREA}""",
@@ -70,12 +75,14 @@ METRICS = [
             AND EXISTS (SELECT 1 FROM {C}.cert_periods p WHERE p.certification_id = c.certification_id
                         AND m.month_end BETWEEN p.valid_from AND p.valid_to))
     FROM pg_temp.dashboard_months m""",
-    # certified products on the month's last day, listed and not delisted then, by origin village
+    # certified products on the month's last day, listed and not delisted then, of a seller certified then (a
+    # revoked seller's products stop counting), by origin village
     f"""INSERT INTO pg_temp.dashboard_metric
     SELECT m.county, a.area_level, a.area_code, m.month, 'certified_products', count(*)
     FROM pg_temp.dashboard_months m JOIN {C}.products p ON p.county = m.county AND p.listed_on <= m.month_end
          AND (p.delisted_on IS NULL OR p.delisted_on > m.month_end)
          AND {CERTIFIED.format(C=C, subject='product', subject_id='p.product_id::text')}
+         AND {CERTIFIED.format(C=C, subject='seller', subject_id='p.seller')}
     {areas('p.county', 'p.origin_village')}{AREA}
     GROUP BY m.county, a.area_level, a.area_code, m.month""",
     # households reached and money attributed, by the household's village
@@ -150,7 +157,8 @@ GROUP BY county, area_level, area_code, month"""
 
 BREAKDOWN = f"""
 INSERT INTO sales_breakdown
-SELECT s.county, a.area_level, a.area_code, s.month, d.dimension, d.key, sum(s.amount_fen), count(*)
+SELECT s.county, a.area_level, a.area_code, s.month, d.dimension, d.key, sum(s.amount_fen),
+       count(*) FILTER (WHERE {SALE_LINE})
 FROM {C}.sales s
 {areas('s.county', 's.village')}
 CROSS JOIN LATERAL (VALUES ('category', s.category), ('buyer_type', s.buyer_type),

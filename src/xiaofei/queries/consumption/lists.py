@@ -110,7 +110,9 @@ class ProductSummary(msgspec.Struct, kw_only=True):
     origin_village: str | None
     yearly_capacity: int
     status: str
-    """The product's certification as of today (``not_applied`` without one); ``delisted`` once delisted."""
+    """The product's certification as of today (``not_applied`` without one); ``delisted`` once delisted;
+    ``seller_not_certified`` for a certified product whose seller's certificate does not cover today (suspended,
+    revoked, expired): it neither sells nor counts (统计口径)."""
     certificate_number: str | None
     valid_to: date | None
     orderable: bool
@@ -122,15 +124,18 @@ class ProductPage(msgspec.Struct, kw_only=True):
     next_after: str | None
 
 
+_SELLER_VALID = (f"EXISTS (SELECT 1 FROM {S}.certifications sc JOIN {S}.cert_periods sp USING (certification_id)"
+                 " WHERE sc.subject = 'seller' AND sc.subject_id = p.seller AND $1 BETWEEN sp.valid_from AND"
+                 " sp.valid_to)")
 _PRODUCTS = (
     "SELECT * FROM (SELECT p.product_id, p.seller, s.name AS seller_name, p.county, p.name, p.category,"
     " p.specification, p.unit, p.price_fen, p.stock, p.origin_county, p.origin_village, p.yearly_capacity,"
-    f" CASE WHEN p.delisted_on IS NOT NULL THEN 'delisted' ELSE coalesce({_STATE}, 'not_applied') END AS status,"
+    " CASE WHEN p.delisted_on IS NOT NULL THEN 'delisted'"
+    f" WHEN {_STATE} = 'certified' AND NOT {_SELLER_VALID} THEN 'seller_not_certified'"
+    f" ELSE coalesce({_STATE}, 'not_applied') END AS status,"
     " c.certificate_number, c.valid_to,"
     f" p.delisted_on IS NULL AND EXISTS (SELECT 1 FROM {S}.cert_periods pp WHERE pp.certification_id ="
-    " c.certification_id AND $1 BETWEEN pp.valid_from AND pp.valid_to)"
-    f" AND EXISTS (SELECT 1 FROM {S}.certifications sc JOIN {S}.cert_periods sp USING (certification_id)"
-    "  WHERE sc.subject = 'seller' AND sc.subject_id = p.seller AND $1 BETWEEN sp.valid_from AND sp.valid_to)"
+    f" c.certification_id AND $1 BETWEEN pp.valid_from AND pp.valid_to) AND {_SELLER_VALID}"
     " AS orderable"
     f" FROM {S}.products p JOIN {S}.sellers s ON s.credit_code = p.seller"
     f" LEFT JOIN {S}.certifications c ON c.subject = 'product' AND c.subject_id = p.product_id::text) x")
