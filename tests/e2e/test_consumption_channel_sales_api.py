@@ -1,7 +1,7 @@
 """Channel sales through HTTP: a seller (its own products) or a county official (the county's products) uploads
 sales on the 832 platform, e-commerce shops, counters and offline as CSV (UTF-8 or GB18030), XLSX or JSON; all or
 nothing with every row error listed; a sale counts only while the product's and the seller's certificates cover its
-date; a (channel, reference) seen before is already known, never a second sale."""
+date; a (seller, channel, reference) seen before is already known, never a second sale."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 from datetime import date, timedelta
 
 import httpx
+from eventsourcing.utils import get_topic
 from openpyxl import Workbook
 
 from tests.conftest import bearer, official_token
@@ -17,6 +18,7 @@ from tests.consumption_given import given_buyer, given_certified_product, given_
 from tests.e2e.test_consumption_certification_api import day
 from tests.e2e.test_consumption_orders_api import token
 from xiaofei.bootstrap import Services
+from xiaofei.domain import ids
 from xiaofei.domain.consumption.certification import Certification
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts
 
@@ -32,9 +34,9 @@ def key() -> dict[str, str]:
     return {"Idempotency-Key": f"u-{uuid.uuid4().hex}"}
 
 
-def sale_id(channel: str, reference: str) -> uuid.UUID:
+def sale_id(channel: str, reference: str, seller: str = "") -> uuid.UUID:
     return ChannelSale.create_id(ChannelSaleFacts(
-        product_id=uuid.uuid4(), seller="", certificate_number="", sold_on=date(2024, 1, 1), quantity=1,
+        product_id=uuid.uuid4(), seller=seller, certificate_number="", sold_on=date(2024, 1, 1), quantity=1,
         amount_fen=1, channel=channel, reference=reference, buyer_type="", budget_unit=None, tag=None))
 
 
@@ -62,7 +64,7 @@ async def test_an_upload_records_each_sale_once_and_answers_its_receipt_again(
     again = body + f"{day(0)},{tea.certificate_number},5,17500,offline,{ref}-4,enterprise,,\n".encode()
     r = await http.post(url, headers={**as_seller, **CSV, **key()}, content=again)
     assert (r.json()["recorded"], r.json()["already_known"]) == (1, 3), r.text
-    recorded = services.app.repository.get(sale_id("platform_832", f"{ref}-1"))
+    recorded = services.app.repository.get(sale_id("platform_832", f"{ref}-1", seller.credit_code))
     assert (recorded.sale.product_id, recorded.sale.budget_unit, recorded.sale.amount_fen) == (
         tea.product_id, unit, 10500)
 
@@ -108,7 +110,7 @@ async def test_a_sale_outside_the_certificate_is_a_row_error_and_nothing_is_reco
                       (8, "quantity"), (9, "reference"), (10, "sold_on")}, r.json()["errors"]
     late = next(e for e in r.json()["errors"] if e["row"] == 3)
     assert ending.certificate_number in late["reason"] and "validity" in late["reason"]
-    assert services.app.existing_versions([sale_id("platform_832", f"{ref}-ok")]) == {}  # all or nothing
+    assert services.app.existing_versions([sale_id("platform_832", f"{ref}-ok", seller.credit_code)]) == {}  # all or nothing
 
     # the budget unit must be registered; an official uploads any product of the county
     official = bearer(official_token(services, county_code))
@@ -134,7 +136,7 @@ async def test_gb18030_csv_xlsx_and_json_uploads_read_alike(http: httpx.AsyncCli
                f"{day(-1).replace('-', '/')},{tea.certificate_number},2,7000,832平台,{ref}-g,企业,,东西部协作\n")
     r = await http.post(url, headers={**headers, **CSV, **key()}, content=chinese.encode("gb18030"))
     assert r.status_code == 201 and r.json()["recorded"] == 1, r.text
-    assert services.app.repository.get(sale_id("platform_832", f"{ref}-g")).sale.tag == "east_west"
+    assert services.app.repository.get(sale_id("platform_832", f"{ref}-g", seller.credit_code)).sale.tag == "east_west"
 
     book = Workbook()
     sheet = book.active
@@ -168,4 +170,48 @@ async def test_an_upload_of_more_than_100000_sales_is_refused_whole(http: httpx.
                         headers={**token(services, "seller", seller.credit_code), **CSV, **key()}, content=csv(*rows))
     assert r.status_code == 422, r.text[:500]
     assert r.json()["errors"][0]["field"] == "file" and "100000" in r.json()["detail"]
-    assert services.app.existing_versions([sale_id("offline", "cap-0")]) == {}
+    assert services.app.existing_versions([sale_id("offline", "cap-0", seller.credit_code)]) == {}
+
+
+async def test_another_sellers_row_under_the_same_receipt_number_is_another_sale(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Seller A (county X) uploads receipt R; seller B (county Y) then uploads a different product, 5,000.00元 under
+    R on the same channel: B's is recorded and counts in county Y, while B's replay of its row is a no-op."""
+    other = f"{int(county_code) + 43:06d}"
+    services.registry.register_county(other, "乙县", "测试省", "test")
+    a, b = given_certified_seller(services, county_code), given_certified_seller(services, other)
+    tea, rice = given_certified_product(services, a), given_certified_product(services, b, category="grain_oil")
+    ref = f"20260301-{uuid.uuid4().hex[:8]}"
+    for seller, product, amount in ((a, tea, 10_000), (b, rice, 500_000)):
+        body = csv(f"{day(-1)},{product.certificate_number},1,{amount},platform_832,{ref},individual,,")
+        r = await http.post(f"/organisations/{seller.credit_code}/channel-sales",
+                            headers={**token(services, "seller", seller.credit_code), **CSV, **key()}, content=body)
+        assert (r.status_code, r.json()["recorded"], r.json()["already_known"]) == (201, 1, 0), r.text
+    r = await http.post(f"/organisations/{b.credit_code}/channel-sales",
+                        headers={**token(services, "seller", b.credit_code), **CSV, **key()}, content=body)
+    assert (r.json()["recorded"], r.json()["already_known"]) == (0, 1), r.text
+    official = bearer(official_token(services, other))
+    r = await http.get(f"/counties/{other}/sales", headers=official,
+                       params={"by": "seller", "min_position": services.app.head_position()})
+    assert [(row["key"], row["amount_fen"]) for row in r.json()["items"]] == [(b.credit_code, 500_000)], r.text
+
+
+async def test_a_sale_recorded_under_the_old_channel_and_reference_id_is_still_known_to_its_seller(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """A sale recorded before sales were known per seller (its id from channel and reference only): the same
+    seller's replay is already known, another seller's row is a new sale."""
+    a, b = given_certified_seller(services, county_code), given_certified_seller(services, county_code)
+    tea, rice = given_certified_product(services, a), given_certified_product(services, b, category="grain_oil")
+    ref = f"OLD-{uuid.uuid4().hex[:8]}"
+    facts = ChannelSaleFacts(product_id=tea.product_id, seller=a.credit_code, certificate_number=tea.certificate_number,
+                             sold_on=date.fromisoformat(day(-1)), quantity=1, amount_fen=10_000, channel="counter",
+                             reference=ref, buyer_type="individual", budget_unit=None, tag=None)
+    services.app.record_events([ChannelSale.Recorded(  # under the id such sales were recorded with
+        originator_id=ids.legacy_channel_sale_id("counter", ref), originator_version=1,
+        timestamp=ChannelSale.Recorded.create_timestamp(), originator_topic=get_topic(ChannelSale),
+        county=county_code, sale=facts, upload_id=uuid.uuid4(), actor="test")])
+    for seller, product, expected in ((a, tea, (0, 1)), (b, rice, (1, 0))):
+        body = csv(f"{day(-1)},{product.certificate_number},1,10000,counter,{ref},individual,,")
+        r = await http.post(f"/organisations/{seller.credit_code}/channel-sales",
+                            headers={**token(services, "seller", seller.credit_code), **CSV, **key()}, content=body)
+        assert (r.json()["recorded"], r.json()["already_known"]) == expected, r.text

@@ -90,8 +90,14 @@ def order_id(buyer: str, idempotency_key: str) -> UUID:
     return uuid5(NAMESPACE, f"order:{buyer}:{idempotency_key}")
 
 
-def channel_sale_id(channel: str, reference: str) -> UUID:
-    """A channel sale is known by its channel and the channel's own order reference: uploading it twice is a no-op."""
+def channel_sale_id(seller: str, channel: str, reference: str) -> UUID:
+    """A channel sale is known by its seller, its channel and the channel's own order reference: the same seller
+    uploading it twice is a no-op; another seller's row under the same reference is another sale."""
+    return uuid5(NAMESPACE, f"channel-sale:{seller}:{channel}:{reference}")
+
+
+def legacy_channel_sale_id(channel: str, reference: str) -> UUID:
+    """The id sales recorded before they were known per seller have: channel and reference only."""
     return uuid5(NAMESPACE, f"channel-sale:{channel}:{reference}")
 
 

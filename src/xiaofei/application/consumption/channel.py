@@ -3,8 +3,9 @@ offline, uploaded by a seller (its own products) or a county official (products 
 
 An upload is all or nothing, with every row error listed. A row counts under the same rules as a platform order: the
 product's certificate and its seller's both cover the sale date (not before the start, not after the expiry, not
-while suspended or revoked). A sale is known by its channel and the channel's reference: one recorded before, by any
-upload, is ``already_known`` (not an error, not a second sale). The receipt is keyed by uploader and
+while suspended or revoked). A sale is known by its seller, its channel and the channel's reference: one the same
+seller recorded before, by any upload (its own or the county's), is ``already_known`` (not an error, not a second
+sale); another seller's row under the same reference is another sale. The receipt is keyed by uploader and
 ``Idempotency-Key``: the same key with the same bytes is answered from the receipt, with other bytes 409.
 """
 
@@ -23,6 +24,7 @@ from xiaofei.application.app import MAX_ATTEMPTS
 from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.application.consumption.channel_rows import Parsed, SaleRow, raise_problems
 from xiaofei.application.consumption.orders import check_key
+from xiaofei.domain import ids
 from xiaofei.domain.consumption.buyers import Buyer
 from xiaofei.domain.consumption.certification import CertificateNumber, Certification
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts, ChannelUpload
@@ -77,7 +79,7 @@ class ChannelSalesService(ConsumptionBase):
                 return replay
             sales = self._decide(county, seller, parsed.rows, list(parsed.problems))
             sale_ids = [ChannelSale.create_id(s) for s in sales]
-            known = self.app.existing_versions(sale_ids)
+            known = set(self.app.existing_versions(sale_ids)) | self._known_before(sales)
             new = [(s, sale_id) for s, sale_id in zip(sales, sale_ids) if sale_id not in known]
             receipt = ChannelUpload(uploader=uploader, county=county, idempotency_key=key, file_sha256=digest,
                                     media_type=media_type, rows=parsed.count, recorded=len(new),
@@ -90,6 +92,19 @@ class ChannelSalesService(ConsumptionBase):
                 continue  # the same key, or one of these sales, was recorded meanwhile: decide again
             return Uploaded(receipt, False, position)
         raise Conflict("the sales kept changing while we tried to record them; try again")
+
+    def _known_before(self, sales: list[ChannelSaleFacts]) -> set[UUID]:
+        """The (seller-scoped) ids of the sales that were recorded, by the same seller, before sales were known per
+        seller (under the channel + reference id): a replay of those rows is still a no-op."""
+        legacy = {ids.legacy_channel_sale_id(s.channel, s.reference): s for s in sales}
+        found = self.app.existing_versions(list(legacy))
+        out = set()
+        for legacy_id in found:
+            recorded = self.maybe(legacy_id, ChannelSale)
+            sale = legacy[legacy_id]
+            if recorded is not None and recorded.sale.seller == sale.seller:
+                out.add(ChannelSale.create_id(sale))
+        return out
 
     def _replay(self, receipt_id: UUID, digest: str) -> Uploaded | None:
         receipt = self.maybe(receipt_id, ChannelUpload)
@@ -112,7 +127,7 @@ class ChannelSalesService(ConsumptionBase):
                 problems: list[FieldProblem]) -> list[ChannelSaleFacts]:
         certificates: dict[str, _Certificate] = {}
         budget_units: dict[str, bool] = {}
-        first_row: dict[tuple[str, str], int] = {}
+        first_row: dict[tuple[str, str, str], int] = {}
         sales: list[ChannelSaleFacts] = []
         for r in rows:
             cert = certificates.get(r.certificate_number)
@@ -134,10 +149,10 @@ class ChannelSalesService(ConsumptionBase):
                     problems.append(FieldProblem("budget_unit", f"{r.budget_unit} is not a registered budget unit "
                                                                 "(预算单位)", r.row))
                     bad = True
-            seen = first_row.setdefault((r.channel, r.reference), r.row)
+            seen = first_row.setdefault((cert.seller, r.channel, r.reference), r.row)
             if seen != r.row:
-                problems.append(FieldProblem("reference", f"channel {r.channel} reference {r.reference} is on row "
-                                                          f"{seen} already", r.row))
+                problems.append(FieldProblem("reference", f"channel {r.channel} reference {r.reference} of seller "
+                                                          f"{cert.seller} is on row {seen} already", r.row))
                 bad = True
             if not bad:
                 assert cert.product_id is not None

@@ -38,7 +38,7 @@ class ChannelSaleFacts(msgspec.Struct, frozen=True, kw_only=True):
 class ChannelSale(Aggregate):
     @staticmethod
     def create_id(sale: ChannelSaleFacts) -> UUID:
-        return ids.channel_sale_id(sale.channel, sale.reference)
+        return ids.channel_sale_id(sale.seller, sale.channel, sale.reference)
 
     class Recorded(Aggregate.Created):
         county: str
