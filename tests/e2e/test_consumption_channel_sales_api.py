@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 from eventsourcing.utils import get_topic
@@ -215,3 +216,33 @@ async def test_a_sale_recorded_under_the_old_channel_and_reference_id_is_still_k
         r = await http.post(f"/organisations/{seller.credit_code}/channel-sales",
                             headers={**token(services, "seller", seller.credit_code), **CSV, **key()}, content=body)
         assert (r.json()["recorded"], r.json()["already_known"]) == expected, r.text
+
+
+async def test_only_the_unit_its_trade_union_and_its_staff_fill_a_budget_units_reserved_share(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Two 5,000.00元 channel purchases by an enterprise and an east–west partner naming unit U are row errors (and
+    nothing is recorded); the unit's own, its trade union's and a staff member's purchases count for U."""
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller)
+    unit = given_buyer(services, county_code)
+    services.buyers.file_share(unit, date.fromisoformat(day(0)).year, "canteen", 10_000_000, Decimal("0.10"), None,
+                               "", "test")
+    as_seller = token(services, "seller", seller.credit_code)
+    url = f"/organisations/{seller.credit_code}/channel-sales"
+    ref = uuid.uuid4().hex[:8]
+    bad = csv(f"{day(-1)},{tea.certificate_number},50,500000,platform_832,{ref}-e,enterprise,{unit},",
+              f"{day(-1)},{tea.certificate_number},50,500000,platform_832,{ref}-w,east_west_partner,{unit},east_west")
+    r = await http.post(url, headers={**as_seller, **CSV, **key()}, content=bad)
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(2, "budget_unit"), (3, "budget_unit")]
+    good = csv(f"{day(-1)},{tea.certificate_number},1,100000,platform_832,{ref}-u,budget_unit,{unit},",
+               f"{day(-1)},{tea.certificate_number},1,20000,platform_832,{ref}-t,trade_union,{unit},",
+               f"{day(-1)},{tea.certificate_number},1,30000,platform_832,{ref}-i,individual,{unit},")
+    r = await http.post(url, headers={**as_seller, **CSV, **key()}, content=good)
+    assert r.status_code == 201, r.text
+    official = bearer(official_token(services, county_code))
+    r = await http.get(f"/counties/{county_code}/reserved-share-progress", headers=official,
+                       params={"year": date.fromisoformat(day(0)).year, "min_position": r.json()["position"]})
+    (progress,) = [p for p in r.json()["items"] if p["budget_unit"] == unit]
+    assert (progress["reserved_fen"], progress["purchased_fen"], progress["progress"]) == (1_000_000, 150_000,
+                                                                                           "0.1500")

@@ -17,11 +17,11 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.consumption.common import ConsumptionBase, check_rate
 from xiaofei.domain.bounds import MAX_FEN
 from xiaofei.domain.codes import normalise_credit_code
-from xiaofei.domain.consumption.buyers import BUYER_TYPES, FILING_KINDS, Buyer, ShareFiling
+from xiaofei.domain.consumption.buyers import BUYER_TYPES, CREDITS_A_UNIT, FILING_KINDS, Buyer, ShareFiling
 from xiaofei.domain.errors import AlreadyExists, invalid
 from xiaofei.rules.money import apply_rate
 
-COUNTS_FOR_TYPES = ("trade_union", "individual")
+COUNTS_FOR_TYPES = tuple(t for t in CREDITS_A_UNIT if t != "budget_unit")  # who names the unit it counts for
 FIRST_YEAR, LAST_YEAR = 2013, 2099
 
 

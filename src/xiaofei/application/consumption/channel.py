@@ -25,7 +25,7 @@ from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.application.consumption.channel_rows import Parsed, SaleRow, raise_problems
 from xiaofei.application.consumption.orders import check_key
 from xiaofei.domain import ids
-from xiaofei.domain.consumption.buyers import Buyer
+from xiaofei.domain.consumption.buyers import CREDITS_A_UNIT, Buyer
 from xiaofei.domain.consumption.certification import CertificateNumber, Certification
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts, ChannelUpload
 from xiaofei.domain.errors import Conflict, FieldProblem, NotFound
@@ -141,7 +141,13 @@ class ChannelSalesService(ConsumptionBase):
             if why is not None:
                 problems.append(FieldProblem("sold_on", why, r.row))
                 bad = True
-            if r.budget_unit is not None:
+            if r.budget_unit is not None and r.buyer_type not in CREDITS_A_UNIT:
+                problems.append(FieldProblem("budget_unit", f"a {r.buyer_type} purchase does not fill a budget "
+                                                            "unit's reserved share: only the unit's own, its trade "
+                                                            "union's and its staff's (individual) name a unit",
+                                             r.row))
+                bad = True
+            elif r.budget_unit is not None:
                 if r.budget_unit not in budget_units:
                     unit = self.maybe(Buyer.create_id(r.budget_unit), Buyer)
                     budget_units[r.budget_unit] = unit is not None and unit.buyer_type == "budget_unit"

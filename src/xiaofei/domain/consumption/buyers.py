@@ -25,6 +25,10 @@ BUYER_TYPES: dict[str, str] = {
     "east_west_partner": "东西部协作单位",
     "individual": "个人",
 }
+CREDITS_A_UNIT = ("budget_unit", "trade_union", "individual")
+"""The buyers whose purchase may fill a budget unit's reserved share: the unit itself, its trade union (工会) and its
+staff (职工, individuals) who tag the purchase to it (2022/2023 notices). An enterprise's or an east–west partner's
+purchase is its own, whatever unit it names."""
 FILING_KINDS: dict[str, str] = {
     "canteen": "有食堂：预留份额",
     "no_canteen": "无食堂（免报）",

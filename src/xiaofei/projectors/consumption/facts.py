@@ -14,7 +14,7 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from xiaofei.domain.consumption.buyers import Buyer
+from xiaofei.domain.consumption.buyers import CREDITS_A_UNIT, Buyer
 from xiaofei.domain.consumption.certification import Certification
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelUpload
 from xiaofei.domain.consumption.linkage import LinkageLedger
@@ -306,7 +306,9 @@ def record_channel(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         s = e.sale
         _sale(cur, _sale_row(
             f"channel:{e.originator_id}", "channel", None, e.originator_id, _product(cur, s.product_id), s.sold_on,
-            s.sold_on, s.quantity, s.amount_fen, None, s.buyer_type, s.budget_unit, s.tag, s.channel), dirty)
+            s.sold_on, s.quantity, s.amount_fen, None, s.buyer_type,
+            s.budget_unit if s.buyer_type in CREDITS_A_UNIT else None,  # recorded before the upload refused it
+            s.tag, s.channel), dirty)
 
 
 def record_payment(cur: psycopg.Cursor[DictRow], e: Any) -> None:
