@@ -155,6 +155,29 @@ def test_the_deploy_readme_names_only_real_commands_settings_and_files() -> None
     assert ENV_FILE in DEPLOY_README
 
 
+def _installed() -> dict[str, Path]:
+    """What the README's install steps put where: installed path -> the repository file it comes from."""
+    out: dict[str, Path] = {}
+    for line in re.findall(r"^install (.*)$", DEPLOY_README, re.M):
+        words = shlex.split(line, comments=True)
+        while words and words[0].startswith("-"):
+            words = words[2:] if words[0] in ("-m", "-g", "-o") else words[1:]
+        *sources, target = words
+        for source in sources:
+            out[target + Path(source).name if target.endswith("/") else target] = ROOT / source
+    return out
+
+
+def test_the_units_documentation_is_a_file_the_install_steps_put_there() -> None:
+    installed = _installed()
+    for unit in UNITS:
+        for link in " ".join(_unit(unit)["Documentation"]).split():
+            assert link.startswith("file://"), (unit.name, link)  # no network needed to read it
+            path = link.removeprefix("file://")
+            assert path in installed, (unit.name, path, sorted(installed))
+            assert installed[path].is_file(), installed[path]
+
+
 def _example_settings() -> dict[str, str]:
     lines = (DEPLOY / "example.env").read_text(encoding="utf-8").splitlines()
     return dict(line.split("=", 1) for line in lines if line.startswith("XIAOFEI_"))
