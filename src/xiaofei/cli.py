@@ -101,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from xiaofei.http.app import create_app
+    from xiaofei.http.protocol import HTTP_PROTOCOL
 
     settings = _settings(args)
     try:
@@ -124,10 +125,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.workers > 1:
             # Worker processes build their own services from the same settings (and join the same database).
             uvicorn.run("xiaofei.http.app:worker_app", factory=True, workers=settings.workers, host=settings.host,
-                        port=settings.port, log_config=None, access_log=False, lifespan="on")
+                        port=settings.port, log_config=None, access_log=False, lifespan="on", http=HTTP_PROTOCOL)
         else:
             uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
-                        access_log=False, lifespan="on")
+                        access_log=False, lifespan="on", http=HTTP_PROTOCOL)
     finally:
         supervisor_stop.set()
         services.close()

@@ -237,6 +237,9 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     pools = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "pool_fen" in a["items"][0])
     (pool,) = pools["items"]
     assert {s["payee"]: s["amount_fen"] for s in pool["shares"]} == {"4210810001": 14000, "collective": 6000}
+    # the catalogue searched with the words as curl sends them, raw UTF-8 (issue 26 §16: a bare 400 in plain text)
+    found = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "orderable" in a["items"][0])
+    assert [(p["name"], p["orderable"], p["stock"]) for p in found["items"]] == [("石首绿茶", True, 48)]
     progress = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "progress" in a["items"][0])
     assert progress["items"][0]["progress"] == "0.1000"
 
