@@ -32,8 +32,9 @@ WALKTHROUGHS = ("## Five-minute walkthrough", "### Employment (就业帮扶) in 
                "### Consumption (消费帮扶) in five more minutes")
 ADMIN_PLACEHOLDER = re.compile(r"^(?:export )?ADMIN=xf_\.\.\.(?=\s|$).*$", re.MULTILINE)
 BLOCK_MARK = "#### next walkthrough block"
-# Each curl answer on a line of its own, and an HTTP error (4xx/5xx) fails the command, so `set -e` stops the script.
-CURL_IN_TESTS = "curl() { command curl --fail-with-body --show-error --max-time 60 -w '\\n' \"$@\"; }\n"
+# An HTTP error (4xx/5xx) fails the command, so `set -e` stops the script. No `-w '\n'`: each JSON answer ends with a
+# newline of its own (issue 26 §17), so the answers a user sees are one per line as they are.
+CURL_IN_TESTS = "curl() { command curl --fail-with-body --show-error --max-time 60 \"$@\"; }\n"
 
 
 @pytest.fixture
@@ -248,8 +249,11 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     assert board["headline"]["sales_fen"] == 200000 and board["area_level"] == "county"
     import openpyxl
 
-    sheet = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True).active
-    assert next(sheet.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+    book = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True)
+    try:  # closed: a read-only workbook left open is an unraisable ResourceWarning in whichever test comes next
+        assert next(book.active.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+    finally:
+        book.close()
     incomes = (workdir / "incomes-2025.csv").read_text(encoding="utf-8-sig").splitlines()
     assert incomes[0].startswith("户编号 / Household number,")
     assert incomes[1].startswith("4210810001,421081100001,2,18500.00,0.00,18500.00,9250.00,"), incomes
