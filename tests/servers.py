@@ -121,8 +121,10 @@ def remove(root: Path) -> None:
 def serving_app(app: Any, port: int, recorder: Recorder | None = None, *, merge: bool = True) -> Iterator[str]:
     """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread; yields its base URL. With a ``recorder``, its
     calls are kept for the OpenAPI examples and written when it stops (``merge``: beside the file's others)."""
+    from xiaofei.http.protocol import HTTP_PROTOCOL
+
     server = uvicorn.Server(uvicorn.Config(recorder.wrap(app) if recorder else app, host="127.0.0.1", port=port,
-                                           log_config=None, access_log=False, lifespan="on"))
+                                           log_config=None, access_log=False, lifespan="on", http=HTTP_PROTOCOL))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

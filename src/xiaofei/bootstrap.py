@@ -76,18 +76,20 @@ class Services:
 
     def catch_up(self, progress_to: TextIO | None = None) -> None:
         """Bring every projection up to the head of the log (used by CLI commands and tests). With
-        ``progress_to``, each projection that has work reports events done out of the head position there."""
+        ``progress_to``, each projection that has work reports the events it applied out of those past its position
+        there."""
         for name in PROJECTIONS:
             projector = self.projector(name)
             try:
                 if progress_to is None:
                     projector.run_until_idle()
                     continue
-                start, head = projector.position(), self.app.head_position()
-                if start >= head:
+                todo = self.app.event_count(after=projector.position())
+                if not todo:
                     continue
-                bar = Progress(f"projecting {name}", unit="events", stream=progress_to, start=start, total=head)
-                projector.run_until_idle(lambda p, bar=bar: bar.update(p.position(), self.app.head_position()))
+                bar = Progress(f"projecting {name}", unit="events", stream=progress_to, total=todo)
+                applied = projector.run_until_idle(lambda n, bar=bar, todo=todo: bar.update(n, max(n, todo)))
+                bar.update(applied, max(applied, todo))
                 bar.finish()
             finally:
                 projector.close()

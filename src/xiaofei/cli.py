@@ -101,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from xiaofei.http.app import create_app
+    from xiaofei.http.protocol import HTTP_PROTOCOL
 
     settings = _settings(args)
     try:
@@ -124,10 +125,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.workers > 1:
             # Worker processes build their own services from the same settings (and join the same database).
             uvicorn.run("xiaofei.http.app:worker_app", factory=True, workers=settings.workers, host=settings.host,
-                        port=settings.port, log_config=None, access_log=False, lifespan="on")
+                        port=settings.port, log_config=None, access_log=False, lifespan="on", http=HTTP_PROTOCOL)
         else:
             uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
-                        access_log=False, lifespan="on")
+                        access_log=False, lifespan="on", http=HTTP_PROTOCOL)
     finally:
         supervisor_stop.set()
         services.close()
@@ -159,12 +160,15 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
         app = services.app
-        bar = Progress(f"rebuilding {args.name}", unit="events", total=app.head_position())
+        # events, counted (not log positions: a rolled-back write leaves a gap), the same on stderr and stdout
+        total = app.event_count()
+        bar = Progress(f"rebuilding {args.name}", unit="events", total=total)
         applied = rebuild(app, PROJECTIONS[args.name], services.params,
                           batch_size=services.settings.projection_batch_size,
-                          on_batch=lambda p: bar.update(p.position(), app.head_position()))
+                          on_batch=lambda n: bar.update(n, max(n, total)))
+        bar.update(applied, max(applied, total))
         bar.finish()
-        print(f"rebuilt {args.name}: {applied} events applied, swapped in", flush=True)
+        print(f"rebuilt {args.name}: {applied:,} events applied, swapped in", flush=True)
     finally:
         services.close()
     return 0
@@ -290,9 +294,9 @@ def cmd_national_status(args: argparse.Namespace) -> int:
 def cmd_import_households(args: argparse.Namespace) -> int:
     from xiaofei.domain.errors import InvalidInput, XiaofeiError
 
+    content = Path(args.file).read_bytes()  # before anything starts: a missing file is one line (main)
     services = _services(args)
     try:
-        content = Path(args.file).read_bytes()
         bar = Progress(f"importing {Path(args.file).name}", unit="households")
         try:
             result = services.importer.run(args.county, Path(args.file).name, content, "cli:import",
@@ -474,9 +478,22 @@ def _exit_on_sigterm(*_: object) -> None:
     raise SystemExit(0)
 
 
+def _database_unreachable() -> tuple[type[BaseException], ...]:
+    import psycopg  # only when an exception is being handled: ``--help`` does not load the driver
+
+    return (psycopg.OperationalError,)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Every error a person can meet is one line on stderr and an exit status, never a traceback: 2 for settings
+    and refusals, 1 for a file that cannot be read or written and a database that cannot be reached."""
     args = parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    command = " ".join(w for w in (args.command, getattr(args, "what", None)) if w)
     try:
         return int(args.func(args))
     except SettingsError as e:
@@ -485,6 +502,14 @@ def main(argv: list[str] | None = None) -> int:
     except XiaofeiError as e:  # a command refused (e.g. the demo county is not of XIAOFEI_PROVINCE)
         print(f"refused: {e.detail}", file=sys.stderr)
         return 2
+    except OSError as e:  # a file named on the command line (or written by it) that cannot be used
+        where = f": {e.filename}" if e.filename else ""
+        print(f"xiaofei {command}: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    except _database_unreachable() as e:
+        print(f"xiaofei {command}: cannot reach the database (XIAOFEI_DATABASE_URL): {_one_line(str(e))}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -126,6 +126,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         if not (code.isdigit() and (len(code) == 2 or (len(code) == 6 and code.endswith("0000")))
                 and code[0] in "123456789" and code[:2] != "00"):
             raise SettingsError(f"{ENV_PREFIX}PROVINCE: expected a province's 2-digit code or its division code "
-                                f"(36 or 360000), got {code!r}")
+                                f"(42 or 420000 for 湖北省), or empty for counties of any province; got {code!r}")
         settings = msgspec.structs.replace(settings, province=code[:2])
     return settings

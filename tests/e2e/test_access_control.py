@@ -57,6 +57,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/dashboard/areas/export": "/counties/{C}/dashboard/areas/export?year=2024",
     "/provinces/{province:str}/dashboard/export": "/provinces/360000/dashboard/export?year=2024",
     "/dashboard": "/dashboard",
+    "/favicon.ico": "/favicon.ico",
     "/dashboard/assets/{file_path:path}": "/dashboard/assets/dashboard.js",
     "/dashboard/echarts/{file_path:path}": "/dashboard/echarts/echarts.min.js",
     "/policy/presets": "/policy/presets",

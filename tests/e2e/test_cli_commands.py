@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 
 from tests.conftest import TEST_SECRET
 
@@ -81,7 +82,12 @@ def test_import_and_rebuild_report_progress(fresh_dsn: str, tmp_path: Path) -> N
                      Database(dsn=fresh_dsn))
     try:
         services.registry.register_county("421081", "石首市", "湖北省", "test")
-        head_before = services.app.head_position()
+        with services.params.connect() as conn:
+            # a write that rolled back leaves its log position unused (issue 26 §14: rebuild said 4,175 events on
+            # stderr, the log's last position, and 4173 on stdout, the events it applied)
+            events_table = services.app.events_table.as_string(conn)
+            conn.execute(f"SELECT nextval(pg_get_serial_sequence('{events_table}', 'notification_id'))")
+            conn.commit()
     finally:
         services.close()
     csv = tmp_path / "households.csv"
@@ -97,11 +103,31 @@ def test_import_and_rebuild_report_progress(fresh_dsn: str, tmp_path: Path) -> N
 
     code, out, err = _run(env, "rebuild", "registry")
     assert code == 0, err
-    assert "rebuilt registry" in out
-    # not a terminal: no redrawing, one final line with how many events (the log's head) took how long
+    with psycopg.connect(fresh_dsn) as conn:
+        (events,), (head,) = (conn.execute(f"SELECT {f}(notification_id) FROM {events_table}").fetchone()
+                              for f in ("count", "max"))
+    assert head > events  # the gap
+    # not a terminal: no redrawing, one final line with how many events took how long; stdout says the same count
+    assert f"rebuilt registry: {events:,} events applied, swapped in" in out, out
     lines = [line for line in err.splitlines() if line.startswith("rebuilding registry: ")]
     assert "\r" not in err and len(lines) == 1, err
-    assert lines[0].startswith(f"rebuilding registry: {head_before + 2:,} events in "), lines
+    assert lines[0].startswith(f"rebuilding registry: {events:,} events in "), lines
+
+
+def test_a_missing_file_or_an_unreachable_database_is_one_line_and_an_exit_status(tmp_path: Path) -> None:
+    # given no such file (issue 26 §14: a Python traceback)
+    data = tmp_path / "data"
+    env = _env(XIAOFEI_DATA_DIR=str(data))
+    code, out, err = _run(env, "import", "households", str(tmp_path / "missing.csv"), "--county", "421081")
+    assert (code, out) == (1, ""), err
+    assert err.splitlines() == [f"xiaofei import households: No such file or directory: {tmp_path / 'missing.csv'}"]
+    assert not data.exists()  # nothing was started for it
+    # given a database that does not answer
+    env = _env(XIAOFEI_DATA_DIR=str(data), XIAOFEI_DATABASE_URL="postgresql://xiaofei@127.0.0.1:1/xiaofei")
+    code, out, err = _run(env, "token", "create", "--role", "admin")
+    assert (code, out) == (1, ""), err
+    assert len(err.splitlines()) == 1 and err.startswith(
+        "xiaofei token create: cannot reach the database (XIAOFEI_DATABASE_URL): "), err
 
 
 def test_the_embedded_postgresql_talks_to_a_file_unless_asked(tmp_path: Path) -> None:
@@ -128,8 +154,6 @@ def test_demo_scale_loads_a_province_of_counties_once(fresh_dsn: str, tmp_path: 
     """Given an empty database, when ``xiaofei demo --scale tiny`` runs twice, then the first run loads both counties
     (households, workers with a quarter's wage slips proven by the bank, channel sales, orders) with progress and
     the projections caught up, and the second run adds nothing."""
-    import psycopg
-
     from xiaofei.demo_province import SCALES, county_codes
 
     env = _env(XIAOFEI_DATABASE_URL=fresh_dsn, XIAOFEI_DATA_DIR=str(tmp_path / "data"), XIAOFEI_LOG_LEVEL="WARNING")

@@ -86,3 +86,18 @@ async def test_scalar_renders_offline(base_url: str, offline: Offline) -> None:
     await page.get_by_text(health).first.wait_for(timeout=30_000)
     assert await page.get_by_text("xiaofei", exact=True).count() >= 1
     assert offline.refused == [] and offline.errors == []
+
+
+async def test_scalar_offers_nothing_that_is_not_this_projects(base_url: str, offline: Offline) -> None:
+    # issue 26 §7: served from 127.0.0.1, Scalar showed its own "Ask AI", "Generate SDK" (an advertisement),
+    # "Deploy" and "Share"
+    operations = await _operations(base_url)
+    health = next(summary for method, path, summary in operations if (method, path) == ("GET", "/health"))
+    page = await offline.page()
+    await page.goto(f"{base_url}/schema")
+    await page.get_by_text(health).first.wait_for(timeout=30_000)
+    await page.wait_for_timeout(1000)  # the toolbar and the agent's button come after the operations
+    shown = await page.inner_text("body")
+    assert [word for word in ("Ask AI", "Generate SDK", "Deploy", "Share") if word in shown] == []
+    assert await page.locator(".generate-sdk-button").count() == 0
+    assert offline.refused == [] and offline.errors == []

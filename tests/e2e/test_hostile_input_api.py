@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import uuid
 import zipfile
 
 import httpx
 
-from tests.conftest import bearer
+from tests.conftest import bearer, official_token
 from tests.e2e.test_employment_api import build_scene, slip, upload
 from xiaofei.bootstrap import Services
 
@@ -160,3 +161,40 @@ async def test_a_control_character_in_a_query_value_is_a_400_not_a_500(
                        params={"after": "\x95\x00\xf9\x16:"})
     assert r.status_code == 400, r.text
     assert r.json()["errors"][0] == {"field": "after", "reason": "must not contain control characters"}
+
+
+async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str,
+                   headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One GET on a kept-alive connection, its target sent as typed (raw UTF-8, as curl sends it)."""
+    lines = [f"GET {target} HTTP/1.1", "Host: test", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    writer.write("\r\n".join(lines).encode("utf-8"))
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    answer: dict[str, str] = {}
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        answer[name.strip().lower()] = value.strip()
+    return status, answer, await reader.readexactly(int(answer["content-length"]))
+
+
+async def test_a_query_in_raw_utf8_as_curl_sends_it_is_read_as_if_encoded(
+        http: httpx.AsyncClient, base_url: str, services: Services, county_code: str) -> None:
+    # issue 26 §16: `curl '/catalogue?q=绿茶'` answered a bare "400 Invalid HTTP request received." in plain text
+    official = bearer(official_token(services, county_code))
+    encoded = await http.get("/catalogue", params={"q": "绿茶"}, headers=official)
+    assert encoded.status_code == 200, encoded.text
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        # the same search, typed: the same answer
+        status, headers, body = await _raw_get(reader, writer, "/catalogue?q=绿茶", official)
+        assert (status, headers["content-type"]) == (200, "application/json"), body
+        assert body == encoded.content
+        # the next request on the connection too; 20 characters are 20 (not their 60 bytes: the limit is 50)
+        status, _, body = await _raw_get(reader, writer, "/catalogue?q=" + "绿" * 20, official)
+        assert status == 200, body
+        status, headers, body = await _raw_get(reader, writer, "/catalogue?q=" + "绿" * 51, official)
+        assert (status, headers["content-type"]) == (400, "application/problem+json"), body
+        assert json.loads(body)["errors"][0]["field"] == "q"
+    finally:
+        writer.close()

@@ -120,3 +120,54 @@ async def test_an_empty_identification_date_is_an_error_on_its_row(
     r = await _import(http, county_code, official, text)
     assert r.status_code == 422, r.text
     assert [(e["row"], e["field"], e["reason"]) for e in r.json()["errors"]] == [(3, "effective_date", "is required")]
+
+
+def _full_width(text: str) -> str:
+    return text.translate({ord(d): ord(d) - ord("0") + ord("０") for d in "0123456789"})
+
+
+async def test_one_households_rows_may_spell_its_identification_date_in_any_accepted_form(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str]) -> None:
+    # given one household of three members whose 识别日期 cells spell 2016-03-01 three ways (docs/imports.md: dates)
+    lines = households_csv(county_code, 1, members=3).decode().splitlines()
+    spellings = ["2016-03-01", "2016/3/1", "2016年3月1日"]
+    text = "\n".join([lines[0], *(line.rsplit(",", 1)[0] + "," + day for line, day in zip(lines[1:], spellings))])
+    # when it is imported, then its rows agree: one household registered, identified on that day
+    r = await _import(http, county_code, official, text + "\n")
+    assert r.status_code == 201, r.text
+    assert r.json()["registered"] == 1
+    number = lines[1].split(",")[2]
+    got = await http.get(f"/counties/{county_code}/households/{number}?min_position={r.json()['position']}",
+                         headers=official)
+    assert got.status_code == 200, got.text
+    assert "2016-03-01" in got.text
+
+
+async def test_a_household_whose_rows_name_two_different_dates_is_still_refused(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str]) -> None:
+    lines = households_csv(county_code, 1, members=2).decode().splitlines()
+    text = "\n".join([lines[0], lines[1].rsplit(",", 1)[0] + ",2016/3/1", lines[2].rsplit(",", 1)[0] + ",2016/3/2"])
+    r = await _import(http, county_code, official, text + "\n")
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(3, "effective_date")]
+
+
+async def test_full_width_digits_in_every_code_column_are_read_as_ordinary_ones(
+        http: httpx.AsyncClient, county_code: str, official: dict[str, str]) -> None:
+    # given a file whose 县, 村, 户编号 and 人编号 cells were typed with full-width digits (docs/imports.md)
+    lines = households_csv(county_code, 1, members=2).decode().splitlines()
+    rows = []
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[:4] = [_full_width(c) for c in cells[:4]]
+        rows.append(",".join(cells))
+    assert _full_width(f"{county_code}100001") in rows[0]
+    # when it is imported, then it is registered under the ordinary digits
+    r = await _import(http, county_code, official, "\n".join([lines[0], *rows]) + "\n")
+    assert r.status_code == 201, r.text
+    assert r.json()["registered"] == 1
+    number = lines[1].split(",")[2]
+    got = await http.get(f"/counties/{county_code}/households/{number}?min_position={r.json()['position']}",
+                         headers=official)
+    assert got.status_code == 200, got.text
+    assert got.json()["village_code"] == f"{county_code}100001"

@@ -53,6 +53,16 @@ async def test_every_operation_is_described_with_its_roles_its_errors_and_the_be
             assert prefer == (op["operationId"] != "whatIf"), where
 
 
+async def test_every_operation_is_filed_under_a_tag(http: httpx.AsyncClient) -> None:
+    # issue 26 §7: the income and dashboard operations had none and floated loose in the docs' sidebar
+    document = (await http.get("/schema/openapi.json")).json()
+    untagged = [f"{method.upper()} {path}" for path, method, op in _operations(document) if not op.get("tags")]
+    assert untagged == []
+    tags = {op["operationId"]: op["tags"] for _, _, op in _operations(document)}
+    assert tags["listHouseholdIncomes"] == tags["exportHouseholdIncomes"] == ["income"]
+    assert tags["getCountyDashboard"] == tags["exportProvinceCountyDashboards"] == ["dashboard"]
+
+
 async def test_every_operation_carries_a_recorded_example_that_fits_its_schema(http: httpx.AsyncClient) -> None:
     # the examples are real calls of the end-to-end tests (tests/recording.py), not made up
     from jsonschema import Draft202012Validator

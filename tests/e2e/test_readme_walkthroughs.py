@@ -32,8 +32,9 @@ WALKTHROUGHS = ("## Five-minute walkthrough", "### Employment (就业帮扶) in 
                "### Consumption (消费帮扶) in five more minutes")
 ADMIN_PLACEHOLDER = re.compile(r"^(?:export )?ADMIN=xf_\.\.\.(?=\s|$).*$", re.MULTILINE)
 BLOCK_MARK = "#### next walkthrough block"
-# Each curl answer on a line of its own, and an HTTP error (4xx/5xx) fails the command, so `set -e` stops the script.
-CURL_IN_TESTS = "curl() { command curl --fail-with-body --show-error --max-time 60 -w '\\n' \"$@\"; }\n"
+# An HTTP error (4xx/5xx) fails the command, so `set -e` stops the script. No `-w '\n'`: each JSON answer ends with a
+# newline of its own (issue 26 §17), so the answers a user sees are one per line as they are.
+CURL_IN_TESTS = "curl() { command curl --fail-with-body --show-error --max-time 60 \"$@\"; }\n"
 
 
 @pytest.fixture
@@ -237,6 +238,9 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     pools = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "pool_fen" in a["items"][0])
     (pool,) = pools["items"]
     assert {s["payee"]: s["amount_fen"] for s in pool["shares"]} == {"4210810001": 14000, "collective": 6000}
+    # the catalogue searched with the words as curl sends them, raw UTF-8 (issue 26 §16: a bare 400 in plain text)
+    found = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "orderable" in a["items"][0])
+    assert [(p["name"], p["orderable"], p["stock"]) for p in found["items"]] == [("石首绿茶", True, 48)]
     progress = next(a for a in consumption if isinstance(a, dict) and a.get("items") and "progress" in a["items"][0])
     assert progress["items"][0]["progress"] == "0.1000"
 
@@ -245,8 +249,45 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     assert board["headline"]["sales_fen"] == 200000 and board["area_level"] == "county"
     import openpyxl
 
-    sheet = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True).active
-    assert next(sheet.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+    book = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True)
+    try:  # closed: a read-only workbook left open is an unraisable ResourceWarning in whichever test comes next
+        assert next(book.active.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+    finally:
+        book.close()
     incomes = (workdir / "incomes-2025.csv").read_text(encoding="utf-8-sig").splitlines()
     assert incomes[0].startswith("户编号 / Household number,")
     assert incomes[1].startswith("4210810001,421081100001,2,18500.00,0.00,18500.00,9250.00,"), incomes
+
+
+def test_health_answers_exactly_what_the_readme_promises(base_url: str) -> None:
+    # issue 26 §15: it answered {"status":"ok","projectors":null}
+    promised = re.search(r"`/health` — liveness: 200 `(\{[^`]*\})`", README.read_text(encoding="utf-8"))
+    assert promised, "README.md no longer shows what /health answers"
+    r = httpx.get(f"{base_url}/health", timeout=60)
+    assert r.status_code == 200 and r.json() == json.loads(promised.group(1)), r.text
+
+
+def test_the_readme_revokes_a_lost_token_as_it_shows(base_url: str, admin_token: str, county_code: str,
+                                                     tmp_path: Path) -> None:
+    # given an official's token that was lost, and the README's commands (issue 26 §15: they answered 415)
+    issued = httpx.post(f"{base_url}/admin/tokens", headers=bearer(admin_token), timeout=60,
+                        json={"role": "county_official", "counties": [county_code], "label": "lost in the README test"})
+    assert issued.status_code == 201, issued.text
+    lost = issued.json()
+    [block] = walkthrough_blocks(README.read_text(encoding="utf-8"), "### Lost tokens")
+    placeholder = re.compile(r"^TOKEN_ID=\.\.\.(?=\s).*$", re.MULTILINE)
+    assert len(placeholder.findall(block)) == 1, block
+    script = placeholder.sub(f"TOKEN_ID={lost['token_id']}", block).replace("localhost:8000", base_url[7:])
+    # when an admin types them
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", CURL_IN_TESTS + f"ADMIN={admin_token}\n" + script],
+                         cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    # then both answer (a curl error fails the script), the last with the revocation's position
+    assert run.returncode == 0, f"{run.stderr}\n--- stdout:\n{run.stdout}"
+    answers = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+    assert all({"token_id", "role", "label"} <= set(t) for t in answers[0]["items"]), answers[0]
+    assert isinstance(answers[-1]["position"], int)
+    # and the lost token is refused from then on
+    deadline = time.monotonic() + 30
+    while (r := httpx.get(f"{base_url}/projections", headers=bearer(lost["token"]), timeout=60)).status_code != 401:
+        assert time.monotonic() < deadline, r.text
+        time.sleep(0.2)

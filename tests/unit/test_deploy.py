@@ -3,6 +3,7 @@ systemd units are verified by systemd-analyze where it is installed."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from xiaofei.cli import parser
-from xiaofei.config import setting_names
+from xiaofei.config import load_settings, setting_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -152,6 +153,61 @@ def test_the_deploy_readme_names_only_real_commands_settings_and_files() -> None
     for unit in UNITS:
         assert unit.name in DEPLOY_README
     assert ENV_FILE in DEPLOY_README
+
+
+def _installed() -> dict[str, Path]:
+    """What the README's install steps put where: installed path -> the repository file it comes from."""
+    out: dict[str, Path] = {}
+    for line in re.findall(r"^install (.*)$", DEPLOY_README, re.M):
+        words = shlex.split(line, comments=True)
+        while words and words[0].startswith("-"):
+            words = words[2:] if words[0] in ("-m", "-g", "-o") else words[1:]
+        *sources, target = words
+        for source in sources:
+            out[target + Path(source).name if target.endswith("/") else target] = ROOT / source
+    return out
+
+
+def test_the_units_documentation_is_a_file_the_install_steps_put_there() -> None:
+    installed = _installed()
+    for unit in UNITS:
+        for link in " ".join(_unit(unit)["Documentation"]).split():
+            assert link.startswith("file://"), (unit.name, link)  # no network needed to read it
+            path = link.removeprefix("file://")
+            assert path in installed, (unit.name, path, sorted(installed))
+            assert installed[path].is_file(), installed[path]
+
+
+def _example_settings() -> dict[str, str]:
+    lines = (DEPLOY / "example.env").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line.startswith("XIAOFEI_"))
+
+
+def test_serve_with_the_example_settings_refuses_in_one_line_until_the_province_is_chosen(tmp_path: Path) -> None:
+    # given deploy/example.env copied as deploy/README.md says, with only the secret key set (issue 26 §8: it named
+    # 江西省, so the README's own 湖北 county 421081 was refused)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XIAOFEI_")}
+    env.update(_example_settings(), XIAOFEI_SECRET_KEY="ab" * 32, XIAOFEI_DATA_DIR=str(tmp_path / "data"),
+               XIAOFEI_DATABASE_URL="postgresql://xiaofei@127.0.0.1:1/nowhere")
+    assert not re.fullmatch(r"\d+", env["XIAOFEI_PROVINCE"].strip())  # no province chosen for the operator
+    # when serve starts, then it refuses at once, in one line naming the setting, having started nothing
+    done = subprocess.run([sys.executable, "-m", "xiaofei.cli", "serve", "--port", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("configuration error: XIAOFEI_PROVINCE: ") and "42" in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()
+    # and once the operator writes their province (or empties it), the settings load
+    assert load_settings({**env, "XIAOFEI_PROVINCE": "42"}).province == "42"
+    assert load_settings({**env, "XIAOFEI_PROVINCE": ""}).province is None
+
+
+@pytest.mark.parametrize("compose", COMPOSE_FILES, ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_no_compose_file_chooses_a_province_and_the_national_one_serves_none(compose: Path) -> None:
+    text = compose.read_text(encoding="utf-8")
+    assert not re.search(r"XIAOFEI_PROVINCE:\s*\"?\d", text)  # the operator's .env names it
+    if compose.parent.name == "national":  # whatever the copied .env says, the national API serves every province
+        assert re.search(r'^\s+XIAOFEI_PROVINCE: ""', text, re.M)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,

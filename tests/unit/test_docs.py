@@ -51,6 +51,12 @@ def test_files_the_readme_links_exist() -> None:
         assert (ROOT / target).exists(), target
 
 
+def test_every_document_under_docs_is_linked_from_the_readme() -> None:
+    linked = set(re.findall(r"\]\(([^)#:]+)\)", README))
+    documents = {str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md")}
+    assert documents and documents <= linked, documents - linked
+
+
 def _prose(text: str) -> str:
     """The README without its fenced blocks (the walkthroughs' curl options are not ours)."""
     return re.sub(r"```.*?```", "", text, flags=re.S)

@@ -52,5 +52,6 @@ def test_the_vendored_echarts_is_the_release_the_manifest_names() -> None:
 def test_every_url_the_dashboard_page_loads_is_on_this_server() -> None:
     html = dashboard_page.page(2025)
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert len(urls) == 3 and all(u.startswith("/dashboard/") for u in urls), urls
+    assert urls[0] == "/favicon.ico", urls  # the icon every browser asks this server for
+    assert len(urls) == 4 and all(u.startswith("/dashboard/") for u in urls[1:]), urls
     assert "http://" not in html and "https://" not in html

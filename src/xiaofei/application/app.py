@@ -212,6 +212,16 @@ class XiaofeiApplication(Application[UUID]):
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
+    def event_count(self, after: int = 0) -> int:
+        """Events in the log past position ``after``. Not ``head_position() - after``: positions have gaps (a
+        sequence value taken by a write that rolled back is never used), so counting is the only true total."""
+        recorder = self.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        query = sql.SQL("SELECT count(*) AS n FROM {} WHERE notification_id > %s").format(self.events_table)
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(query, (after,))
+            return int(cur.fetchone()["n"])  # type: ignore[index]
+
     def existing_versions(self, ids: Sequence[UUID]) -> dict[UUID, int]:
         """Current version of each of ``ids`` that exists (one query, for bulk imports)."""
         recorder = self.recorder

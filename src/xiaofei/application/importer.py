@@ -61,6 +61,8 @@ REQUIRED = ("village_code", "household_number", "person_number", "name", "id_num
 the household is judged against it. (It defaulted to 2014-01-01, silently, so a household first identified in 2021
 counted as poor in every month since 2014.)"""
 HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
+CODE_COLUMNS = ("county", "village_code", "household_number", "person_number")
+"""Read as codes: full-width digits and letters (``４２１０８１``) as their ASCII forms, like every number cell."""
 MAX_ROWS = 500_000
 CHUNK = 1_000
 """Households checked against the store and spooled at a time."""
@@ -124,6 +126,32 @@ class ParsedHousehold:
     clean: bool = True
     """False when one of its cells (or one of its rows) was refused already: it is not built, so a refused cell
     is reported once, by the parser, and never again by the domain's check of the value left in its place."""
+
+
+def _key(raw: str) -> str:
+    """A household number as the file's rows are grouped by it: full-width forms read as ASCII, trimmed."""
+    return normalised(raw)
+
+
+def _canonical(col: str, text: str) -> object:
+    """What a household-level cell means, for comparing a household's rows: two spellings of one date
+    (``2016-03-01``, ``2016/3/1``, ``2016年3月1日``) or of one category (``脱贫户``, ``exited``) agree. A cell that
+    cannot be read compares as its text (its first row reports it)."""
+    if col == "effective_date":
+        try:
+            return parse_day(text)
+        except ValueError:
+            return text
+    if col in ("category", "subtype"):
+        table = _CATEGORY if col == "category" else _SUBTYPE
+        return table.get(text, text)
+    if col == "causes":
+        return frozenset(_CAUSE.get(c.strip(), c.strip()) for c in _split_causes(text))
+    return text
+
+
+def _split_causes(text: str) -> list[str]:
+    return [c for c in text.replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -199,7 +227,7 @@ class HouseholdStream:
             self._row(row_number, raw_row, len(header), cols, groups, dirty)
             if len(problems) > before:
                 refused.add(row_number)
-            number = raw_row[hh].strip() if hh < len(raw_row) else None
+            number = _key(raw_row[hh]) if hh < len(raw_row) else None
             if number is not None and last.get(number) == row_number and number in groups:
                 complete.add(number)
                 while groups and next(iter(groups)) in complete:
@@ -213,9 +241,10 @@ class HouseholdStream:
         if len(raw_row) != width:
             problems.append(FieldProblem("row", f"has {len(raw_row)} cells, header has {width}", row_number))
             if "household_number" in cols and cols["household_number"] < len(raw_row):
-                dirty.add(raw_row[cols["household_number"]].strip())
+                dirty.add(_key(raw_row[cols["household_number"]]))
             return
-        cell = {col: raw_row[i].strip() for col, i in cols.items()}
+        cell = {col: normalised(raw_row[i]) if col in CODE_COLUMNS else raw_row[i].strip()
+                for col, i in cols.items()}
         before = len(problems)
         for col in REQUIRED:
             if not cell[col]:
@@ -233,7 +262,7 @@ class HouseholdStream:
             group = groups[cell["household_number"]] = _Group(row_number, values)
         else:
             for col in HOUSEHOLD_LEVEL:
-                if values[col] != group.values[col]:
+                if _canonical(col, values[col]) != _canonical(col, group.values[col]):
                     problems.append(FieldProblem(
                         col, f"differs from row {group.first_row} of the same household", row_number))
         group.members.append((row_number, MemberInput(
@@ -262,8 +291,7 @@ class HouseholdStream:
                                                     + accepted_labels(MONITORED_SUBTYPES), row))
         elif category and category != "monitored" and v.get("subtype"):
             problems.append(FieldProblem("subtype", "only a 监测对象 (monitored) household has a subtype", row))
-        causes_raw = [c for c in v.get("causes", "").replace("、", ";").replace(",", ";").replace("，", ";").split(";")
-                      if c.strip()]
+        causes_raw = _split_causes(v.get("causes", ""))
         causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
         effective = date.min
         try:
@@ -293,7 +321,7 @@ def stream_households(county: str, text: str) -> HouseholdStream:
     for row_number, raw_row in _data_rows(reader):
         rows += 1
         if hh < len(raw_row):
-            last[raw_row[hh].strip()] = row_number
+            last[_key(raw_row[hh])] = row_number
     return HouseholdStream(rows, last, text, county)
 
 

@@ -18,6 +18,7 @@ from xiaofei.http.errors import EXCEPTION_HANDLERS
 from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboard_page, dashboard_routes, docs,
                           employment_routes, income_exports, income_routes, national_routes, template_routes)
 from xiaofei.http.consistency import wait_preference_middleware
+from xiaofei.http.newline import json_newline_middleware
 from xiaofei.http.openapi import complete
 from xiaofei.http.read_cache import ReadCache
 from xiaofei.http.routes import CONTROLLERS
@@ -79,8 +80,8 @@ def create_app(services: Services) -> Litestar:
     )
     complete(app)
     # Outside the router, not per route: a 404 (no route) or 405 (no such method) is answered before any route
-    # middleware runs, and it carries the request id too.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # middleware runs, and it carries the request id too; so does every JSON answer's final newline.
+    app.asgi_handler = request_id_middleware(json_newline_middleware(app.asgi_handler))
     app.state.services = services
     app.state.events_table = events_table
     app.state.auth_limiter = FailedAuthLimiter(services.settings.auth_failures_per_minute)

@@ -51,6 +51,7 @@ COUNTIES = exports.ExportTable("province-dashboard", "省级看板", [
 
 class DashboardExportController(Controller):
     path = "/counties/{county:str}/dashboard"
+    tags = ["dashboard"]
 
     @get("/export", operation_id="exportCountyDashboardMonths", opt=exports.opt(*DASHBOARD_READERS),
          media_type=exports.CSV, responses=exports.responses("The area's months of the year"),
@@ -81,6 +82,7 @@ class DashboardExportController(Controller):
 
 class ProvinceDashboardExportController(Controller):
     path = "/provinces/{province:str}/dashboard"
+    tags = ["dashboard"]
 
     @get("/export", operation_id="exportProvinceCountyDashboards", opt=exports.opt("province_official"),
          media_type=exports.CSV, responses=exports.responses("The province's counties"),

@@ -34,6 +34,7 @@ RULE = ("Every figure is a sum or count over the read models (recomputed per cou
 
 class DashboardController(Controller):
     path = "/counties/{county:str}/dashboard"
+    tags = ["dashboard"]
 
     @get("/", operation_id="getCountyDashboard", opt=roles(*DASHBOARD_READERS),
          summary="The county dashboard of a year (县级看板): headline figures, months, sales by category / buyer "
@@ -67,6 +68,7 @@ Province = Annotated[str, Parameter(pattern=r"^[0-9]{2}0000$", description="A pr
 
 class ProvinceDashboardController(Controller):
     path = "/provinces/{province:str}/dashboard"
+    tags = ["dashboard"]
 
     @get("/", operation_id="listProvinceCountyDashboards", opt=roles("province_official"),
          summary="A province's counties side by side: each county's headline figures of the year",

@@ -14,6 +14,16 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 ASSETS = "/schema/assets"
+SCALAR_OPTIONS: dict[str, object] = {
+    # Scalar's default fonts come from its own CDN; the system fonts do offline
+    "withDefaultFonts": False,
+    # Scalar's own services, none of them this project's, shown by default on localhost: the developer tools
+    # ("Share", "Deploy" on Scalar's hosting, "Generate SDK"), the AI agent ("Ask AI") and the MCP generator
+    "showDeveloperTools": "never",
+    "agent": {"disabled": True},
+    "mcp": {"disabled": True},
+}
+"""Scalar's configuration (``@scalar/api-reference`` 1.76's names; see static/scalar/README.md)."""
 SCALAR_DIR = Path(__file__).resolve().parent / "static" / "scalar"
 
 
@@ -48,8 +58,7 @@ def render_plugins() -> list[OpenAPIRenderPlugin]:
     favicon = f"<link rel='icon' type='image/png' href='{sw}/favicon-32x32.png'>"
     return [
         ScalarRenderPlugin(js_url=f"{sc}/{scalar_manifest()['file']}", css_url=f"{sc}/page.css", favicon=favicon,
-                           # Scalar's default fonts come from its own CDN; the system fonts do offline
-                           options={"withDefaultFonts": False}),
+                           options=SCALAR_OPTIONS),
         SwaggerRenderPlugin(path="/swagger", js_url=f"{sw}/swagger-ui-bundle.js", css_url=f"{sw}/swagger-ui.css",
                             standalone_preset_js_url=f"{sw}/swagger-ui-standalone-preset.js", favicon=favicon),
     ]

@@ -40,6 +40,7 @@ async def _labelled(rows: AsyncIterator[Any]) -> AsyncIterator[dict[str, Any]]:
 
 class IncomeExportController(Controller):
     path = "/counties/{county:str}"
+    tags = ["income"]
 
     @get("/household-incomes/export", operation_id="exportHouseholdIncomes", opt=exports.opt(*READERS),
          media_type=exports.CSV, responses=exports.responses("The households of the year"),

@@ -81,6 +81,7 @@ async def _as_of(request: AnyRequest, position: int | None, when: str | None,
 
 class IncomeController(Controller):
     path = "/counties/{county:str}"
+    tags = ["income"]
 
     @get("/households/{household_number:str}/income", operation_id="getHouseholdIncome", opt=roles(*READERS),
          summary="A household's income of a year (收入核算): totals by category, per-capita net income, flags, "

@@ -147,7 +147,9 @@ class EventRecord(msgspec.Struct, kw_only=True):
     data: dict[str, Any]
 
 
-class Health(msgspec.Struct, kw_only=True):
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``/health`` answers ``{"status":"ok"}`` as README.md shows it; ``/ready`` adds ``projectors``."""
+
     status: str
     projectors: str | None = None
 

@@ -380,13 +380,14 @@ class Projector:
                 return None
             return self.process_batch_in(cur)
 
-    def run_until_idle(self, on_batch: Callable[[Projector], None] | None = None) -> int:
+    def run_until_idle(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Apply batches until the log is exhausted; ``on_batch`` is told the events applied so far. Returns them."""
         total = 0
         while True:
             n = self.run_batch()
             total += n
             if on_batch is not None:
-                on_batch(self)
+                on_batch(total)
             if n < self.batch_size:
                 return total
 
@@ -427,13 +428,14 @@ class Projector:
 
 def rebuild(
     app: XiaofeiApplication, projection_class: type[BatchProjection], params: ConnectionParams, batch_size: int = 1000,
-    on_batch: Callable[[Projector], None] | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Rebuild a projection from zero into fresh tables, then swap them in atomically.
 
     Readers keep reading the old tables (and the live projector keeps them current) until the swap,
     which happens in one transaction under the projection's lock: drain the last events, rename the old
-    schema away and the new one in, drop the old. Returns the number of events applied.
+    schema away and the new one in, drop the old. ``on_batch`` is told the events applied so far. Returns the
+    number of events applied.
     """
     name = projection_class.name
     live = live_schema(name)

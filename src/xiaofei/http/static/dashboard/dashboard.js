@@ -43,8 +43,24 @@
 
   function token() { return sessionStorage.getItem(TOKEN); }
 
+  // What a refusal means, in both languages; the API's own detail (English) follows in brackets.
+  var REFUSALS = {
+    400: '请求有误 The request was refused',
+    403: '此令牌无权查看 This token may not read this',
+    404: '未找到 Not found',
+    422: '请求有误 The request was refused',
+    429: '尝试过于频繁，请稍后再试 Too many attempts: try again later',
+    503: '数据正在更新，请稍后再试 The figures are being brought up to date: try again shortly'
+  };
+
+  function refusal(status, detail) {
+    var text = REFUSALS[status] || (status >= 500 ? '服务器出错 The server failed' : '请求被拒绝 The request was refused');
+    return text + ' (' + status + (detail ? ': ' + detail : '') + ')';
+  }
+
   function request(path) {
     return fetch(path, {headers: {Authorization: 'Bearer ' + token()}, credentials: 'omit', cache: 'no-store'})
+      .catch(function () { throw new Error('无法连接服务器 Cannot reach the server'); })
       .then(function (response) {
         if (response.status === 401) {
           logout();
@@ -52,7 +68,7 @@
         }
         if (!response.ok) {
           return response.json().catch(function () { return {}; }).then(function (problem) {
-            throw new Error((problem.detail || response.statusText) + ' (' + response.status + ')');
+            throw new Error(refusal(response.status, problem.detail));
           });
         }
         return response;
