@@ -145,7 +145,8 @@ CREATE INDEX IF NOT EXISTS channel_uploads_by_uploader ON channel_uploads (uploa
 
 -- The recognised-sales ledger: one row per received order line (its amount net of refunds made before receipt,
 -- dated by the receipt), per refund after receipt (negative, dated the day it was recorded) and per channel sale.
--- `counted`: the product's and the seller's certificates both cover `cert_day` (the sale's day; a refund's sale's).
+-- `counted`: the product's and the seller's certificates both cover `cert_day`, the day certification is judged: an
+-- order's placement day (its status is captured when placed), a channel sale's day; a refund's is its sale's.
 CREATE TABLE IF NOT EXISTS sales (
     sale_key       text PRIMARY KEY,
     source         text NOT NULL,
@@ -166,7 +167,8 @@ CREATE TABLE IF NOT EXISTS sales (
     budget_unit    text,
     tag            text,
     channel        text NOT NULL,
-    counted        boolean NOT NULL
+    counted        boolean NOT NULL,
+    sale_day       date NOT NULL      -- the day of the sale the row counts: a refund's is its sale's receipt day
 );
 CREATE INDEX IF NOT EXISTS sales_by_product ON sales (product_id, month);
 CREATE INDEX IF NOT EXISTS sales_by_county ON sales (county, month);

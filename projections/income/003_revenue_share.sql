@@ -116,6 +116,7 @@ CREATE TABLE IF NOT EXISTS sales (
     tag            text,
     channel        text NOT NULL,
     counted        boolean NOT NULL,   -- as the consumption writer left it (false): derive decides with COUNTED
+    sale_day       date NOT NULL,
     recorded_at    bigint NOT NULL DEFAULT current_setting('xiaofei.position')::bigint
 );
 CREATE INDEX IF NOT EXISTS sales_by_product ON sales (product_id, month);

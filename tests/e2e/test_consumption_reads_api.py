@@ -220,3 +220,18 @@ async def test_revenue_share_of_a_product_from_another_county_is_owed_to_and_pai
     line = next(o for o in owed["items"] if o["payee"] == number)
     assert (line["household_county"], line["accrued_fen"], line["paid_fen"], line["owed_fen"]) == (origin, 7000,
                                                                                                    7000, 0)
+
+
+async def test_an_order_placed_while_certified_counts_though_received_after_the_certificate_expired(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Certification status is captured when an order is placed (统计口径): placed on 2025-06-27 while the product's
+    certificate ran to 2025-06-29, received on 2025-06-30, it is a recognised sale of June; a refund of it in July
+    is counted against it too."""
+    official = bearer(official_token(services, county_code))
+    seller = given_certified_seller(services, county_code)
+    product = given_certified_product(services, seller, price_fen=100_000, valid_to=date(2025, 6, 29))
+    order = given_received_order(services, given_buyer(services, county_code), product, received_on=date(2025, 6, 30))
+    given_refund(services, order, 40_000, recorded_on=date(2025, 7, 2))
+    await caught_up(http, services, official, county_code)
+    sales = await get(http, f"/counties/{county_code}/sales", official, by="month")
+    assert [(r["key"], r["amount_fen"]) for r in sales["items"]] == [("2025-06", 100_000), ("2025-07", -40_000)]

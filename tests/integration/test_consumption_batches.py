@@ -55,7 +55,7 @@ def _build_history(s: Services) -> None:
         seller = given_certified_seller(s, county)
         tea = given_certified_product(s, seller, price_fen=12_345, households=tuple(numbers[:3]), rate="0.10")
         oil = given_certified_product(s, seller, price_fen=9_999, households=(numbers[3], "missing"), rate="0.15",
-                                      yearly_capacity=20, category="grain_oil")
+                                      yearly_capacity=19, category="grain_oil")  # 21 sold, 1 refunded: 20
         unit = given_buyer(s, county)
         union = given_buyer(s, county, "trade_union", counts_for=unit)
         buyer = s.app.repository.get(ids.buyer_id(unit))

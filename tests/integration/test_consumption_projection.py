@@ -62,13 +62,14 @@ def test_a_sale_counts_only_on_days_both_certificates_cover(services: Services, 
     seller = given_certified_seller(services, county_code, certified_on=date(2024, 1, 10), valid_to=date(2024, 12, 31))
     product = given_certified_product(services, seller, certified_on=date(2024, 2, 1), valid_to=date(2024, 6, 30))
     unit = given_buyer(services, county_code)
-    given_received_order(services, unit, product, received_on=date(2024, 6, 29))  # the day before expiry
-    given_received_order(services, unit, product, received_on=date(2024, 6, 30))  # the last day
-    given_received_order(services, unit, product, received_on=date(2024, 7, 1))  # expired
-    got = rows(services, "SELECT day, counted FROM rm_consumption.sales WHERE product_id = %s ORDER BY day",
+    # certification is judged on the day an order is placed (three days before its receipt here)
+    given_received_order(services, unit, product, received_on=date(2024, 7, 2))  # placed the day before expiry
+    given_received_order(services, unit, product, received_on=date(2024, 7, 3))  # placed on the last day
+    given_received_order(services, unit, product, received_on=date(2024, 7, 4))  # placed once expired
+    got = rows(services, "SELECT day, cert_day, counted FROM rm_consumption.sales WHERE product_id = %s ORDER BY day",
                product.product_id)
-    assert [(r["day"], r["counted"]) for r in got] == [(date(2024, 6, 29), True), (date(2024, 6, 30), True),
-                                                        (date(2024, 7, 1), False)]
+    assert [(r["cert_day"], r["counted"]) for r in got] == [(date(2024, 6, 29), True), (date(2024, 6, 30), True),
+                                                             (date(2024, 7, 1), False)]
 
 
 def test_a_suspension_stops_counting_from_its_date_even_for_sales_already_projected(
@@ -76,8 +77,8 @@ def test_a_suspension_stops_counting_from_its_date_even_for_sales_already_projec
     seller = given_certified_seller(services, county_code)
     product = given_certified_product(services, seller, households=(), rate="0")
     unit = given_buyer(services, county_code)
-    given_received_order(services, unit, product, received_on=date(2024, 5, 9))
-    given_received_order(services, unit, product, received_on=date(2024, 5, 10))
+    given_received_order(services, unit, product, received_on=date(2024, 5, 12))  # placed on 5-09
+    given_received_order(services, unit, product, received_on=date(2024, 5, 13))  # placed on 5-10
     assert [r["counted"] for r in rows(services, "SELECT counted FROM rm_consumption.sales WHERE seller = %s"
                                                  " ORDER BY day", seller.credit_code)] == [True, True]
     cert = services.app.repository.get(seller.certification_id)

@@ -25,7 +25,9 @@ COUNTED = """
     AND EXISTS (SELECT 1 FROM cert_periods p JOIN certifications c USING (certification_id)
             WHERE c.subject = 'seller' AND c.subject_id = s.seller
               AND s.cert_day BETWEEN p.valid_from AND p.valid_to)"""
-"""A sale counts when the product's and the seller's certificates both cover its day (a refund: its sale's)."""
+"""A sale counts when the product's and the seller's certificates both cover the day its certification is judged
+(``cert_day``: an order's placement day — the status is captured when placed — a channel sale's day; a refund:
+its sale's)."""
 
 
 def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> None:
@@ -85,9 +87,8 @@ def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRo
     return cur.fetchone()
 
 
-SALES_MONTH = "to_char(s.cert_day, 'YYYY-MM')"
-"""The month of the sale a row counts: its own month for a sale, its sale's for a refund (``cert_day`` is the day
-of the sale the refund takes back)."""
+SALES_MONTH = "to_char(s.sale_day, 'YYYY-MM')"
+"""The month of the sale a row counts: its own month for a sale, its sale's for a refund."""
 
 
 def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product: UUID, month: str) -> None:

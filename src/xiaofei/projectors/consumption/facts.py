@@ -219,10 +219,10 @@ def record_buyer(cur: psycopg.Cursor[DictRow], e: Any) -> None:
 
 def _sale_row(key: str, source: str, order: UUID | None, channel_sale: UUID | None, product: DictRow,
               day: Any, cert_day: Any, quantity: int, amount: int, buyer: str | None, buyer_type: str,
-              budget_unit: str | None, tag: str | None, channel: str) -> tuple[Any, ...]:
+              budget_unit: str | None, tag: str | None, channel: str, sale_day: Any) -> tuple[Any, ...]:
     return (key, source, order, channel_sale, product["product_id"], product["seller"], product["county"],
             product["category"], product["origin_village"], day, month_of(day), cert_day, quantity, amount, buyer,
-            buyer_type, budget_unit, tag, channel, False)
+            buyer_type, budget_unit, tag, channel, False, sale_day)
 
 
 def _product(cur: psycopg.Cursor[DictRow], product_id: UUID) -> DictRow:
@@ -230,7 +230,11 @@ def _product(cur: psycopg.Cursor[DictRow], product_id: UUID) -> DictRow:
     return _one(cur)
 
 
-SALE_INSERT = "INSERT INTO sales VALUES (" + ", ".join(["%s"] * 20) + ")"
+SALE_COLUMNS = ("sale_key", "source", "order_id", "channel_sale", "product_id", "seller", "county", "category",
+                "village", "day", "month", "cert_day", "quantity", "amount_fen", "buyer", "buyer_type", "budget_unit",
+                "tag", "channel", "counted", "sale_day")
+SALE_INSERT = (f"INSERT INTO sales ({', '.join(SALE_COLUMNS)}) VALUES ("  # noqa: S608 - fixed names
+               + ", ".join(["%s"] * len(SALE_COLUMNS)) + ")")
 
 
 def _sale(cur: psycopg.Cursor[DictRow], row: tuple[Any, ...], dirty: Dirty) -> None:
@@ -258,13 +262,13 @@ def record_order(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         cur.execute("SELECT * FROM order_lines WHERE order_id = %s ORDER BY line_no", (oid,))
         for line in cur.fetchall():
             product = _product(cur, line["product_id"])
-            _sale(cur, _sale_row(
-                f"order:{oid}:{line['line_no']}", "order", oid, None, product, e.received_on, e.received_on,
+            _sale(cur, _sale_row(  # certification judged on the day it was placed (captured when placed)
+                f"order:{oid}:{line['line_no']}", "order", oid, None, product, e.received_on, order["placed_on"],
                 # refunds before receipt: the units they returned are not sold (all refunded: none)
                 line["quantity"] - returned_units(line["quantity"], line["amount_fen"], line["refunded_fen"],
                                                   line["refunded_fen"]),
                 line["amount_fen"] - line["refunded_fen"], order["buyer"], order["buyer_type"],
-                _unit(order), order["tag"], "platform"), dirty)
+                _unit(order), order["tag"], "platform", e.received_on), dirty)
     elif isinstance(e, Order.Refunded):
         cur.execute("UPDATE order_lines SET refunded_fen = refunded_fen + %s WHERE order_id = %s AND line_no = %s"
                     " RETURNING product_id, quantity, amount_fen, refunded_fen", (e.amount_fen, oid, e.line_no))
@@ -276,9 +280,10 @@ def record_order(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         if order["received_on"] is not None:  # before receipt the line is not a sale yet: it counts net
             _sale(cur, _sale_row(
                 f"refund:{oid}:{e.refund_no}", "refund", oid, None, _product(cur, product_id), e.refunded_on,
-                order["received_on"], -returned_units(line["quantity"], line["amount_fen"], line["refunded_fen"],
+                order["placed_on"], -returned_units(line["quantity"], line["amount_fen"], line["refunded_fen"],
                                                       e.amount_fen),
-                -e.amount_fen, order["buyer"], order["buyer_type"], _unit(order), order["tag"], "platform"), dirty)
+                -e.amount_fen, order["buyer"], order["buyer_type"], _unit(order), order["tag"], "platform",
+                order["received_on"]), dirty)
 
 
 def returned_units(quantity: int, amount_fen: int, refunded_fen: int, refund_fen: int) -> int:
@@ -308,7 +313,7 @@ def record_channel(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
             f"channel:{e.originator_id}", "channel", None, e.originator_id, _product(cur, s.product_id), s.sold_on,
             s.sold_on, s.quantity, s.amount_fen, None, s.buyer_type,
             s.budget_unit if s.buyer_type in CREDITS_A_UNIT else None,  # recorded before the upload refused it
-            s.tag, s.channel), dirty)
+            s.tag, s.channel, s.sold_on), dirty)
 
 
 def record_payment(cur: psycopg.Cursor[DictRow], e: Any) -> None:
