@@ -8,7 +8,7 @@ at 10亿元 (10^11 fen) per line, far beyond any wage, cost or statement line, a
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from xiaofei.domain.errors import FieldProblem
 
@@ -34,6 +34,15 @@ def day_problem(field: str, value: date, row: int | None = None) -> FieldProblem
     if not EARLIEST_DAY <= value <= LATEST_DAY:
         return FieldProblem(field, f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}", row)
     return None
+
+
+def moment_problem(field: str, value: datetime) -> FieldProblem | None:
+    """A point in time a caller states (``as_of``): with its UTC offset, and its own date within the business dates,
+    so converting it to UTC cannot leave the calendar (``0001-01-01T00:00:00+14:00`` is valid ISO 8601 whose UTC
+    date lies in year 0, which no driver can send)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return FieldProblem(field, "must carry its UTC offset (+08:00 for Beijing time, or Z)")
+    return day_problem(field, value.date())
 
 
 def fen_problem(field: str, value: int, row: int | None = None) -> FieldProblem | None:

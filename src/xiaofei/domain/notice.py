@@ -1,14 +1,19 @@
 """Rules every public notice (公示) shares, whatever it publishes (a subsidy claim, a seller's or product's
-certification): stated dates are never in the future, and an objection (异议) is lodged during the notice."""
+certification): stated dates are within the platform's dates and never in the future, and an objection (异议) is
+lodged during the notice."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from xiaofei.domain.errors import invalid
+from xiaofei.domain.bounds import day_problem
+from xiaofei.domain.errors import InvalidInput, invalid
 
 
 def not_future(field: str, day: date, today: date) -> None:
+    """A business date a caller states: within the platform's dates (``domain/bounds.py``) and not after today."""
+    if (problem := day_problem(field, day)) is not None:
+        raise InvalidInput(problem)
     if day > today:
         raise invalid(field, f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
 
