@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from xiaofei.application.consumption.common import ConsumptionBase
-from xiaofei.domain.bounds import MAX_FEN
+from xiaofei.domain.bounds import check_fen
 from xiaofei.domain.consumption.linkage import COLLECTIVE, PAYMENT_KINDS, PRODUCE, LinkageLedger, LinkagePayment
 from xiaofei.domain.consumption.products import Product
 from xiaofei.domain.errors import NotFound, invalid
@@ -46,8 +46,7 @@ class LinkageService(ConsumptionBase):
         if p.kind not in PAYMENT_KINDS:
             raise invalid("kind", "must be one of " + ", ".join(f"{k} ({v})" for k, v in PAYMENT_KINDS.items()))
         self.stated("paid_on", p.paid_on)
-        if not 0 < p.amount_fen <= MAX_FEN:
-            raise invalid("amount_fen", f"must be a positive whole number of fen, at most {MAX_FEN}")
+        check_fen("amount_fen", p.amount_fen, minimum=1)
         if not p.reference.strip():
             raise invalid("reference", "is required")
         procurement, payout = p.kind == "procurement", p.kind == "revenue_share_payout"
