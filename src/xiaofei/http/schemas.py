@@ -353,5 +353,5 @@ class TraineeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class TrainingRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     held_on: date
     course: Text
-    hours: int
+    hours: Annotated[int, msgspec.Meta(ge=1, le=2000, description="Hours of training: 1 to 2000")]
     trainees: Annotated[list[TraineeIn], msgspec.Meta(max_length=2000)]
