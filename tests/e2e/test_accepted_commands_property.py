@@ -1,8 +1,9 @@
 """Property: whatever a client sends within the documented request shapes, a command that is accepted never produces
 an event a projector fails on (issue 7 §1, issue 23 §2). Hypothesis sends every command that writes an event —
 employment (slip uploads, costs, hires, workshops, trainings, bank statements), the registry (category changes,
-other income), policy parameters, and consumption (buyers, reserved shares, products, prices, stock, reference
-prices, orders and their steps, refunds, channel sales, linkage payments, certification steps) — with hostile values
+members, other income), policy parameters, and consumption (buyers, reserved shares, products, plans, the seller's
+linkage, prices, stock, reference prices, orders and their steps, refunds, channel sales, linkage payments,
+certification steps) — with hostile values
 among plausible ones (2^63−1, 2^63, 10^11+1, 10^30, exponent decimals, control characters, far dates); the
 projections must then reach the head of the log with no halted county and no failing projector. Fixed seed
 (derandomized), so CI runs the same examples every time."""
@@ -155,6 +156,12 @@ def registry_and_policy(kind: str, draw: Any, w: dict[str, Any], send: Send) -> 
         send(f"{household}/category-changes", w["official"], {
             "category": draw(st.sampled_from(["ordinary", "exited"])), "effective_date": draw(dates),
             "reason": "exited", "note": draw(texts)})
+    elif kind == "member":
+        serial = draw(st.integers(100, 999))
+        send(f"{household}/members", w["official"], {"joined_on": draw(stated), "member": {
+            "person_number": f"{w['households'][0]}{serial}", "name": draw(texts),
+            "id_number": id_number(w["county"], serial, born="19900101"), "relation": "child",
+            "labour_capacity": "normal"}})
     elif kind == "other_income":
         send(f"{household}/other-income", w["official"], {
             "year": draw(st.integers(2013, 2030)), "income_type": draw(st.sampled_from(sorted(OTHER_INCOME_TYPES))),
@@ -184,6 +191,13 @@ def consumption(kind: str, draw: Any, w: dict[str, Any], send: Send) -> None:
             "yearly_capacity": draw(counts), "plan": {
                 "households": [{"household_number": w["households"][0], "weight": draw(counts)}],
                 "mechanisms": ["revenue_share"], "revenue_share_rate": "0.10"}})
+    elif kind == "plan":
+        send(f"{product}/plan", w["as_seller"], {"effective_month": draw(months), "reason": draw(texts), "plan": {
+            "households": [{"household_number": h, "weight": draw(counts)} for h in w["households"]],
+            "mechanisms": ["revenue_share"], "revenue_share_rate": draw(st.sampled_from(["0.10", "1", "0.0001"]))}})
+    elif kind == "seller_linkage":
+        send(f"{seller}/seller/linkage", w["as_seller"], {"mechanisms": ["procurement", "revenue_share"],
+                                                          "description": draw(texts), "declared_on": draw(stated)})
     elif kind == "price":
         send(f"{product}/price", w["as_seller"], {"price_fen": draw(fen), "reason": draw(texts)})
     elif kind == "stock":
@@ -224,7 +238,8 @@ def consumption(kind: str, draw: Any, w: dict[str, Any], send: Send) -> None:
             "stock": 10, "origin_county": w["county"], "yearly_capacity": 100, "plan": {
                 "households": [], "mechanisms": ["procurement"], "revenue_share_rate": "0"}})
         start = business_today() - timedelta(days=draw(st.integers(20, 400)))
-        applied, reviewed, published, certified, renewed = (draw(on(start + timedelta(days=d))) for d in (0, 1, 2, 12, 19))
+        applied, reviewed, published, certified, renewed, suspended, reinstated, revoked = (
+            draw(on(start + timedelta(days=d))) for d in (0, 1, 2, 12, 13, 14, 16, 18))
         objection = draw(st.one_of(st.none(), st.tuples(texts, on(start + timedelta(days=3)))))
         r = send(f"{seller}/products/{r.json()['product_id']}/certification-application", w["as_seller"],
                  {"applied_on": applied})
@@ -238,13 +253,17 @@ def consumption(kind: str, draw: Any, w: dict[str, Any], send: Send) -> None:
             send(f"{cert}/certificate", w["official"], {"certificate_number": uuid.uuid4().hex[:10],
                                                         "certified_on": certified})
             send(f"{cert}/renewal", w["official"], {"reviewed_on": renewed, "opinion": "复核"})
+            send(f"{cert}/suspension", w["official"], {"suspended_on": suspended, "reason": "整改"})
+            send(f"{cert}/reinstatement", w["official"], {"reinstated_on": reinstated, "reason": "整改完成"})
+            send(f"{cert}/revocation", w["official"], {"revoked_on": revoked, "reason": "停产"})
 
 
 KINDS: dict[str, Callable[[str, Any, dict[str, Any], Send], None]] = {
     **dict.fromkeys(("slips", "cost", "hire", "training", "workshop", "statement"), employment),
-    **dict.fromkeys(("category", "other_income", "parameter"), registry_and_policy),
-    **dict.fromkeys(("buyer", "reserved_share", "product", "price", "stock", "reference_price", "order", "refund",
-                     "channel_sales", "linkage_payment", "certification"), consumption),
+    **dict.fromkeys(("category", "member", "other_income", "parameter"), registry_and_policy),
+    **dict.fromkeys(("buyer", "reserved_share", "product", "plan", "seller_linkage", "price", "stock",
+                     "reference_price", "order", "refund", "channel_sales", "linkage_payment", "certification"),
+                    consumption),
 }
 
 
