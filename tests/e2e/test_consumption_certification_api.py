@@ -327,3 +327,33 @@ async def test_wrong_role_other_county_and_other_organisation_are_refused(
     assert r.status_code == 404
     r = await http.post(f"/counties/360799/certifications/{cid}/county-review", headers=elsewhere, json=review)
     assert r.status_code == 404
+
+
+async def test_a_step_dated_at_the_calendars_edge_is_a_422_naming_the_date_and_nothing_is_written(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """certified_on 9999-12-31 was a 500: the certificate's end date (12 months on) was computed before the date
+    was checked."""
+    scene = await seller_scene(http, services, county_code)
+    cid = await apply(http, scene, day(-20))
+    await step(http, scene, cid, "county-review", reviewed_on=day(-19), approved=True, opinion="同意")
+    await step(http, scene, cid, "notice", published_on=day(-18))
+    before = services.app.head_position()
+    # When a step is dated at either end of the calendar (during the notice, then once certified)
+    for name, field, extra in [("certificate", "certified_on", {"certificate_number": "EDGE-1"}),
+                               ("objections", "lodged_on", {"text": "异议"}),
+                               ("certified", "", {}),
+                               ("renewal", "reviewed_on", {"opinion": "年度复核"}),
+                               ("suspension", "suspended_on", {"reason": "停业"}),
+                               ("revocation", "revoked_on", {"reason": "撤销"})]:
+        if name == "certified":
+            assert services.app.head_position() == before
+            await step(http, scene, cid, "certificate", certificate_number=f"E-{scene.org[-8:]}",
+                       certified_on=day(-10))
+            before = services.app.head_position()
+            continue
+        for edge in ("9999-12-31", "0001-01-01"):
+            r = await step(http, scene, cid, name, 422, **{field: edge, **extra})
+            # Then it is refused naming the date, and nothing is written
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.json()["errors"][0]["field"] == field, (name, edge, r.text)
+    assert services.app.head_position() == before

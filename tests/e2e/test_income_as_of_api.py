@@ -194,3 +194,20 @@ async def test_only_the_countys_officials_and_auditors_read_as_of(http: httpx.As
     assert summary["households"] == 0 and summary["as_of"]["position"] == head
     r = await http.get(paths[0], headers=auditor, params={"year": 2025, "as_of_position": head})
     assert r.status_code == 404
+
+
+async def test_an_as_of_time_at_the_calendars_edge_is_a_422_not_a_500(http: httpx.AsyncClient, services: Services,
+                                                                    county_code: str) -> None:
+    """Valid ISO 8601 times whose UTC date leaves the calendar (year 0, year 10000) reached the database driver."""
+    official = bearer(official_token(services, county_code))
+    base = f"/counties/{county_code}"
+    for path in (f"{base}/households/H1/income", f"{base}/income-summary"):
+        for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1999-12-31T23:59:59+08:00",
+                       "2100-01-01T00:00:00Z"):
+            # When an official asks for a read as of such a time
+            r = await http.get(path, headers=official, params={"year": 2025, "as_of": moment})
+            # Then it is refused naming as_of and the dates it may take
+            assert r.status_code == 422, (path, moment, r.status_code, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            [problem] = r.json()["errors"]
+            assert problem["field"] == "as_of" and "between 2000-01-01 and 2099-12-31" in problem["reason"], r.text

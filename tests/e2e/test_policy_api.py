@@ -132,3 +132,77 @@ async def test_a_stored_out_of_bounds_version_is_passed_over_by_the_lookup_and_t
     assert rate["value"] == "0.20" and rate["source"].startswith("preset shangyou-2017")
     lines = await entitlements(http, scene, position, "2024-03")
     assert (lines["worker_wage"]["amount_fen"], lines["employer_match"]["amount_fen"]) == (12000, 12000)
+
+
+async def test_a_decimal_with_an_exponent_or_more_than_six_places_is_refused_and_nothing_is_written(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    """``1e-999999`` lies between 0 and 1, but no ``numeric`` column can hold it: accepted once, it stopped a county's
+    consumption reads (NumericValueOutOfRange) at the first reserved-share filing."""
+    official = bearer(official_token(services, county_code))
+    before = services.app.head_position()
+    # Given a decimal parameter and an integer one, when an official or the admin records values no column can hold
+    for headers, url, name, value in [
+        (bearer(admin_token), f"/policy/scopes/{county_code[:2]}0000/parameters", "purchase.reserved_share_min",
+         "1e-999999"),
+        (official, f"/counties/{county_code}/policy/parameters", "purchase.reserved_share_min", "1E-1"),
+        (official, f"/counties/{county_code}/policy/parameters", "purchase.reserved_share_min", "0.1000001"),
+        (official, f"/counties/{county_code}/policy/parameters", "purchase.reserved_share_min", "NaN"),
+        (official, f"/counties/{county_code}/policy/parameters", "claim.notice_days", "1_0"),
+        (official, f"/counties/{county_code}/policy/parameters", "claim.notice_days", "１０"),
+    ]:
+        r = await http.post(url, headers=headers, json={
+            "name": name, "value": value, "effective_from": "2019-01-01", "effective_to": "2019-12-31",
+            "source": "省财政厅关于做好预算单位预留份额工作的通知", "era": "campaign"})
+        # Then each is refused naming the value, and nothing is recorded
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+        [problem] = r.json()["errors"]
+        assert problem["field"] == "value", (value, problem)
+    assert services.app.head_position() == before
+    # And six decimal places are still a value
+    r = await http.post(f"/counties/{county_code}/policy/parameters", headers=official, json={
+        "name": "purchase.reserved_share_min", "value": "0.123456", "effective_from": "2019-01-01",
+        "effective_to": "2019-12-31", "source": "县财政局关于预留份额的通知", "era": "campaign"})
+    assert r.status_code == 201, r.text
+
+
+async def test_a_stored_exponent_decimal_is_passed_over_and_a_filing_does_not_halt_the_county(
+        http: httpx.AsyncClient, services: Services, county_code: str, admin_token: str) -> None:
+    from tests.e2e.test_consumption_buyers_api import buyer_token, file, register
+
+    official = bearer(official_token(services, county_code))
+    # Given a minimum share of 1e-999999 recorded before values were limited (written straight to the policy book)
+    services.policy._save(county_code, lambda book: book.record_parameter(
+        "purchase.reserved_share_min", "1e-999999", date(2019, 1, 1), date(2019, 12, 31), "old entry", "campaign",
+        "token:official"))
+    key = (await register(http, county_code, official)).json()["key"]
+    # When a budget unit of the county files its 2019 reserved share
+    r = await file(http, key, buyer_token(services, key), year=2019, kind="canteen", canteen_budget_fen=1_000_000,
+                   reserved_share_rate="0.10")
+    # Then the stored version is not in force (the national 10 % is), and the county's reads keep answering
+    assert r.json()["filing"]["minimum_rate"] == "0.10"
+    r = await http.get(f"/counties/{county_code}/reserved-share-progress", headers=official,
+                       params={"year": 2019, "min_position": r.json()["position"]})
+    assert r.status_code == 200, r.text
+    assert [row["reserved_fen"] for row in r.json()["items"] if row["budget_unit"] == key] == [100_000]
+
+
+async def test_a_filing_already_in_the_log_with_an_exponent_minimum_does_not_halt_the_county(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    from decimal import Decimal
+
+    from tests.consumption_given import given_buyer
+    from xiaofei.domain.consumption.buyers import Buyer, ShareFiling
+
+    # Given a filing recorded while such a minimum was in force (its event carries the minimum it was checked against)
+    key = given_buyer(services, county_code)
+    buyer = services.app.repository.get(Buyer.create_id(key))
+    buyer.file_share(ShareFiling(year=2019, kind="canteen", canteen_budget_fen=1_000_000,
+                                 reserved_share_rate=Decimal("0.10"), shared_with=None, reserved_fen=100_000,
+                                 minimum_rate=Decimal("1e-999999"), filed_on=date(2019, 3, 1)), "", "test")
+    position = services.app.record(buyer)
+    # Then the consumption projection stores it (the minimum rounded to six places) and the county's reads answer
+    r = await http.get(f"/counties/{county_code}/reserved-share-progress",
+                       headers=bearer(official_token(services, county_code)),
+                       params={"year": 2019, "min_position": position})
+    assert r.status_code == 200, r.text
+    assert [row["reserved_fen"] for row in r.json()["items"] if row["budget_unit"] == key] == [100_000]

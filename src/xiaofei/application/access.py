@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -14,9 +17,12 @@ from xiaofei.application.app import XiaofeiApplication
 from xiaofei.domain import ids
 from xiaofei.domain.access import ApiToken, FirstAdminIssued, check_scope
 from xiaofei.domain.codes import check_in_province
-from xiaofei.domain.errors import NotFound, invalid
+from xiaofei.domain.errors import Conflict, NotFound, invalid
 
 TOKEN_PREFIX = "xf_"
+ADMIN_REVOCATION_LOCK = "xiaofei:admin-token-revocation"
+"""The advisory lock one revocation of an admin token holds from its check to its record (every process)."""
+LOCK_WAIT_SECONDS = 5.0
 
 
 def hash_token(secret: str) -> str:
@@ -77,8 +83,56 @@ class AccessService:
             raise NotFound(f"no token {token_id}") from None
         if not isinstance(token, ApiToken):
             raise NotFound(f"no token {token_id}")
-        token.revoke(reason, actor)
-        return self.app.record(token)
+        if token.role != "admin":
+            token.revoke(reason, actor)
+            return self.app.record(token)
+        # The last active admin token is never revoked: only the server's CLI could issue another. Two revocations
+        # racing for the last two admin tokens take turns, so the second one sees the first.
+        with self._one_admin_revocation_at_a_time():
+            token = self.app.repository.get(token_id)
+            token.revoke(reason, actor)  # 409 when it was revoked meanwhile
+            if not self._other_active_admins(token_id):
+                raise Conflict("this is the last active admin token: revoking it would leave no one able to issue "
+                               "or revoke tokens; issue another admin token first, then revoke this one")
+            return self.app.record(token)
+
+    def _other_active_admins(self, token_id: UUID) -> list[UUID]:
+        """Admin tokens other than ``token_id`` that are not revoked, as their own events say. The access model
+        names the candidates; when it names none, it is given up to 2 s to reach the head of the log (an admin
+        token issued a moment ago), and one it still lacks is not counted: that can only refuse a revocation,
+        never allow one too many."""
+        head = self.app.head_position()
+        deadline = time.monotonic() + 2.0
+        while True:
+            with self.app.recorder.datastore.get_connection() as conn, conn.cursor() as cur:  # type: ignore[attr-defined]
+                cur.execute("SELECT token_id FROM rm_access.tokens WHERE role = 'admin' AND token_id <> %s",
+                            (token_id,))
+                candidates = [row["token_id"] for row in cur.fetchall()]
+                cur.execute("SELECT notification_id FROM rm_access.tracking WHERE application_name = %s",
+                            (self.app.name,))
+                tracked = cur.fetchone()
+            found = self.app.get_many(candidates, copy=False)
+            active = [i for i, t in found.items() if isinstance(t, ApiToken) and t.role == "admin" and not t.revoked]
+            caught_up = tracked is not None and tracked["notification_id"] >= head
+            if active or caught_up or time.monotonic() > deadline:
+                return active
+            time.sleep(0.02)
+
+    @contextmanager
+    def _one_admin_revocation_at_a_time(self) -> Iterator[None]:
+        """Hold a transaction-level advisory lock on one pooled connection while the caller checks and records; a
+        waiting caller does not hold a connection (it retries), so waiters cannot take the pool the holder needs."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            with self.app.recorder.datastore.get_connection() as conn, conn.transaction():  # type: ignore[attr-defined]
+                row = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS got",
+                                   (ADMIN_REVOCATION_LOCK,)).fetchone()
+                if row["got"]:
+                    yield
+                    return
+            if time.monotonic() > deadline:
+                raise Conflict("another admin token is being revoked at this moment; try again")
+            time.sleep(0.02)
 
     def issue_first_admin(self) -> IssuedToken | None:
         """On the very first start: create an admin token. Returns None when one was made before."""

@@ -180,6 +180,8 @@ class EmploymentService:
 
     def record_training(self, organisation: str, workshop_id: UUID, held_on: date, course: str, hours: int,
                         trainees: list[tuple[str, str]], actor: str) -> tuple[UUID, int]:
+        if (problem := day_problem("held_on", held_on)) is not None:
+            raise InvalidInput(problem)
         ws = self.workshop(workshop_id, organisation=organisation)
         people = []
         for i, (name, id_number) in enumerate(trainees):

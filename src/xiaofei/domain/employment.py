@@ -10,6 +10,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
+from xiaofei.domain.bounds import check_count
 from xiaofei.domain.errors import AlreadyExists, Conflict, NotFound, invalid
 
 ORGANISATION_FORMS: dict[str, str] = {
@@ -479,8 +480,7 @@ class Training(Aggregate):
     def check(course: str, hours: int, trainees: list[Trainee]) -> None:
         if not course.strip():
             raise invalid("course", "is required")
-        if not 1 <= hours <= 2000:
-            raise invalid("hours", "must be between 1 and 2000")
+        check_count("hours", hours, minimum=1, maximum=2000)
         if not trainees:
             raise invalid("trainees", "a training has at least one trainee")
         if len({t.id_hash for t in trainees}) != len(trainees):

@@ -1,17 +1,21 @@
 """Rules every public notice (公示) shares, whatever it publishes (a subsidy claim, a seller's or product's
-certification): stated dates are never in the future, an objection (异议) is lodged during the notice, and what
-the notice precedes comes after it. A notice of N days published on day D runs through D+N: its first day is not
-counted (《中华人民共和国民法典》第二百零一条: 按照年、月、日、小时计算期间的，开始的当日不计入), so objections are
-taken through D+N and the certificate or approval comes on D+N+1 at the earliest."""
+certification): stated dates are within the platform's dates and never in the future, an objection (异议) is lodged
+during the notice, and what the notice precedes comes after it. A notice of N days published on day D runs through
+D+N: its first day is not counted (《中华人民共和国民法典》第二百零一条: 按照年、月、日、小时计算期间的，开始的当日不计入), so
+objections are taken through D+N and the certificate or approval comes on D+N+1 at the earliest."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from xiaofei.domain.errors import invalid
+from xiaofei.domain.bounds import day_problem
+from xiaofei.domain.errors import InvalidInput, invalid
 
 
 def not_future(field: str, day: date, today: date) -> None:
+    """A business date a caller states: within the platform's dates (``domain/bounds.py``) and not after today."""
+    if (problem := day_problem(field, day)) is not None:
+        raise InvalidInput(problem)
     if day > today:
         raise invalid(field, f"cannot be in the future (today is {today.isoformat()} in Asia/Shanghai)")
 

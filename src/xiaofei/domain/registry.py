@@ -10,6 +10,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
+from xiaofei.domain.bounds import check_fen
 from xiaofei.domain.errors import AlreadyExists, NotFound, invalid
 
 CATEGORIES: dict[str, str] = {
@@ -293,8 +294,7 @@ class Household(Aggregate):
             raise invalid("income_type", f"must be one of {', '.join(OTHER_INCOME_TYPES)}")
         if not 2013 <= year <= 2100:
             raise invalid("year", "must be between 2013 and 2100")
-        if amount_fen < 0:
-            raise invalid("amount_fen", "must not be negative")
+        check_fen("amount_fen", amount_fen)
         self._other_income_declared(year=year, income_type=income_type, amount_fen=amount_fen, note=note, actor=actor)
 
     @event(OtherIncomeDeclared)

@@ -12,7 +12,8 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
 from xiaofei.application import income_asof
-from xiaofei.domain.errors import invalid
+from xiaofei.domain.bounds import moment_problem
+from xiaofei.domain.errors import InvalidInput, invalid
 from xiaofei.http.auth import roles
 from xiaofei.http.routes import READERS, After, AnyRequest, Limit, MinPosition, _command, _fresh, _services, found
 from xiaofei.queries import income as iq
@@ -43,8 +44,8 @@ AsOfPosition = Annotated[int | None, QueryParameter(
     ge=1, le=2**62, description="Answer as known at this log position (a command's `position`); not with `as_of`")]
 AsOfTime = Annotated[str | None, QueryParameter(
     max_length=40, description="Answer as known at this time (ISO 8601 with its offset, e.g. "
-                               "2025-06-30T18:00:00+08:00): the last log position recorded at or before it; "
-                               "not with `as_of_position`")]
+                               "2025-06-30T18:00:00+08:00; its date between 2000-01-01 and 2099-12-31): the last log "
+                               "position recorded at or before it; not with `as_of_position`")]
 
 
 async def _as_of(request: AnyRequest, position: int | None, when: str | None,
@@ -63,8 +64,8 @@ async def _as_of(request: AnyRequest, position: int | None, when: str | None,
             moment = datetime.fromisoformat(when)
         except ValueError:
             raise invalid("as_of", "must be an ISO 8601 time such as 2025-06-30T18:00:00+08:00") from None
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise invalid("as_of", "must carry its UTC offset (+08:00 for Beijing time, or Z)")
+        if (problem := moment_problem("as_of", moment)) is not None:
+            raise InvalidInput(problem)
     elif position is not None and position > head:
         raise invalid("as_of_position", f"is past the last position of the log ({head})")
     # the projection must have applied the position asked for (for a time: everything recorded so far)

@@ -195,7 +195,10 @@ class AdminController(Controller):
                            organisation_id=issued.organisation_id, position=issued.position)
 
     @post("/admin/tokens/{token_id:uuid}/revoke", operation_id="revokeToken", opt=roles("admin"),
-          summary="Revoke a token")
+          summary="Revoke a token",
+          description="Refused (409) for the last active admin token: after it only the server's CLI could issue "
+                      "another. Issue another admin token first; revocations of admin tokens take turns, so two "
+                      "racing for the last two cannot both pass. 409 too when the token is already revoked.")
     async def revoke_token(self, request: AnyRequest, token_id: FromPath[UUID], data: JSONBody[TokenRevoke]) -> CommandAccepted:
         access = _services(request).access
         return CommandAccepted(position=await _command(lambda: access.revoke(token_id, data.reason, request.user.actor)))

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from xiaofei.domain.bounds import MAX_COUNT, MAX_FEN
+
 Code6 = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="6-digit county code")]
 Village = Annotated[str, msgspec.Meta(pattern=r"^\d{12}$", description="12-digit village code")]
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -17,6 +19,12 @@ LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE,
                                    description="one line of text, no control characters")]
 Note = Annotated[str, msgspec.Meta(max_length=2000, pattern=LINES, description="text, no control characters")]
+# The bounds of every amount and quantity a body states (``domain/bounds.py``, the rule the use cases apply too):
+# msgspec decodes any JSON integer, 2^64 and 10^30 included, so the schema is where they stop.
+Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_FEN, description="Amount in fen (分): 0 to 10^11 (10亿元)")]
+PositiveFen = Annotated[int, msgspec.Meta(ge=1, le=MAX_FEN, description="Amount in fen (分): 1 to 10^11 (10亿元)")]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT, description="Whole units: 0 to 10^9")]
+PositiveCount = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT, description="Whole units: 1 to 10^9")]
 
 
 class CommandAccepted(msgspec.Struct, kw_only=True):
@@ -92,7 +100,7 @@ class CategoryChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class OtherIncomeDeclare(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     year: int
     income_type: str
-    amount_fen: int
+    amount_fen: Fen
     note: Note = ""
 
 
@@ -328,14 +336,14 @@ class Problem(msgspec.Struct, kw_only=True):
 class RecoverySettle(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organisation: Text
     payee: Text
-    amount_fen: Annotated[int, msgspec.Meta(gt=0)]
+    amount_fen: PositiveFen
     reference: Text
 
 
 class CostReport(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     month: Month
     kind: str
-    amount_fen: int
+    amount_fen: PositiveFen
     evidence: Text
 
 
@@ -347,5 +355,5 @@ class TraineeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class TrainingRecord(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     held_on: date
     course: Text
-    hours: int
+    hours: Annotated[int, msgspec.Meta(ge=1, le=2000, description="Hours of training: 1 to 2000")]
     trainees: Annotated[list[TraineeIn], msgspec.Meta(max_length=2000)]

@@ -13,6 +13,7 @@ rate of 20) is never in force: the lookup passes over it as if it had not been r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -178,6 +179,13 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
 )}
 
 
+DECIMAL_PLACES = 6
+_WHOLE = re.compile(r"-?[0-9]{1,12}")
+_DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,%d})?" % DECIMAL_PLACES)
+"""Plain ASCII digits only: no exponent (``1e-999999`` is a number no ``numeric`` column can hold), no ``_``
+separators, no other scripts' digits, at most 12 whole digits and 6 decimal places."""
+
+
 def _bound(kind: str, text: str) -> int | Decimal:
     return int(text) if kind in ("int", "fen") else Decimal(text)
 
@@ -197,11 +205,14 @@ def parse_value(name: str, text: str) -> Any:
     value: Any
     try:
         if kind in ("int", "fen"):
+            if not _WHOLE.fullmatch(text):
+                raise ValueError
             value = int(text)
         elif kind == "decimal":
+            if not _DECIMAL.fullmatch(text):
+                raise invalid("value", f"{text[:40]!r} is not a valid decimal for {name}: write plain digits with at "
+                                       f"most {DECIMAL_PLACES} decimal places and no exponent, e.g. \"0.15\"")
             value = Decimal(text)
-            if not value.is_finite():
-                raise InvalidOperation
         elif kind == "categories":
             values = tuple(v.strip() for v in text.split(",") if v.strip())
             allowed = {"poor", "exited", "monitored", "ordinary"}
@@ -211,7 +222,7 @@ def parse_value(name: str, text: str) -> Any:
         else:
             raise AssertionError(kind)
     except (ValueError, InvalidOperation):
-        raise invalid("value", f"{text!r} is not a valid {definition.kind} for {name}") from None
+        raise invalid("value", f"{text[:40]!r} is not a valid {definition.kind} for {name}") from None
     low = _bound(kind, definition.minimum) if definition.minimum is not None else None
     high = _bound(kind, definition.maximum) if definition.maximum is not None else None
     if (low is not None and value < low) or (high is not None and value > high):

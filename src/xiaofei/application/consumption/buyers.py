@@ -15,7 +15,7 @@ import msgspec
 from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.consumption.common import ConsumptionBase, check_rate
-from xiaofei.domain.bounds import MAX_FEN
+from xiaofei.domain.bounds import check_fen
 from xiaofei.domain.codes import normalise_credit_code
 from xiaofei.domain.consumption.buyers import BUYER_TYPES, CREDITS_A_UNIT, FILING_KINDS, Buyer, ShareFiling
 from xiaofei.domain.errors import AlreadyExists, invalid
@@ -92,9 +92,7 @@ class BuyerService(ConsumptionBase):
         buyer = self.buyer(key)
         minimum = self.minimum_rate(buyer.county, year)
         if kind == "canteen":
-            if not 0 < canteen_budget_fen <= MAX_FEN:
-                raise invalid("canteen_budget_fen", f"the canteen food budget is a positive amount of fen, at most "
-                                                    f"{MAX_FEN}")
+            check_fen("canteen_budget_fen", canteen_budget_fen, minimum=1)
             if reserved_share_rate < minimum:
                 raise invalid("reserved_share_rate", f"must be at least {minimum} (purchase.reserved_share_min in "
                                                      f"force for county {buyer.county} on {year}-01-01)")

@@ -150,6 +150,7 @@ class CertificationService(ConsumptionBase):
         """Issue the certificate and take its number in the county, in one transaction. A product needs its
         seller certified (valid on the day) with a declared benefit linkage."""
         today = self.today()
+        self.stated("certified_on", certified_on)  # before the end date is computed from it
         number = certificate_number.strip()
 
         def attempt() -> int:
@@ -175,6 +176,7 @@ class CertificationService(ConsumptionBase):
 
     def renew(self, county: str, certification_id: UUID, reviewed_on: date, opinion: str, actor: str) -> int:
         today = self.today()
+        self.stated("reviewed_on", reviewed_on)
 
         def decide(cert: Certification) -> None:
             months = self.parameter(county, VALIDITY[cert.subject], reviewed_on)

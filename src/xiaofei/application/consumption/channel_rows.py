@@ -12,7 +12,7 @@ import msgspec
 
 from xiaofei.application.cells import DAY_FORMS_TEXT, normalised, parse_day, parse_whole
 from xiaofei.application.tables import CONTROL_CHARACTERS, MAX_CELL_CHARS, csv_rows, header_map, xlsx_rows
-from xiaofei.domain.bounds import MAX_FEN, day_problem
+from xiaofei.domain.bounds import count_problem, day_problem, fen_problem
 from xiaofei.domain.consumption.buyers import BUYER_TYPES
 from xiaofei.domain.consumption.channel import CHANNELS
 from xiaofei.domain.consumption.orders import TAGS
@@ -69,10 +69,10 @@ def _text(value: str, longest: int) -> str:
     return value
 
 
-def _bounded(value: object, highest: int) -> int:
+def _bounded(value: object, rule: Any) -> int:
     number = parse_whole(value)
-    if not 0 < number <= highest:
-        raise ValueError(f"must be a whole number from 1 to {highest}")
+    if (problem := rule("", number, minimum=1)) is not None:
+        raise ValueError(problem.reason)
     return number
 
 
@@ -89,8 +89,8 @@ def _day(value: object, today: date) -> date:
 _CHECKS: dict[str, Any] = {
     "sold_on": None,  # needs today
     "certificate_number": lambda v: _text(v, 64),
-    "quantity": lambda v: _bounded(v, 10**9),
-    "amount_fen": lambda v: _bounded(v, MAX_FEN),
+    "quantity": lambda v: _bounded(v, count_problem),
+    "amount_fen": lambda v: _bounded(v, fen_problem),
     "channel": lambda v: _coded(CHANNELS, v, "channel"),
     "reference": lambda v: _text(v, 100),
     "buyer_type": lambda v: _coded(BUYER_TYPES, v, "buyer_type"),

@@ -17,12 +17,11 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.app import MAX_ATTEMPTS, XiaofeiApplication
 from xiaofei.application.policy import PolicyService
 from xiaofei.domain import ids
-from xiaofei.domain.bounds import day_problem
 from xiaofei.domain.clock import Clock, business_today, utc_now
 from xiaofei.domain.consumption.certification import Certification, not_future
 from xiaofei.domain.consumption.sellers import SELLER_FORMS, Seller
 from xiaofei.domain.employment import Organisation
-from xiaofei.domain.errors import Conflict, InvalidInput, NotFound, invalid
+from xiaofei.domain.errors import Conflict, NotFound, invalid
 from xiaofei.rules.parameters import in_force
 
 A = TypeVar("A", bound=Aggregate)
@@ -54,9 +53,6 @@ class ConsumptionBase:
 
     def stated(self, field: str, day: date) -> date:
         """A date the caller states: within the platform's dates and not after today (Asia/Shanghai)."""
-        problem = day_problem(field, day)
-        if problem is not None:
-            raise InvalidInput(problem)
         not_future(field, day, self.today())
         return day
 

@@ -21,7 +21,7 @@ from uuid import UUID
 from xiaofei.application.app import XiaofeiApplication
 from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.application.policy import PolicyService
-from xiaofei.domain.bounds import MAX_FEN
+from xiaofei.domain.bounds import check_fen
 from xiaofei.domain.clock import Clock, utc_now
 from xiaofei.domain.consumption.linkage import (COLLECTIVE, PAYMENT_KINDS, PRODUCE, SETTLING, LinkageLedger,
                                                 LinkagePayment)
@@ -65,8 +65,7 @@ class LinkageService(ConsumptionBase):
         if p.kind not in PAYMENT_KINDS:
             raise invalid("kind", "must be one of " + ", ".join(f"{k} ({v})" for k, v in PAYMENT_KINDS.items()))
         self.stated("paid_on", p.paid_on)
-        if not 0 < p.amount_fen <= MAX_FEN:
-            raise invalid("amount_fen", f"must be a positive whole number of fen, at most {MAX_FEN}")
+        check_fen("amount_fen", p.amount_fen, minimum=1)
         if not p.reference.strip():
             raise invalid("reference", "is required")
         procurement, settling = p.kind == "procurement", p.kind in SETTLING

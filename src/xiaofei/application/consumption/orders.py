@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.application.consumption.group_commit import GroupCommitter, Placing
 from xiaofei.application.consumption.products import ProductService
-from xiaofei.domain.bounds import MAX_FEN
+from xiaofei.domain.bounds import MAX_FEN, count_problem
 from xiaofei.domain.consumption.buyers import Buyer
 from xiaofei.domain.consumption.certification import Certification
 from xiaofei.domain.consumption.orders import TAGS, Order, OrderLine
@@ -125,8 +125,8 @@ class OrderService(ConsumptionBase):
                 problems.append(FieldProblem(f"lines[{i}].product_id",
                                              f"is on line {seen[product_id]} already: one line per product"))
             seen.setdefault(product_id, i)
-            if not 0 < quantity <= MAX_QUANTITY:
-                problems.append(FieldProblem(f"lines[{i}].quantity", f"must be a whole number from 1 to {MAX_QUANTITY}"))
+            if (problem := count_problem(f"lines[{i}].quantity", quantity, minimum=1, maximum=MAX_QUANTITY)):
+                problems.append(problem)
         if problems:
             raise InvalidInput(problems)
 

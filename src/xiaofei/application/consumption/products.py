@@ -13,7 +13,7 @@ import msgspec
 from xiaofei.application.consumption.certification import CertificationService
 from xiaofei.application.consumption.common import ConsumptionBase, check_rate
 from xiaofei.domain import ids
-from xiaofei.domain.bounds import MAX_FEN, day_problem, month_problem
+from xiaofei.domain.bounds import check_count, check_fen, day_problem, month_problem
 from xiaofei.domain.clock import business_month
 from xiaofei.domain.codes import check_county_code, check_village_code
 from xiaofei.domain.consumption.products import (
@@ -51,9 +51,7 @@ def _category(category: str) -> str:
 
 
 def _price(price_fen: int, field: str = "price_fen") -> int:
-    if not 0 < price_fen <= MAX_FEN:
-        raise invalid(field, f"must be a positive whole number of fen, at most {MAX_FEN}")
-    return price_fen
+    return check_fen(field, price_fen, minimum=1)
 
 
 def _plan(plan: LinkagePlan) -> LinkagePlan:
@@ -99,10 +97,8 @@ class ProductService(ConsumptionBase):
             check_village_code(listing.origin_village, origin, "origin_village")
         _category(listing.category)
         _price(listing.price_fen)
-        if listing.stock < 0:
-            raise invalid("stock", "cannot be negative")
-        if listing.yearly_capacity <= 0:
-            raise invalid("yearly_capacity", "declare the yearly capacity as a positive quantity")
+        check_count("stock", listing.stock)
+        check_count("yearly_capacity", listing.yearly_capacity, minimum=1)
         for field in ("name", "specification", "unit"):
             if not getattr(listing, field).strip():
                 raise invalid(field, "is required")

@@ -15,6 +15,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
+from xiaofei.domain.bounds import MAX_COUNT, check_fen
 from xiaofei.domain.errors import Conflict, invalid
 
 CATEGORIES: dict[str, str] = {
@@ -129,8 +130,7 @@ class Product(Aggregate):
 
     def change_price(self, price_fen: int, changed_on: date, reason: str, actor: str) -> None:
         self._listed()
-        if price_fen <= 0:
-            raise invalid("price_fen", "must be positive")
+        check_fen("price_fen", price_fen, minimum=1)
         self._price_changed(price_fen=price_fen, changed_on=changed_on, reason=reason.strip(), actor=actor)
 
     @event(PriceChanged)
@@ -151,6 +151,8 @@ class Product(Aggregate):
             raise invalid("reason", "is required")
         if self.stock + delta < 0:
             raise Conflict(f"stock is {self.stock} {self.unit}: it cannot go below zero")
+        if self.stock + delta > MAX_COUNT:
+            raise invalid("delta", f"stock is {self.stock} {self.unit}: it cannot go above {MAX_COUNT}")
         self._stock_adjusted(delta=delta, stock=self.stock + delta, reason=reason.strip(), actor=actor)
 
     @event(StockAdjusted)

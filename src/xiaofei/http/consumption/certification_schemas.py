@@ -10,12 +10,11 @@ from uuid import UUID
 
 import msgspec
 
-from xiaofei.http.schemas import Code6, Month, Note, Text, Village
+from xiaofei.domain.bounds import MAX_COUNT
+from xiaofei.http.schemas import Code6, Count, Fen, Month, Note, PositiveCount, PositiveFen, Text, Village
 
 Day = Annotated[date, msgspec.Meta(description="A business date (Asia/Shanghai): not in the future, not before "
                                                "the step it follows", examples=["2026-05-11"])]
-Fen = Annotated[int, msgspec.Meta(gt=0, le=10**11, description="Amount in fen (分)")]
-Quantity = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
 Rate = Annotated[str, msgspec.Meta(pattern=r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$",
                                    description="A share between 0 and 1 as a decimal string with at most 4 "
                                                "decimals, e.g. \"0.10\"", examples=["0.10"])]
@@ -145,11 +144,11 @@ class ProductCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     category: Annotated[str, msgspec.Meta(max_length=40, examples=["tea"])]
     specification: Text
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[^\x00-\x1f\x7f]*$", examples=["罐"])]
-    price_fen: Fen
-    stock: Quantity
+    price_fen: PositiveFen
+    stock: Count
     origin_county: Code6
     origin_village: Village | None = None
-    yearly_capacity: Annotated[int, msgspec.Meta(gt=0, le=10**9)]
+    yearly_capacity: PositiveCount
     plan: LinkagePlanIn
 
 
@@ -159,12 +158,12 @@ class ProductCreated(msgspec.Struct, kw_only=True):
 
 
 class PriceChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    price_fen: Fen
+    price_fen: PositiveFen
     reason: Text
 
 
 class StockAdjust(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    delta: Annotated[int, msgspec.Meta(ge=-10**9, le=10**9, description="Units added (+) or taken off (−); not 0")]
+    delta: Annotated[int, msgspec.Meta(ge=-MAX_COUNT, le=MAX_COUNT, description="Units added (+) or taken off (−); not 0")]
     reason: Text
 
 
@@ -215,7 +214,7 @@ class ReferencePriceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     category: Annotated[str, msgspec.Meta(max_length=40, examples=["tea"])]
     specification: Text
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[^\x00-\x1f\x7f]*$")]
-    price_fen: Fen
+    price_fen: PositiveFen
     effective_from: date
     source: Text
 
@@ -321,7 +320,7 @@ class ShareFilingCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     year: Annotated[int, msgspec.Meta(ge=2000, le=2099)]
     kind: Annotated[str, msgspec.Meta(description="canteen, no_canteen (exempt) or shared_canteen",
                                       examples=["canteen"])]
-    canteen_budget_fen: Annotated[int, msgspec.Meta(ge=0, le=10**11)] = 0
+    canteen_budget_fen: Fen = 0
     reserved_share_rate: Rate = "0"
     shared_with: Key | None = None
     reason: Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar.params import HeaderParameter
 
-from xiaofei.http.schemas import LINES, ONE_LINE
+from xiaofei.http.schemas import LINES, ONE_LINE, PositiveFen
 
 CommandKey = Annotated[str, HeaderParameter(
     name="Idempotency-Key", min_length=8, max_length=100, pattern=r"^[!-~]+$",
@@ -22,7 +22,6 @@ Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=LINES
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
                                         description="A payment, shipment or order reference: one line, not blank",
                                         examples=["ZF20260511-0001"])]
-Fen = Annotated[int, msgspec.Meta(gt=0, le=10**11, description="Amount in fen (分)")]
 
 
 # -- orders -----------------------------------------------------------------------------------------------------------
@@ -71,7 +70,7 @@ class OrderCancellation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
 class OrderRefund(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     line_no: Annotated[int, msgspec.Meta(ge=1, le=100, description="The order line (1 = the first)")]
-    amount_fen: Fen
+    amount_fen: PositiveFen
     reason: Reason
 
 
@@ -181,7 +180,7 @@ class LinkagePaymentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
                                            "the product's origin county): a household of another county that one "
                                            "of the seller's plans names. Found by itself when one plan names the "
                                            "number.", examples=["360724"])] | None = None
-    amount_fen: Fen
+    amount_fen: PositiveFen
     paid_on: Day
     reference: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
                                            description="The seller's payment reference, unique on its ledger",

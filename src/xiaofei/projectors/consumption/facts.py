@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -214,7 +215,13 @@ def record_buyer(cur: psycopg.Cursor[DictRow], e: Any) -> None:
                     " reserved_fen = excluded.reserved_fen, minimum_rate = excluded.minimum_rate,"
                     " filed_on = excluded.filed_on",
                     (key, f.year, f.kind, f.canteen_budget_fen, f.reserved_share_rate, f.shared_with, f.reserved_fen,
-                     f.minimum_rate, f.filed_on))
+                     _share(f.minimum_rate), f.filed_on))
+
+
+def _share(rate: Decimal) -> Decimal:
+    """A share (0–1) as a ``numeric`` can hold it: a filing recorded before parameter values were limited to six
+    decimal places may carry the minimum of a version like ``1e-999999``, past what PostgreSQL can store."""
+    return rate.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 def _sale_row(key: str, source: str, order: UUID | None, channel_sale: UUID | None, product: DictRow,
