@@ -19,6 +19,7 @@ each, when the county's 2025 dashboard is read, then:
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -170,6 +171,24 @@ async def test_a_revoked_sellers_products_stop_counting_as_certified(
     assert (months["2025-05"]["certified_sellers"], months["2025-05"]["certified_products"]) == (0, 0)
     r = await _read(http, f"/counties/{county_code}/products", official, services)
     assert sorted((p["status"], p["orderable"]) for p in r.json()["items"]) == [("seller_not_certified", False)] * 2
+
+
+async def test_a_year_whose_refunds_exceed_its_purchases_shows_the_same_negative_progress_everywhere(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """A unit's 1,000.00元 reserved for 2025 (10 % of 10,000.00元); a 2024 purchase of 50.00元 refunded in 2025:
+    2025 progress is −0.0500 on the dashboard as on the unit's progress list (it was −1.9500 on the dashboard)."""
+    official = bearer(official_token(services, county_code))
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, price_fen=5_000)
+    unit = given_buyer(services, county_code)
+    services.buyers.file_share(unit, 2025, "canteen", 1_000_000, Decimal("0.10"), None, "", "test")
+    order = given_received_order(services, unit, tea, received_on=date(2024, 12, 20))
+    given_refund(services, order, 5_000, recorded_on=date(2025, 1, 6))
+    r = await _read(http, f"/counties/{county_code}/dashboard", official, services, year=2025)
+    share = r.json()["reserved_share"]
+    assert (share["reserved_fen"], share["purchased_fen"], share["progress"]) == (100_000, -5_000, "-0.0500")
+    r = await _read(http, f"/counties/{county_code}/reserved-share-progress", official, services, year=2025)
+    assert [(p["purchased_fen"], p["progress"]) for p in r.json()["items"]] == [(-5_000, "-0.0500")]
 
 
 async def test_a_read_after_new_facts_is_never_an_earlier_answer(http: httpx.AsyncClient, services: Services,

@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from xiaofei.queries import paging, status
+from xiaofei.rules.money import ratio
 
 S = "rm_dashboard"
 DIMENSIONS = ("category", "buyer_type", "tag", "channel")
@@ -274,10 +275,7 @@ def empty_headline() -> Headline:
 
 def _share(r: Any) -> ReservedShare:
     reserved, bought = int(r["reserved_fen"]), int(r["purchased_fen"])
-    progress = None
-    if reserved:
-        q, rem = divmod(bought * 10000 * 2 + reserved, 2 * reserved)  # half-up to 4 decimals
-        progress = f"{q // 10000}.{q % 10000:04d}"
+    progress = ratio(bought, reserved)  # a negative year (refunds beyond purchases) is −0.0500, never −1.9500
     return ReservedShare(budget_units=r["budget_units"], filed=r["filed"], exempt=r["exempt"], reserved_fen=reserved,
                          purchased_fen=bought, progress=progress, units_reached=r["units_reached"])
 

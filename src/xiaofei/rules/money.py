@@ -16,6 +16,14 @@ def yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
+def ratio(part: int, whole: int) -> str | None:
+    """``part ÷ whole`` to 4 decimals, half-up (away from zero for a negative part: a year whose refunds exceed
+    its purchases); None when ``whole`` is 0. Shared by every reserved-share progress so the figures agree."""
+    if not whole:
+        return None
+    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
 def largest_remainder(total: int, weights: Sequence[tuple[str, int]]) -> list[int]:
     """Split ``total`` fen in proportion to ``weights`` (key, weight): floor each share, then one fen each to
     the largest remainders, ties by key ascending. The parts sum to ``total`` (all zero if no weight)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 from uuid import UUID
 
@@ -18,7 +17,7 @@ import asyncpg
 import msgspec
 
 from xiaofei.queries import paging
-from xiaofei.rules.money import yuan
+from xiaofei.rules.money import ratio, yuan
 
 S = "rm_consumption"
 
@@ -168,12 +167,11 @@ async def progress(pool: asyncpg.Pool, *, year: int, county: str | None = None, 
     items = []
     for r in rows:
         reserved = int(r["reserved_fen"])
-        ratio = (Decimal(int(r["purchased"])) / reserved).quantize(Decimal("0.0001"), ROUND_HALF_UP) if reserved else None
         items.append(Progress(budget_unit=r["buyer_key"], name=r["name"], year=year, kind=r["kind"],
                               canteen_budget_fen=r["canteen_budget_fen"],
                               reserved_share_rate=str(r["reserved_share_rate"]) if r["kind"] else None,
                               reserved_fen=reserved, shared_with=r["shared_with"], purchased_fen=int(r["purchased"]),
-                              progress=str(ratio) if ratio is not None else None, purchases=r["purchases"]))
+                              progress=ratio(int(r["purchased"]), reserved), purchases=r["purchases"]))
     page, next_after = paging.page(items, limit, lambda p: [p.budget_unit])
     return ProgressPage(items=page, next_after=next_after)
 
