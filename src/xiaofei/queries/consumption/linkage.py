@@ -88,24 +88,21 @@ async def obligations(pool: asyncpg.Pool, *, today: date, owed_flag_days: int, c
                       limit: int = 100) -> ObligationPage:
     key = paging.parse(after, paging.text, paging.text, paging.text)
     rows = await pool.fetch(
-        "WITH acc AS (SELECT o.seller, coalesce(s.household_county, '') AS payee_county, s.payee, s.product_id,"
-        " s.month, s.sales_month, s.amount_fen"
+        "WITH acc AS (SELECT o.seller, coalesce(s.household_county, '') AS payee_county, s.payee,"
+        " json_agg(json_build_object('product_id', s.product_id, 'month', s.month, 'sales_month', s.sales_month,"
+        " 'amount_fen', s.amount_fen) ORDER BY s.month, s.product_id, s.sales_month) AS accruals"
         f" FROM {S}.pool_shares s JOIN {S}.pools o USING (product_id, month, sales_month)"
         " WHERE ($1::text IS NULL OR o.county = $1) AND ($2::text IS NULL OR o.seller = $2)"
-        " AND ($3::text IS NULL OR s.payee = $3)),"
-        " paid AS (SELECT seller, payee_county, payee, product_id, kind, reference, paid_on, amount_fen"
+        " AND ($3::text IS NULL OR s.payee = $3) GROUP BY 1, 2, 3),"
+        " paid AS (SELECT seller, payee_county, payee, json_agg(json_build_object('kind', kind, 'reference',"
+        " reference, 'paid_on', paid_on, 'amount_fen', amount_fen, 'product_id', product_id)"
+        " ORDER BY paid_on, reference) AS payouts"
         f" FROM {S}.linkage_payments WHERE kind IN ('revenue_share_payout', 'revenue_share_recovery')"
         " AND ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR seller = $2)"
-        " AND ($3::text IS NULL OR payee = $3)),"
-        " payees AS (SELECT seller, payee_county, payee FROM acc UNION SELECT seller, payee_county, payee FROM paid)"
-        " SELECT y.seller, y.payee_county, y.payee,"
-        " coalesce((SELECT json_agg(json_build_object('product_id', a.product_id, 'month', a.month, 'sales_month',"
-        " a.sales_month, 'amount_fen', a.amount_fen) ORDER BY a.month, a.product_id, a.sales_month) FROM acc a"
-        " WHERE (a.seller, a.payee_county, a.payee) = (y.seller, y.payee_county, y.payee)), '[]') AS accruals,"
-        " coalesce((SELECT json_agg(json_build_object('kind', p.kind, 'reference', p.reference, 'paid_on', p.paid_on,"
-        " 'amount_fen', p.amount_fen, 'product_id', p.product_id) ORDER BY p.paid_on, p.reference) FROM paid p"
-        " WHERE (p.seller, p.payee_county, p.payee) = (y.seller, y.payee_county, y.payee)), '[]') AS payouts"
-        " FROM payees y WHERE (y.seller, y.payee_county, y.payee) > ($4, $5, $6) ORDER BY 1, 2, 3 LIMIT $7",
+        " AND ($3::text IS NULL OR payee = $3) GROUP BY 1, 2, 3)"
+        " SELECT seller, payee_county, payee, coalesce(a.accruals, '[]') AS accruals,"
+        " coalesce(p.payouts, '[]') AS payouts FROM acc a FULL JOIN paid p USING (seller, payee_county, payee)"
+        " WHERE (seller, payee_county, payee) > ($4, $5, $6) ORDER BY 1, 2, 3 LIMIT $7",
         county, seller, payee, *(key or ["", "", ""]), limit + 1)
     items = []
     for r in rows:
