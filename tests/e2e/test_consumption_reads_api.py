@@ -174,7 +174,10 @@ async def test_every_consumption_read_answers_its_role(http: httpx.AsyncClient, 
     assert (await get(http, f"{county}/sales", official, by="category", **{"from": "2025-01",
                                                                          "to": "2025-12"}))["items"][0]["key"] == "tea"
     org = f"/organisations/{seller.credit_code}"
-    assert (await get(http, f"{org}/sales", mine, by="product"))["items"][0]["amount_fen"] == 3 * product.price_fen
+    by_product = (await get(http, f"{org}/sales", mine, by="product"))["items"][0]
+    assert (by_product["amount_fen"], by_product["name"]) == (3 * product.price_fen, "测试绿茶")  # named, not a UUID
+    by_seller = (await get(http, f"{county}/sales", official, by="seller"))["items"][0]
+    assert (by_seller["key"], by_seller["name"]) == (seller.credit_code, "测试茶叶专业合作社")
     assert (await get(http, f"{org}/revenue-pools", mine, month="2025-02"))["items"][0]["pool_fen"] == 6_000
     assert (await get(http, f"{org}/products", mine))["items"][0]["orderable"] is True
     assert (await get(http, f"{org}/channel-uploads", mine))["items"] == []

@@ -18,6 +18,10 @@ import msgspec
 from xiaofei.rules.money import apply_rate, largest_remainder
 
 COLLECTIVE = "collective"
+SALE_LINE = "source <> 'refund' AND amount_fen > 0"
+"""A sale line (销售笔数) among recognised-sale rows: a received order line not wholly refunded before its receipt,
+or a channel sale. A refund row lowers the amount of its month, never adds a line (the dashboard and ``/sales``
+count alike)."""
 
 
 class PoolSplit(msgspec.Struct, frozen=True, kw_only=True):

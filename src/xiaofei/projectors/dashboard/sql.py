@@ -5,6 +5,8 @@ reached, certified products) are counted per area directly."""
 
 from __future__ import annotations
 
+from xiaofei.rules.consumption import SALE_LINE
+
 E, C, I, R = "rm_employment", "rm_consumption", "rm_income", "rm_registry"
 UPSTREAM = ("registry", "employment", "consumption", "income")
 """The projections whose tables these statements read; a batch never goes past the position all of them reached."""
@@ -54,10 +56,6 @@ SELECT county, month, {MONTH_END} FROM (
 CERTIFIED = (
     "EXISTS (SELECT 1 FROM {C}.certifications c JOIN {C}.cert_periods cp USING (certification_id)"
     " WHERE c.subject = '{subject}' AND c.subject_id = {subject_id} AND m.month_end BETWEEN cp.valid_from AND cp.valid_to)")
-
-SALE_LINE = "source <> 'refund' AND amount_fen > 0"
-"""A sale line counted on the dashboard (销售笔数): a received order line not wholly refunded before its receipt, or
-a channel sale. A refund row lowers the amount of its month, never adds a line."""
 
 METRICS = [
     # recognised sales (统计口径: counted sales only), by the product's origin village

@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 
 from xiaofei.queries import paging
+from xiaofei.rules.consumption import SALE_LINE
 from xiaofei.rules.money import ratio, yuan
 
 S = "rm_consumption"
@@ -36,8 +37,10 @@ class SalesRow(msgspec.Struct, kw_only=True):
     """Counted sales net of refunds (fen)."""
     quantity: int
     sales: int
-    """Sale rows (received order lines, channel sales) behind the amount."""
+    """Sale lines behind the amount: received order lines not wholly refunded before receipt, channel sales."""
     refunds: int
+    name: str | None = None
+    """By product: the product's name; by seller: the seller's name (null otherwise)."""
 
 
 class SalesPage(msgspec.Struct, kw_only=True):
@@ -51,12 +54,21 @@ async def sales(pool: asyncpg.Pool, *, county: str | None = None, seller: str | 
     expression = _KEY[by]
     rows = await pool.fetch(
         f"SELECT {expression} AS key, month, sum(amount_fen)::bigint AS amount_fen, sum(quantity)::bigint AS quantity,"
-        " count(*) FILTER (WHERE source <> 'refund') AS sales, count(*) FILTER (WHERE source = 'refund') AS refunds"
+        f" count(*) FILTER (WHERE {SALE_LINE}) AS sales, count(*) FILTER (WHERE source = 'refund') AS refunds"
         f" FROM {S}.sales WHERE counted AND ($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR seller = $2)"
         " AND ($3::text IS NULL OR month >= $3) AND ($4::text IS NULL OR month <= $4)"
         f" GROUP BY 1, 2 HAVING ({expression}, month) > ($5, $6) ORDER BY 1, 2 LIMIT $7",
         county, seller, month_from, month_to, key[0] if key else "", key[1] if key else "", limit + 1)
-    items, next_after = paging.page([SalesRow(**dict(r)) for r in rows], limit, lambda r: [r.key, r.month])
+    names: dict[str, str] = {}
+    if by in ("product", "seller") and rows:
+        keys = sorted({r["key"] for r in rows})
+        found = await pool.fetch(
+            f"SELECT product_id::text AS key, name FROM {S}.products WHERE product_id::text = ANY($1::text[])"
+            if by == "product" else f"SELECT credit_code AS key, name FROM {S}.sellers WHERE credit_code = ANY($1)",
+            keys)
+        names = {r["key"]: r["name"] for r in found}
+    items, next_after = paging.page([SalesRow(**dict(r), name=names.get(r["key"])) for r in rows], limit,
+                                    lambda r: [r.key, r.month])
     return SalesPage(items=items, next_after=next_after)
 
 
