@@ -173,7 +173,6 @@ SAMPLE_PATHS: dict[str, str] = {
     "/organisations/{org:str}/bank-statements/{statement_id:uuid}": f"/organisations/{{O}}/bank-statements/{U}",
     "/counties/{county:str}/claims/{claim_id:uuid}/review/completion":
         f"/counties/{{C}}/claims/{U}/review/completion",
-    "/organisations/{org:str}/orders": "/organisations/{O}/orders",
     "/organisations/{org:str}/orders/{order_id:uuid}": f"/organisations/{{O}}/orders/{U}",
     "/organisations/{org:str}/orders/{order_id:uuid}/payment": f"/organisations/{{O}}/orders/{U}/payment",
     "/organisations/{org:str}/orders/{order_id:uuid}/shipment": f"/organisations/{{O}}/orders/{U}/shipment",

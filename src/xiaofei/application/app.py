@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import deepcopy
 from typing import Any
@@ -211,6 +212,22 @@ class XiaofeiApplication(Application[UUID]):
 
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def wait_projected(self, conn: Any, projection: str, seconds: float, what: str) -> None:
+        """Wait (``seconds`` at most, else 409 "<what> still being computed") until read model ``projection`` has
+        applied every event recorded so far: a command that decides on a read model's figures reads them then."""
+        head = self.head_position()
+        deadline = time.monotonic() + seconds
+        query = sql.SQL("SELECT notification_id FROM {}.tracking WHERE application_name = %s").format(
+            sql.Identifier(f"rm_{projection}"))
+        while True:
+            row = conn.execute(query, (self.name,)).fetchone()
+            if row is not None and row[0] >= head:
+                return
+            if time.monotonic() > deadline:
+                raise Conflict(f"{what} still being computed; try again in a moment")
+            conn.rollback()
+            time.sleep(0.02)
 
     def event_count(self, after: int = 0) -> int:
         """Events in the log past position ``after``. Not ``head_position() - after``: positions have gaps (a

@@ -6,11 +6,10 @@ adjustments). Every date is a business date in Asia/Shanghai (``xiaofei.domain.c
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -76,23 +75,10 @@ class ClaimService:
         except AggregateNotFoundError:
             raise NotFound(f"no organisation {organisation}") from None
 
-    def _wait_for_entitlements(self, conn: Any) -> None:
-        head = self.app.head_position()
-        deadline = time.monotonic() + self.read_wait_seconds
-        while True:
-            row = conn.execute("SELECT notification_id FROM rm_employment.tracking WHERE application_name = %s",
-                               (self.app.name,)).fetchone()
-            if row is not None and row[0] >= head:
-                return
-            if time.monotonic() > deadline:
-                raise Conflict("entitlements are still being computed; try again in a moment")
-            conn.rollback()
-            time.sleep(0.02)
-
     def _entitlements(self, organisation: str) -> list[Entitled]:
         """The organisation's entitlement lines, once the projection has caught up with every event so far."""
         with self.params.connect() as conn:
-            self._wait_for_entitlements(conn)
+            self.app.wait_projected(conn, "employment", self.read_wait_seconds, "entitlements are")
             cur = conn.execute(
                 "SELECT e.slip_id, e.subsidy, e.payee, e.id_hash, e.workshop_id, e.month, e.slip_version,"
                 " e.amount_fen, e.county, e.explanation,"

@@ -12,7 +12,6 @@ accrued share of the product, read from the consumption projection once it has c
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -146,7 +145,7 @@ class LinkageService(ConsumptionBase):
     def _plan_counties(self, seller: str, number: str) -> list[str]:
         """The origin counties of the seller's products whose plans (any version) name household ``number``."""
         with self.params.connect() as conn:
-            self._caught_up(conn, "the benefit-linkage plans are")
+            self.app.wait_projected(conn, "consumption", self.read_wait_seconds, "the benefit-linkage plans are")
             rows = conn.execute(
                 "SELECT DISTINCT p.origin_county FROM rm_consumption.products p JOIN rm_consumption.product_plans pl"
                 " USING (product_id), jsonb_array_elements(pl.households) h WHERE p.seller = %s"
@@ -157,7 +156,7 @@ class LinkageService(ConsumptionBase):
         """The payee's accrued share of the product's pools, once the consumption projection has caught up with
         every event so far (and its county is not halted)."""
         with self.params.connect() as conn:
-            self._caught_up(conn, "the revenue share accrued is")
+            self.app.wait_projected(conn, "consumption", self.read_wait_seconds, "the revenue share accrued is")
             halted = conn.execute("SELECT position, error FROM rm_consumption.halted_partitions WHERE county = %s",
                                   (product.county,)).fetchone()
             if halted is not None:
@@ -166,21 +165,6 @@ class LinkageService(ConsumptionBase):
             row = conn.execute("SELECT coalesce(sum(amount_fen), 0) FROM rm_consumption.pool_shares"
                                " WHERE product_id = %s AND payee = %s", (product.id, payee)).fetchone()
         return int(row[0]) if row else 0
-
-    def _caught_up(self, conn: Any, what: str) -> None:
-        """Wait (``read_wait_seconds`` at most, else 409) until the consumption projection has applied every event
-        recorded so far."""
-        head = self.app.head_position()
-        deadline = time.monotonic() + self.read_wait_seconds
-        while True:
-            row = conn.execute("SELECT notification_id FROM rm_consumption.tracking WHERE application_name = %s",
-                               (self.app.name,)).fetchone()
-            if row is not None and row[0] >= head:
-                return
-            if time.monotonic() > deadline:
-                raise Conflict(f"{what} still being computed; try again in a moment")
-            conn.rollback()
-            time.sleep(0.02)
 
     def payment(self, seller: str, reference: str) -> dict[str, Any]:
         missing = f"no linkage payment {reference} of seller {seller}"
