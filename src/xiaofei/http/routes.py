@@ -113,12 +113,6 @@ def _scoped(request: AnyRequest, county: str) -> Principal:
     return principal
 
 
-def _may_reveal(principal: Principal) -> bool:
-    """Officials of the county may open an ID number (on the record), so they also read birth dates; others, who
-    may not, read birth years only."""
-    return principal.role == "county_official"
-
-
 def _member(m: MemberCreate) -> MemberInput:
     return MemberInput(m.person_number, m.name, m.id_number, m.relation, m.labour_capacity, m.disability)
 
@@ -233,19 +227,18 @@ class RegistryController(Controller):
          summary="A household by number, members' ID numbers masked")
     async def get_household(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
                             min_position: MinPosition = None) -> HouseholdView:
-        principal = _scoped(request, county)
+        _scoped(request, county)
         pool = await _fresh(request, min_position, "registry")
-        return found(await rq.household(pool, county, household_number, may_reveal=_may_reveal(principal)),
+        return found(await rq.household(pool, county, household_number),
                      f"no household {household_number} in county {county}")
 
     @get("/households/{household_number:str}/events", operation_id="getHouseholdEvents", opt=roles(*READERS),
          summary="The household's raw event history, oldest first (who recorded what, when)")
     async def household_events(self, request: AnyRequest, county: FromPath[str],
                                household_number: FromPath[str]) -> list[EventRecord]:
-        principal = _scoped(request, county)
+        _scoped(request, county)
         registry = _services(request).registry
-        history = await _command(lambda: registry.household_history(county, household_number,
-                                                                    may_reveal=_may_reveal(principal)))
+        history = await _command(lambda: registry.household_history(county, household_number))
         return [EventRecord(**h) for h in history]
 
     @get("/villages/{village_code:str}/households", operation_id="listVillageHouseholds", opt=roles(*READERS),
