@@ -57,7 +57,8 @@ class Services:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def projector(self, name: str) -> Projector:
-        return Projector(self.app, PROJECTIONS[name], self.params, batch_size=self.settings.projection_batch_size)
+        return Projector(self.app, PROJECTIONS[name], self.params, batch_size=self.settings.projection_batch_size,
+                         pool_size=self.settings.projector_pool_size)
 
     def start_projectors(self) -> None:
         """Run every projection in a thread of this process (the simple default)."""
@@ -155,7 +156,8 @@ def build(settings: Settings, database: Database | None = None) -> Services:
     database = database or open_database(settings)
     try:
         setup_storage(database)
-        env = database.eventsourcing_env(create_table=False)
+        env = database.eventsourcing_env(create_table=False, pool_size=settings.db_write_pool_size,
+                                         connect_timeout=settings.db_connect_timeout)
         check_served_province(ConnectionParams.from_env(env), settings.province)
         app = XiaofeiApplication(env=env)
     except Exception:

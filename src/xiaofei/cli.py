@@ -100,8 +100,7 @@ def load_demo(services, progress_to=None) -> None:  # noqa: ANN001
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from xiaofei.http.app import create_app
-    from xiaofei.http.protocol import HTTP_PROTOCOL
+    from xiaofei.http.app import create_app, uvicorn_options
 
     settings = _settings(args)
     try:
@@ -124,11 +123,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"xiaofei on http://{settings.host}:{settings.port}  (API docs: /schema)", flush=True)
         if settings.workers > 1:
             # Worker processes build their own services from the same settings (and join the same database).
-            uvicorn.run("xiaofei.http.app:worker_app", factory=True, workers=settings.workers, host=settings.host,
-                        port=settings.port, log_config=None, access_log=False, lifespan="on", http=HTTP_PROTOCOL)
+            uvicorn.run("xiaofei.http.app:worker_app", factory=True, workers=settings.workers,
+                        **uvicorn_options(settings))
         else:
-            uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_config=None,
-                        access_log=False, lifespan="on", http=HTTP_PROTOCOL)
+            uvicorn.run(create_app(services), **uvicorn_options(settings))
     finally:
         supervisor_stop.set()
         services.close()

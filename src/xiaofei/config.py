@@ -51,15 +51,38 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_batch_size: int = 1000
     """Events per projector transaction during catch-up."""
     db_pool_size: int = 8
-    """Connections in the asyncpg read pool."""
+    """Connections at most in each asyncpg pool an API process reads with: the primary's (one kept open), and as
+    many again on the read replica and on the national reporting database when those are set. See
+    ``deploy/CAPACITY.md`` "Database connections"."""
+    db_write_pool_size: int = 4
+    """Connections the command side of each process (eventsourcing, psycopg) keeps open; up to twice as many
+    under load. The projectors read the log through it too."""
+    projector_pool_size: int = 2
+    """Connections each projection's projector keeps open (one more under load, and one for ``LISTEN``); seven
+    projections run in ``xiaofei project``, or in ``serve`` when ``run_projectors`` is true."""
+    db_connect_timeout: float = 3.0
+    """Seconds a request waits for a database connection (a free pooled one, or a new one) before it answers 503
+    with ``Retry-After``."""
+    db_statement_timeout: float = 30.0
+    """Seconds a read waits for one query's answer before it answers 503 (a frozen or overloaded database)."""
+    db_command_timeout: float = 120.0
+    """Seconds a command (a write, an upload) waits for its use case before it answers 503; the use case may still
+    finish once the database answers, so retry with the same ``Idempotency-Key`` or read first. Long enough for
+    the largest upload (100,000 households take about a minute)."""
     max_upload_bytes: int = 20_000_000
     """Largest request body accepted (CSV imports)."""
     group_commit: bool = True
     """Concurrent order placings are decided one by one and written in one transaction (each request still
     accepted or refused on its own, none answered before its transaction commits); false: one transaction each."""
     auth_failures_per_minute: int = 30
-    """Failed authentications one client address may make in a minute; past that every request from it answers
-    429 with ``Retry-After`` until the minute is over (per API process)."""
+    """Failed authentications one client address may make in a minute; past that every request from it without a
+    valid token answers 429 with ``Retry-After`` until the minute is over (per API process). A valid token is
+    never refused."""
+    forwarded_allow_ips: str | None = None
+    """The proxies (comma-separated addresses or networks, ``10.0.0.5,10.1.0.0/16``; ``*`` for any) whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed: the client address (the failed-login
+    limiter's key, the logs) is then the one the proxy forwarded. Unset: none is, the address is the connection's
+    own (a client could otherwise claim a new address per request and never meet the limiter)."""
 
     province: str | None = None
     """The province (省) this deployment serves, by its 2-digit code (``36`` or ``360000`` for 江西省). Set, every
@@ -119,6 +142,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise SettingsError(f"{ENV_PREFIX}EMBEDDED_PG_LOG: expected one of {', '.join(EMBEDDED_PG_LOG)}")
     if not 1 <= settings.workers <= 32:
         raise SettingsError(f"{ENV_PREFIX}WORKERS: expected 1..32")
+    for name in ("db_pool_size", "db_write_pool_size", "projector_pool_size"):
+        if not 1 <= getattr(settings, name) <= 1000:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected 1..1000")
+    for name in ("db_connect_timeout", "db_statement_timeout", "db_command_timeout"):
+        if not 0 < getattr(settings, name) <= 3600:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected seconds, more than 0 and at most 3600")
     if settings.projection_batch_size < 1 or settings.projection_batch_size > 2000:
         raise SettingsError(f"{ENV_PREFIX}PROJECTION_BATCH_SIZE: expected 1..2000")
     if settings.province is not None:

@@ -60,8 +60,11 @@ class Database:
     embedded_server: Any | None = None
     _stopped: bool = field(default=False, repr=False)
 
-    def eventsourcing_env(self, *, create_table: bool = False, pool_size: int = 4) -> dict[str, str]:
-        """Environment for eventsourcing's PostgreSQL persistence, derived from the DSN."""
+    def eventsourcing_env(self, *, create_table: bool = False, pool_size: int = 4, connect_timeout: float = 3.0
+                          ) -> dict[str, str]:
+        """Environment for eventsourcing's PostgreSQL persistence, derived from the DSN: ``pool_size`` connections
+        kept (as many again under load); ``connect_timeout`` bounds both a new connection and the wait for a free
+        pooled one (whole seconds, at least one)."""
         parts = urlparse(self.dsn)
         query = parse_qs(parts.query)
         host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
@@ -77,7 +80,7 @@ class Database:
             "POSTGRES_LOCK_TIMEOUT": "30",
             # An outage is answered with a 503 within a few seconds, not after a long connect; a pooled connection
             # that died with the server is noticed before use instead of failing the request.
-            "POSTGRES_CONNECT_TIMEOUT": "3",
+            "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(connect_timeout))),
             "POSTGRES_PRE_PING": "y",
             "CREATE_TABLE": "y" if create_table else "n",
             # Keep recently used aggregates in memory; each get still fast-forwards from the store and hands out a

@@ -53,9 +53,9 @@ async def test_failed_authentications_from_one_address_are_throttled_with_retry_
         r = await attacker.get(f"/counties/{county_code}/flags", headers=bearer("xf_guess"))
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-        # a guess that happens to be right is refused too while the address is throttled
+        # a valid token from the throttled address is served (issue 23.6: one proxy's users share an address)
         r = await attacker.get("/projections", headers=bearer(admin_token))
-        assert r.status_code == 429
+        assert r.status_code == 200, r.text
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as other:
         assert (await other.get("/projections", headers=bearer(admin_token))).status_code == 200
 

@@ -52,3 +52,18 @@ def test_defaults_run_the_embedded_database() -> None:
 def test_the_province_is_kept_as_its_two_digit_code(raw: str) -> None:
     assert load_settings({"XIAOFEI_PROVINCE": raw}).province == "36"
     assert load_settings({}).province is None
+
+
+def test_forwarded_headers_are_believed_only_from_the_configured_proxies() -> None:
+    from xiaofei.http.app import uvicorn_options
+
+    assert uvicorn_options(load_settings({}))["proxy_headers"] is False
+    options = uvicorn_options(load_settings({"XIAOFEI_FORWARDED_ALLOW_IPS": "10.0.0.5,10.1.0.0/16"}))
+    assert options["proxy_headers"] is True and options["forwarded_allow_ips"] == "10.0.0.5,10.1.0.0/16"
+
+
+@pytest.mark.parametrize("name", ["XIAOFEI_DB_CONNECT_TIMEOUT", "XIAOFEI_DB_STATEMENT_TIMEOUT",
+                                  "XIAOFEI_DB_COMMAND_TIMEOUT", "XIAOFEI_DB_WRITE_POOL_SIZE"])
+def test_database_waits_and_pools_must_be_positive(name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: "0"})

@@ -174,11 +174,10 @@ class RegistryService:
             hid, missing, lambda h: h.declare_other_income(year, income_type, amount_fen, note, actor)
         )
 
-    def household_history(self, county: str, household_number: str, *, may_reveal: bool = False
-                          ) -> list[dict[str, Any]]:
-        """Every event of a household, oldest first, as auditors read them (sealed ID numbers left out). A reader who
-        may not reveal ID numbers reads birth years, not birth dates: with the mask's first and last four digits a
-        birth date completes the number."""
+    def household_history(self, county: str, household_number: str) -> list[dict[str, Any]]:
+        """Every event of a household, oldest first, as auditors read them (sealed ID numbers left out). Every reader,
+        officials too, reads birth years, not birth dates: with the mask's first and last four digits a birth date
+        completes the number, and opening a number is done on the record (``reveal_id_number``)."""
         hid, missing = self._household(county, household_number)
         events = list(self.app.events.get(hid))
         if not events:
@@ -189,7 +188,7 @@ class RegistryService:
                                          if k not in ("originator_id", "originator_version", "timestamp")})
             for member in state.get("members", []) + ([state["member"]] if "member" in state else []):
                 member.pop("id_sealed", None)
-                if not may_reveal and member.get("birth_date"):
+                if member.get("birth_date"):
                     member["birth_year"] = int(str(member.pop("birth_date"))[:4])
             out.append({"version": e.originator_version, "type": type(e).__qualname__, "recorded_at": e.timestamp,
                         "actor": state.pop("actor", None), "data": state})

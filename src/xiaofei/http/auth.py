@@ -76,16 +76,18 @@ async def _aggregate_events(connection: ASGIConnection[Any, Any, Any, Any], toke
             for r in rows]
 
 
-async def find_token(connection: ASGIConnection[Any, Any, Any, Any], token_hash: str) -> Principal | None:
+async def find_token(connection: ASGIConnection[Any, Any, Any, Any], token_hash: str, *, wait: bool = True
+                     ) -> Principal | None:
     """The token as its own events say now: never a projection that may lag, so a revocation holds from the very
-    next request, even with the access projector stopped."""
+    next request, even with the access projector stopped. ``wait``: an unknown hash waits (2 s at most) for the
+    access model before it is called unknown; an address past the failed-login limit does not get that wait."""
     events = await _aggregate_events(connection, ids.api_token_id(token_hash))
     if not events:
         # Tokens issued before their id followed their hash: the access model knows the id (a token issued a
         # moment ago may not be projected yet: wait briefly), the events still decide.
         pool = connection.app.state.pool
         row = await _lookup(pool, token_hash)
-        if row is None:
+        if row is None and wait:
             head = await status.head(pool, connection.app.state.events_table)
             try:
                 await status.wait_for(pool, ("access",), head, 2.0)
@@ -134,24 +136,32 @@ class FailedAuthLimiter:
         self.failures.setdefault(address, deque()).append(self.clock())
 
 
+def _refused(limiter: FailedAuthLimiter, address: str, detail: str) -> HTTPException:
+    """A failed authentication: 429 while the address is over its limit, else counted and 401."""
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        return TooManyRequestsException(f"too many failed authentications from this address; try again in {wait} s",
+                                        headers={"Retry-After": str(wait)})
+    limiter.failed(address)
+    return NotAuthorizedException(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 class BearerAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        # The address is the connection's own, or the one a trusted proxy forwarded (XIAOFEI_FORWARDED_ALLOW_IPS:
+        # uvicorn rewrites it only for those proxies). A valid token is never refused by the limiter: many users
+        # share one proxy's address, and one who mistyped must not lock out the rest (issue 23.6).
         limiter: FailedAuthLimiter = connection.app.state.auth_limiter
         address = connection.client.host if connection.client else "unknown"
-        wait = limiter.retry_after(address)
-        if wait is not None:
-            raise TooManyRequestsException(
-                f"too many failed authentications from this address; try again in {wait} s",
-                headers={"Retry-After": str(wait)})
         header = connection.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            limiter.failed(address)
-            raise NotAuthorizedException("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-        principal = await find_token(connection, hash_token(secret.strip()))
+            raise _refused(limiter, address, "send 'Authorization: Bearer <token>'")
+        # past the limit, a token is still looked up (a valid one passes) but an unknown one waits for nothing
+        principal = await find_token(connection, hash_token(secret.strip()),
+                                     wait=limiter.retry_after(address) is None)
         if principal is None:
-            limiter.failed(address)
-            raise NotAuthorizedException("unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+            raise _refused(limiter, address, "unknown or revoked token")
         return AuthenticationResult(user=principal, auth=principal.token_id)
 
 

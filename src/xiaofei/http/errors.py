@@ -12,6 +12,7 @@ from eventsourcing import persistence
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from xiaofei.http.pools import CommandTimedOut
 from xiaofei.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, XiaofeiError
 from xiaofei.logs import request_id_var
 from xiaofei.queries.status import PartitionHalted, StaleRead
@@ -108,6 +109,12 @@ def database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[
                    headers={"Retry-After": "2"})
 
 
+def command_timed_out(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("command timed out; answered 503", extra={"error": str(exc)})
+    return problem(503, "Database unavailable", f"{exc}; it may still be recorded once the database answers: retry "
+                   "it with the same Idempotency-Key, or read before retrying", headers={"Retry-After": "5"})
+
+
 def retry_shortly(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # SQLSTATE class 40: on a hot standby, a read cancelled by a conflict with the replay of the primary's WAL
     # ("canceling statement due to conflict with recovery"); anywhere, a deadlock. The same read will pass again.
@@ -125,10 +132,16 @@ def too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[st
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     XiaofeiError: domain_error,
     RecursionError: too_deep,
-    # The database went away (killed, restarting, unreachable): a 503 the client can retry, not a 500.
+    # The database went away (killed, restarting, in recovery, frozen, unreachable, out of connections): a 503 with
+    # Retry-After the client can retry, never a 500 (issue 23.4). OperatorInterventionError is SQLSTATE class 57:
+    # the server starting up or in recovery (CannotConnectNow), shutting down (AdminShutdown, CrashShutdown), a
+    # statement cancelled (QueryCanceled); the same class from psycopg is an OperationalError, below.
+    CommandTimedOut: command_timed_out,
     OSError: database_unavailable,
     TimeoutError: database_unavailable,
     asyncpg.exceptions.PostgresConnectionError: database_unavailable,
+    asyncpg.exceptions.OperatorInterventionError: database_unavailable,
+    asyncpg.exceptions.TooManyConnectionsError: database_unavailable,
     asyncpg.exceptions.InterfaceError: database_unavailable,
     asyncpg.exceptions.TransactionRollbackError: retry_shortly,
     psycopg.OperationalError: database_unavailable,

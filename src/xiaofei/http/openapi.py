@@ -54,9 +54,11 @@ WHY: dict[int, str] = {
     413: "The body is larger than XIAOFEI_MAX_UPLOAD_BYTES",
     415: "The body is not sent as a media type this operation reads",
     422: "A rule refuses the request (the field and the reason are named); nothing was written",
-    429: "Too many failed authentications from this address; retry after Retry-After seconds",
-    503: "The database cannot be reached, or the read model has not reached min_position or is halted for this "
-         "county (the detail names the event); retry after Retry-After seconds",
+    429: "Too many failed authentications from this address (a valid token is never refused); retry after "
+         "Retry-After seconds",
+    503: "The database cannot be reached or does not answer within the configured waits (connection, statement, "
+         "command), or the read model has not reached min_position or is halted for this county (the detail names "
+         "the event); retry after Retry-After seconds",
 }
 
 _EXAMPLE: dict[int, dict[str, Any]] = {

@@ -217,6 +217,7 @@ class Projector:
         batch_size: int = 1000,
         schema: str | None = None,
         lock: str | None = None,
+        pool_size: int = 2,
     ) -> None:
         self.app = app
         self.name = projection_class.name
@@ -224,7 +225,7 @@ class Projector:
         """The advisory lock its batches take: the live projection's, or a rebuild's own (``rebuild``)."""
         self.params = params
         self.batch_size = batch_size
-        self.view = SqlView(params.datastore(schema or live_schema(self.name)), self.name)
+        self.view = SqlView(params.datastore(schema or live_schema(self.name), pool_size), self.name)
         self.projection = projection_class(view=self.view)
         recorder = app.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)

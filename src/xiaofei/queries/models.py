@@ -14,9 +14,9 @@ class MemberView(msgspec.Struct, kw_only=True):
     id_number_masked: str
     sex: str
     birth_year: int
-    birth_date: date | None
-    """Only for officials of the household's county (who may also reveal the number, on the record): with the
-    mask's first and last four digits, a birth date completes the ID number."""
+    """The birth year, never the date, whoever reads (officials too): with the mask's first and last four digits
+    and the county code, a birth date completes the ID number. An official who needs the number reveals it, on the
+    record (``Household.IdNumberRevealed``)."""
     relation: str
     labour_capacity: str
     disability: str | None

@@ -18,8 +18,7 @@ from xiaofei.queries.models import (
 S = "rm_registry"
 
 
-async def household(pool: asyncpg.Pool, county: str, number: str, *, may_reveal: bool = False
-                    ) -> HouseholdView | None:
+async def household(pool: asyncpg.Pool, county: str, number: str) -> HouseholdView | None:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(f"SELECT * FROM {S}.households WHERE county = $1 AND household_number = $2",
                                   county, number)
@@ -42,7 +41,7 @@ async def household(pool: asyncpg.Pool, county: str, number: str, *, may_reveal:
         version=row["version"],
         members=[MemberView(
             person_number=m["person_number"], name=m["name"], id_number_masked=m["id_masked"], sex=m["sex"],
-            birth_year=m["birth_date"].year, birth_date=m["birth_date"] if may_reveal else None,
+            birth_year=m["birth_date"].year,
             relation=m["relation"], labour_capacity=m["labour_capacity"],
             disability=m["disability"], joined_on=m["joined_on"], left_on=m["left_on"],
             left_reason=m["left_reason"]) for m in members],

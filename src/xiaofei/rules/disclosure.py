@@ -1,7 +1,7 @@
 """What a reader may see of an entitlement explanation (pure; applied when explanations are read).
 
 Explanations are stored whole. Officials and auditors of *every* registry county the worker belongs to read them
-whole. Everyone else — employers (and sellers, buyers), and officials or auditors of the workshop's county when
+whole, but for the worker's exact age (see ``without_exact_ages``). Everyone else — employers (and sellers, buyers), and officials or auditors of the workshop's county when
 the worker is registered elsewhere — reads the **outcome view**: whether each check passed and why in terms the
 reader is entitled to ("registered poor/monitored worker: yes", "age within bounds: no"), never the household
 number, member number, category, category dates, birth date, age or sex. Officials of the workshop's county are
@@ -59,9 +59,28 @@ def sees_everything(viewer: Viewer, registry_counties: frozenset[str] | None) ->
     return viewer.role in FULL_ROLES and registry_counties is not None and registry_counties <= viewer.counties
 
 
+_EXACT_AGE = re.compile(r"\bage \d+(?:, )?")
+
+
+def without_exact_ages(explanation: dict[str, Any]) -> dict[str, Any]:
+    """The explanation whole but for the worker's exact age in each age check ("age 45, sex M" → "sex M"): ages on
+    the first of successive months give away the birth month, and with the birth year and the masked ID's last four
+    digits that leaves an ID number a handful of candidates (issue 23.7). Whether the age is within bounds stays."""
+    view = dict(explanation)
+    checks = explanation.get("checks")
+    if isinstance(checks, list):
+        view["checks"] = [{**c, "detail": _EXACT_AGE.sub("", c["detail"]).strip()}
+                          if isinstance(c, dict) and _kind(c) == "age" and isinstance(c.get("detail"), str) else c
+                          for c in checks]
+    arithmetic = explanation.get("arithmetic")
+    if isinstance(arithmetic, list):  # "not eligible: age on 2024-03-01 within 16–60: age 65, sex M"
+        view["arithmetic"] = [_EXACT_AGE.sub("", a) if isinstance(a, str) else a for a in arithmetic]
+    return view
+
+
 def disclose(explanation: dict[str, Any], viewer: Viewer, registry_counties: frozenset[str] | None) -> dict[str, Any]:
     if sees_everything(viewer, registry_counties):
-        return explanation
+        return without_exact_ages(explanation)
     return outcome_view(explanation, sorted(registry_counties or ()) if viewer.role in FULL_ROLES else None)
 
 
