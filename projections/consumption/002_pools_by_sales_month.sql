@@ -16,3 +16,8 @@ ALTER TABLE pool_shares ADD CONSTRAINT pool_shares_pkey PRIMARY KEY (product_id,
 ALTER TABLE sales ADD COLUMN IF NOT EXISTS sale_day date;
 UPDATE sales SET sale_day = cert_day WHERE sale_day IS NULL;
 ALTER TABLE sales ALTER COLUMN sale_day SET NOT NULL;
+-- The day time-dependent flags are judged on (the business day of the latest event seen; issue 22 point 10).
+CREATE TABLE IF NOT EXISTS judged_day (
+    one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+    day  date NOT NULL
+);

@@ -5,7 +5,7 @@ notes in ``Dirty`` what its change can reach; ``derive`` recomputes that at the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -47,6 +47,8 @@ class Dirty:
     """Parameters that shape consumption rows, by name: the scopes a new version was recorded for."""
     new_sales: set[str] = field(default_factory=set)
     """Sale rows written in this batch: whether they count is decided once the batch's periods are known."""
+    log_day: date | None = None
+    """The business day of the batch's latest event: what time-dependent flags are judged on."""
 
     def pools_of(self, product: UUID, month: str) -> None:
         self.pools.add((product, month))
