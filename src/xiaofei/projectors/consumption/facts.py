@@ -316,6 +316,12 @@ def record_channel(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         cur.execute("INSERT INTO channel_uploads VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.uploader, e.county, e.idempotency_key, e.media_type, e.rows, e.recorded,
                      e.already_known, e.timestamp))
+        if e.price_warnings:  # rows recorded at a unit price outside the band: flagged, named by upload and row
+            cur.executemany(
+                "INSERT INTO flags VALUES (%s, %s, 'channel_price_outside_band', %s, %s) ON CONFLICT DO NOTHING",
+                [(f"channel_price:{e.originator_id}:{w.row}", e.county, str(w.product_id),
+                  Jsonb({**msgspec.to_builtins(w), "upload_id": str(e.originator_id), "uploader": e.uploader}))
+                 for w in e.price_warnings])
     elif isinstance(e, ChannelSale.Recorded):
         s = e.sale
         _sale(cur, _sale_row(
