@@ -13,9 +13,9 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from xiaofei.projectors.consumption.facts import Dirty
+from xiaofei.projectors.consumption.facts import ALL_MONTHS, Dirty
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
-from xiaofei.rules.consumption import COLLECTIVE, split_pool
+from xiaofei.rules.consumption import COLLECTIVE, month_end, split_pool
 from xiaofei.rules.parameters import parse_value
 
 COUNTED = """
@@ -42,7 +42,17 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
     for scope in sorted(dirty.scopes.get("worker.eligible_categories", ())):
         cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+        for r in cur.fetchall():  # who shares a pool follows the eligible categories: every month again
+            dirty.plans.add(r["product_id"])
+            dirty.plan_from(r["product_id"], ALL_MONTHS)
+    if dirty.households:  # one query for a whole import's households; a category decides who shares the pools
+        counties, numbers = zip(*sorted(dirty.households), strict=True)
+        cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
+                    " jsonb_array_elements(p.households) h WHERE (origin_county, h->>'household_number') IN"
+                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
+        for r in cur.fetchall():
+            dirty.plans.add(r["product_id"])
+            dirty.plan_from(r["product_id"], ALL_MONTHS)
     for scope in sorted(dirty.scopes.get("product.price_band_pct", ())):
         cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(scope),))
         dirty.prices.update(r["product_id"] for r in cur.fetchall())
@@ -55,12 +65,6 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         recompute_pool(cur, params, product, month)
     capacity_flags(cur, dirty.capacity)
     price_flags(cur, params, dirty.prices, day)
-    if dirty.households:  # one query for a whole import's households
-        counties, numbers = zip(*sorted(dirty.households), strict=True)
-        cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
-                    " jsonb_array_elements(p.households) h WHERE (origin_county, h->>'household_number') IN"
-                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())
     household_flags(cur, params, dirty.plans)
 
 
@@ -88,6 +92,30 @@ def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRo
     return cur.fetchone()
 
 
+def eligible_households(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, origin_county: str,
+                        plan: list[tuple[str, int]], month: str) -> list[tuple[str, int]]:
+    """The plan's households that share a pool of ``month`` (the month of the sales), with their weights: those
+    registered in the origin county whose category on the month's last day is one of ``worker.eligible_categories``
+    in force then. An ineligible household's weight goes to the eligible ones (none left: the households' part goes
+    to the village collective). The benefit linkage is for registered poor and monitored households
+    (《关于深入开展消费扶贫助力打赢脱贫攻坚战的指导意见》国办发〔2018〕129号; 脱贫户 and 监测对象 in the transition,
+    中发〔2020〕30号); a household with no category known yet keeps its weight."""
+    if not plan:
+        return []
+    last = month_end(month)
+    cur.execute("SELECT n.number, h.household_number IS NOT NULL AS registered,"
+                " (SELECT c.category FROM household_categories c WHERE c.county = %s AND c.household_number = n.number"
+                "  AND c.effective_from <= %s ORDER BY c.effective_from DESC, c.seq DESC LIMIT 1) AS category"
+                " FROM unnest(%s::text[]) n(number) LEFT JOIN households h ON h.county = %s"
+                " AND h.household_number = n.number",
+                (origin_county, last, [n for n, _ in plan], origin_county))
+    found = {r["number"]: r for r in cur.fetchall()}
+    allowed = parse_value("worker.eligible_categories",
+                          params.on(origin_county, last)["worker.eligible_categories"].value)
+    return [(n, w) for n, w in plan if found[n]["registered"]
+            and (found[n]["category"] is None or found[n]["category"] in allowed)]
+
+
 SALES_MONTH = "to_char(s.sale_day, 'YYYY-MM')"
 """The month of the sale a row counts: its own month for a sale, its sale's for a refund."""
 
@@ -113,7 +141,8 @@ def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product
             continue
         version = params.monthly(p["county"])(sales_month)["linkage.collective_share"]
         collective_share = parse_value("linkage.collective_share", version.value)
-        households = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+        named = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+        households = eligible_households(cur, params, p["origin_county"], named, sales_month)
         split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, households)
         cur.execute("INSERT INTO pools (product_id, month, sales_month, seller, county, net_sales_fen, rate, pool_fen,"
                     " collective_share, collective_fen, plan_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
@@ -255,5 +284,7 @@ def household_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, produc
             _set_flag(cur, f"household:{product}:{number}", p["county"], "plan_household_ineligible", str(product),
                       problem is not None,
                       {"product": p["name"], "household_number": number, "origin_county": p["origin_county"],
-                       "category": h["category"] if h else None, "problem": problem})
+                       "category": h["category"] if h else None, "problem": problem,
+                       "share": "accrues nothing while ineligible: its weight goes to the plan's eligible households "
+                                "(to the village collective when none is left)" if problem else None})
 

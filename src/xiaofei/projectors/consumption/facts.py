@@ -355,12 +355,17 @@ def record_household(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None
     if isinstance(e, Household.Registered):
         cur.execute("INSERT INTO households VALUES (%s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.county, e.household_number, e.village_code, e.category, e.effective_date))
-        dirty.households.add((e.county, e.household_number))
+        key = (e.county, e.household_number)
     elif isinstance(e, Household.CategoryChanged):
         cur.execute("UPDATE households SET category = %s, since = %s WHERE household_id = %s"
                     " RETURNING county, household_number", (e.category, e.effective_date, e.originator_id))
         row = _one(cur)
-        dirty.households.add((row["county"], row["household_number"]))
+        key = (row["county"], row["household_number"])
+    else:
+        return
+    cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
+                (*key, e.originator_version, e.category, e.effective_date))
+    dirty.households.add(key)
 
 
 def record_policy(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
