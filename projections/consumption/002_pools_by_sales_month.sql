@@ -16,3 +16,21 @@ ALTER TABLE pool_shares ADD CONSTRAINT pool_shares_pkey PRIMARY KEY (product_id,
 ALTER TABLE sales ADD COLUMN IF NOT EXISTS sale_day date;
 UPDATE sales SET sale_day = cert_day WHERE sale_day IS NULL;
 ALTER TABLE sales ALTER COLUMN sale_day SET NOT NULL;
+-- The day time-dependent flags are judged on (the business day of the latest event seen; issue 22 point 10).
+CREATE TABLE IF NOT EXISTS judged_day (
+    one  boolean PRIMARY KEY DEFAULT true CHECK (one),
+    day  date NOT NULL
+);
+-- Each household's category history (issue 22 point 16: a plan household's share in a month follows its category
+-- then). A database projected before gets each household's current category as its whole history; `xiaofei rebuild
+-- consumption` writes the real one.
+CREATE TABLE IF NOT EXISTS household_categories (
+    county            text NOT NULL,
+    household_number  text NOT NULL,
+    seq               integer NOT NULL,     -- the household event's version (0: copied at the upgrade)
+    category          text NOT NULL,
+    effective_from    date NOT NULL,
+    PRIMARY KEY (county, household_number, seq)
+);
+INSERT INTO household_categories SELECT county, household_number, 0, category, '-infinity'::date FROM households
+    ON CONFLICT DO NOTHING;

@@ -86,7 +86,10 @@ def aggregates() -> list[Aggregate]:
     sale = channel.ChannelSale(county="360724", sale=facts, upload_id=UUID(int=51), actor="token:seller")
     upload = channel.ChannelUpload(uploader=CODE, county="360724", idempotency_key="832-2024-05",
                                    file_sha256="a" * 64, media_type="text/csv", rows=1, recorded=1, already_known=0,
-                                   actor="token:seller")
+                                   actor="token:seller", price_warnings=[channel.PriceWarning(
+                                       row=2, reference="832-20240508-0001", product_id=facts.product_id,
+                                       sold_on=facts.sold_on, quantity=facts.quantity, amount_fen=facts.amount_fen,
+                                       reference_price_fen=2000, band="0.20", deviation="0.7500")])
     ledger = linkage.LinkageLedger(seller=CODE, county="360724")
     ledger.record_payment(linkage.LinkagePayment(kind="procurement", payee="36072400000001", amount_fen=120000,
                                                  paid_on=date(2024, 4, 2), reference="SG-20240402-01",

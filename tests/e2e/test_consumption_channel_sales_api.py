@@ -246,3 +246,34 @@ async def test_only_the_unit_its_trade_union_and_its_staff_fill_a_budget_units_r
     (progress,) = [p for p in r.json()["items"] if p["budget_unit"] == unit]
     assert (progress["reserved_fen"], progress["purchased_fen"], progress["progress"]) == (1_000_000, 150_000,
                                                                                            "0.1500")
+
+
+async def test_rows_at_a_price_the_seller_could_not_charge_are_recorded_and_flagged_with_their_row(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Issue 22 point 8. The county's reference price for the tea is 100.00元 a can (band 20 %): rows of 3 cans for
+    315.00元 (105.00 each) pass; 1 can for 500.00元 and 10 cans for 100.00元 are recorded, counted, named on the
+    receipt by row and flagged for the county."""
+    official = bearer(official_token(services, county_code))
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, price_fen=10_000)
+    r = await http.post(f"/counties/{county_code}/reference-prices", headers=official, json={
+        "category": "tea", "specification": "250g", "unit": "罐", "price_fen": 10_000, "effective_from": "2024-01-01",
+        "source": "县发改局农产品价格监测"})
+    assert r.status_code == 201, r.text
+    ref = uuid.uuid4().hex[:8]
+    body = csv(f"{day(-1)},{tea.certificate_number},3,31500,counter,{ref}-1,individual,,",
+               f"{day(-1)},{tea.certificate_number},1,50000,counter,{ref}-2,individual,,",
+               f"{day(-1)},{tea.certificate_number},10,10000,counter,{ref}-3,individual,,")
+    as_seller = token(services, "seller", seller.credit_code)
+    r = await http.post(f"/organisations/{seller.credit_code}/channel-sales", headers={**as_seller, **CSV, **key()},
+                        content=body)
+    assert r.status_code == 201 and r.json()["recorded"] == 3, r.text
+    assert [(w["row"], w["reference"], w["deviation"]) for w in r.json()["price_warnings"]] == [
+        (3, f"{ref}-2", "4.0000"), (4, f"{ref}-3", "-0.9000")]
+    flags = await http.get(f"/counties/{county_code}/consumption-flags", headers=official,
+                           params={"kind": "channel_price_outside_band", "min_position": r.json()["position"]})
+    assert sorted((f["evidence"]["row"], f["evidence"]["amount_fen"]) for f in flags.json()["items"]) == [
+        (3, 50_000), (4, 10_000)]
+    receipt = await http.get(f"/organisations/{seller.credit_code}/channel-sales/{r.json()['upload_id']}",
+                             headers=as_seller)
+    assert [w["row"] for w in receipt.json()["price_warnings"]] == [3, 4]

@@ -17,6 +17,7 @@ from tests.consumption_given import (
     given_received_order,
     given_refund,
 )
+from tests.e2e.test_claims_api import shanghai_today
 from tests.helpers import households_csv
 from xiaofei.bootstrap import Services
 from xiaofei.domain import ids
@@ -238,3 +239,34 @@ async def test_an_order_placed_while_certified_counts_though_received_after_the_
     await caught_up(http, services, official, county_code)
     sales = await get(http, f"/counties/{county_code}/sales", official, by="month")
     assert [(r["key"], r["amount_fen"]) for r in sales["items"]] == [("2025-06", 100_000), ("2025-07", -40_000)]
+
+
+async def test_price_flags_judge_with_the_reference_and_band_in_force_on_the_day(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Issue 22 point 10. A tea at today's reference price 100.00元 is not flagged by a reference of 200.00元 dated
+    half a year ahead; a rice at +25 % is flagged under the 20 % band and no longer once the county widens the band
+    to 30 % from today (the review's price check, outside the band then, does not keep it flagged)."""
+    official = bearer(official_token(services, county_code))
+    today = date.fromisoformat(shanghai_today())
+    seller = given_certified_seller(services, county_code)
+    tea = given_certified_product(services, seller, price_fen=10_000)
+    rice = given_certified_product(services, seller, price_fen=12_500, category="grain_oil", name="富硒大米")
+    for category, price, start in (("tea", 10_000, "2024-01-01"), ("tea", 20_000, str(today + timedelta(days=180))),
+                                   ("grain_oil", 10_000, "2024-01-01")):
+        r = await http.post(f"/counties/{county_code}/reference-prices", headers=official, json={
+            "category": category, "specification": "250g", "unit": "罐", "price_fen": price,
+            "effective_from": start, "source": "县发改局农产品价格监测"})
+        assert r.status_code == 201, r.text
+
+    async def flagged() -> dict[str, str]:
+        found = await get(http, f"/counties/{county_code}/consumption-flags", official, kind="price_outside_band",
+                          min_position=services.app.head_position())
+        return {f["subject"]: f["evidence"]["deviation"] for f in found["items"]}
+
+    assert await flagged() == {str(rice.product_id): "0.2500"}
+    assert str(tea.product_id) not in await flagged()
+    r = await http.post(f"/counties/{county_code}/policy/parameters", headers=official, json={
+        "name": "product.price_band_pct", "value": "0.30", "effective_from": str(today),
+        "source": "县乡村振兴局关于调整扶贫产品价格区间的通知", "era": "transition"})
+    assert r.status_code == 201, r.text
+    assert await flagged() == {}

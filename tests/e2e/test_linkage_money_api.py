@@ -221,3 +221,37 @@ async def test_every_linkage_kind_pays_the_households_a_plan_names_in_their_own_
     income = await get(http, f"/counties/{origin}/households/{named}/linkage-income", official,
                        min_position=services.app.head_position())
     assert sorted(ln["amount_fen"] for ln in income["lines"]) == [500, 10_000, 10_001, 10_002]
+
+
+async def test_an_ineligible_households_weight_goes_to_the_eligible_ones_from_the_month_it_is_ineligible(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Issue 22 point 16. Plan A, B, C (exited households), 10 %: a 1,000.00元 sale in March pools 100.00元, 30.00
+    to the collective, 23.34 / 23.33 / 23.33. B becomes an ordinary household (一般农户) from April: April's 100.00
+    pool goes 35.00 / 35.00 to A and C and nothing to B, whose March share stands; the flag names B, B owes and is
+    owed nothing of April, and nobody is overdue for a share that never accrued."""
+    scene = Scene(services, county_code)
+    a, b, c, _ = scene.numbers
+    scene.sale(date(2025, 3, 10))
+    services.registry.change_category(county_code, b, "ordinary", None, date(2025, 4, 1), "correction",
+                                      "核实为一般农户", "test")
+    scene.sale(date(2025, 4, 10))
+    pools = await get(http, f"/counties/{county_code}/revenue-pools", scene.official,
+                      min_position=services.app.head_position())
+    shares = {p["month"]: {s["payee"]: s["amount_fen"] for s in p["shares"]} for p in pools["items"]}
+    assert shares["2025-03"] == {"collective": 3000, a: 2334, b: 2333, c: 2333}
+    assert shares["2025-04"] == {"collective": 3000, a: 3500, c: 3500}
+    owed = await scene.obligations(http)
+    assert (owed[b]["accrued_fen"], owed[a]["accrued_fen"], owed[c]["accrued_fen"]) == (2333, 5834, 5833)
+    flags = await get(http, f"/counties/{county_code}/consumption-flags", scene.official,
+                      kind="plan_household_ineligible")
+    (flag,) = flags["items"]
+    assert flag["evidence"]["household_number"] == b and "accrues nothing" in flag["evidence"]["share"]
+    # the income projection splits the same way
+    r = await http.get(f"/counties/{county_code}/households/{b}/income", headers=scene.official,
+                       params={"year": 2025, "min_position": services.app.head_position()})
+    assert [(ln["month"], ln["amount_fen"]) for ln in r.json()["lines"] if ln["kind"] == "revenue_share"] == [
+        ("2025-03", 2333)]
+    r = await http.get(f"/counties/{county_code}/households/{a}/income", headers=scene.official,
+                       params={"year": 2025, "min_position": services.app.head_position()})
+    assert [(ln["month"], ln["amount_fen"]) for ln in r.json()["lines"] if ln["kind"] == "revenue_share"] == [
+        ("2025-03", 2334), ("2025-04", 3500)]

@@ -29,7 +29,8 @@ from xiaofei.queries import paging
 
 LIVE = "rm_income"
 APPEND_ONLY = ("households", "payrolls", "claims", "subsidy_payments", "ledgers", "linkage_payments",
-               "policy_books", "parameters", "certifications", "products", "product_plans", "sales")
+               "policy_books", "parameters", "certifications", "products", "product_plans", "sales",
+               "household_categories")
 """Facts no event changes once written (of ``certifications`` and ``products``, what ``derive`` reads): known at P
 when recorded at or before P."""
 REPLACEABLE = ("members", "declarations", "slips", "claim_lines", "cert_periods")

@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
@@ -27,7 +29,8 @@ from xiaofei.application.consumption.orders import check_key
 from xiaofei.domain import ids
 from xiaofei.domain.consumption.buyers import CREDITS_A_UNIT, Buyer
 from xiaofei.domain.consumption.certification import CertificateNumber, Certification
-from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts, ChannelUpload
+from xiaofei.domain.consumption.channel import ChannelSale, ChannelSaleFacts, ChannelUpload, PriceWarning
+from xiaofei.domain.consumption.products import PriceBook, Product
 from xiaofei.domain.errors import Conflict, FieldProblem, NotFound
 
 
@@ -77,21 +80,50 @@ class ChannelSalesService(ConsumptionBase):
             replay = self._replay(receipt_id, digest)
             if replay is not None:
                 return replay
-            sales = self._decide(county, seller, parsed.rows, list(parsed.problems))
+            decided = self._decide(county, seller, parsed.rows, list(parsed.problems))
+            sales = [sale for _, sale in decided]
             sale_ids = [ChannelSale.create_id(s) for s in sales]
             known = set(self.app.existing_versions(sale_ids)) | self._known_before(sales)
-            new = [(s, sale_id) for s, sale_id in zip(sales, sale_ids) if sale_id not in known]
+            new = [(row, s, sale_id) for (row, s), sale_id in zip(decided, sale_ids) if sale_id not in known]
             receipt = ChannelUpload(uploader=uploader, county=county, idempotency_key=key, file_sha256=digest,
                                     media_type=media_type, rows=parsed.count, recorded=len(new),
-                                    already_known=len(sales) - len(new), actor=actor)
+                                    already_known=len(sales) - len(new), actor=actor,
+                                    price_warnings=self._price_warnings(county, [(row, s) for row, s, _ in new]))
             events = [*receipt.collect_events(), *(_recorded(county, s, sale_id, receipt.id, actor)
-                                                   for s, sale_id in new)]
+                                                   for _, s, sale_id in new)]
             try:
                 position = self.app.record_events(events)
             except IntegrityError:
                 continue  # the same key, or one of these sales, was recorded meanwhile: decide again
             return Uploaded(receipt, False, position)
         raise Conflict("the sales kept changing while we tried to record them; try again")
+
+    def _price_warnings(self, county: str, rows: list[tuple[int, ChannelSaleFacts]]) -> list[PriceWarning]:
+        """The recorded rows whose unit price is outside the band around the county's reference price, both as in
+        force on the sale day (no reference for the product's category, specification and unit: no warning)."""
+        book = self.maybe(PriceBook.create_id(county), PriceBook)
+        if book is None:
+            return []
+        products: dict[UUID, Product | None] = {}
+        bands: dict[date, Decimal] = {}
+        warnings = []
+        for row, s in rows:
+            if s.product_id not in products:
+                products[s.product_id] = self.maybe(s.product_id, Product)
+            product = products[s.product_id]
+            reference = book.reference(product.category, product.specification, product.unit, s.sold_on) \
+                if product is not None else None
+            if reference is None or s.quantity <= 0:
+                continue
+            if s.sold_on not in bands:
+                bands[s.sold_on] = Decimal(self.parameter(county, "product.price_band_pct", s.sold_on))
+            deviation = (Decimal(s.amount_fen) / s.quantity - reference.price_fen) / reference.price_fen
+            if abs(deviation) > bands[s.sold_on]:
+                warnings.append(PriceWarning(
+                    row=row, reference=s.reference, product_id=s.product_id, sold_on=s.sold_on, quantity=s.quantity,
+                    amount_fen=s.amount_fen, reference_price_fen=reference.price_fen, band=str(bands[s.sold_on]),
+                    deviation=str(deviation.quantize(Decimal("0.0001"), ROUND_HALF_UP))))
+        return warnings
 
     def _known_before(self, sales: list[ChannelSaleFacts]) -> set[UUID]:
         """The (seller-scoped) ids of the sales that were recorded, by the same seller, before sales were known per
@@ -124,11 +156,11 @@ class ChannelSalesService(ConsumptionBase):
                             self.certification("seller", taken.organisation))
 
     def _decide(self, county: str, seller: str | None, rows: list[SaleRow],
-                problems: list[FieldProblem]) -> list[ChannelSaleFacts]:
+                problems: list[FieldProblem]) -> list[tuple[int, ChannelSaleFacts]]:
         certificates: dict[str, _Certificate] = {}
         budget_units: dict[str, bool] = {}
         first_row: dict[tuple[str, str, str], int] = {}
-        sales: list[ChannelSaleFacts] = []
+        sales: list[tuple[int, ChannelSaleFacts]] = []
         for r in rows:
             cert = certificates.get(r.certificate_number)
             if cert is None:
@@ -162,10 +194,10 @@ class ChannelSalesService(ConsumptionBase):
                 bad = True
             if not bad:
                 assert cert.product_id is not None
-                sales.append(ChannelSaleFacts(
+                sales.append((r.row, ChannelSaleFacts(
                     product_id=cert.product_id, seller=cert.seller, certificate_number=r.certificate_number,
                     sold_on=r.sold_on, quantity=r.quantity, amount_fen=r.amount_fen, channel=r.channel,
-                    reference=r.reference, buyer_type=r.buyer_type, budget_unit=r.budget_unit, tag=r.tag))
+                    reference=r.reference, buyer_type=r.buyer_type, budget_unit=r.budget_unit, tag=r.tag)))
         raise_problems(problems)
         return sales
 
@@ -184,6 +216,7 @@ class ChannelSalesService(ConsumptionBase):
         return {"upload_id": receipt.id, "uploader": receipt.uploader, "county": receipt.county,
                 "file_sha256": receipt.file_sha256, "media_type": getattr(receipt, "media_type", ""),
                 "rows": receipt.rows, "recorded": receipt.recorded, "already_known": receipt.already_known,
+                "price_warnings": [msgspec.to_builtins(w) for w in getattr(receipt, "price_warnings", [])],
                 "recorded_at": receipt.created_on}
 
 

@@ -6,6 +6,7 @@ uploaded by sellers and county officials. Each sale is known by its channel and 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, ClassVar
 from uuid import UUID
 
 import msgspec
@@ -53,6 +54,23 @@ class ChannelSale(Aggregate):
         self.upload_id = upload_id
 
 
+class PriceWarning(msgspec.Struct, frozen=True, kw_only=True):
+    """A recorded row whose amount is not its quantity at a price the seller could charge: its unit price is outside
+    the band (``product.price_band_pct`` in force on the sale day) around the county's reference price for the
+    product's category, specification and unit in force that day. The sale is recorded and counts; the row is
+    flagged for the county to check (an entry error, or a price no reference explains)."""
+    row: int
+    reference: str
+    product_id: UUID
+    sold_on: date
+    quantity: int
+    amount_fen: int
+    reference_price_fen: int
+    band: str
+    deviation: str
+    """(amount ÷ quantity − reference) ÷ reference, 4 decimals."""
+
+
 class ChannelUpload(Aggregate):
     """The receipt of one channel-sales upload: same key and same bytes → the first answer, nothing written."""
 
@@ -70,10 +88,19 @@ class ChannelUpload(Aggregate):
         recorded: int
         already_known: int
         actor: str
+        price_warnings: list[PriceWarning]
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Uploads before the price check carried no warnings."""
+            state["price_warnings"] = []
 
     @event(Recorded)
     def __init__(self, uploader: str, county: str, idempotency_key: str, file_sha256: str, media_type: str,
-                 rows: int, recorded: int, already_known: int, actor: str) -> None:
+                 rows: int, recorded: int, already_known: int, actor: str,
+                 price_warnings: list[PriceWarning]) -> None:
+        self.price_warnings = price_warnings
         self.uploader = uploader
         self.county = county
         self.file_sha256 = file_sha256

@@ -13,9 +13,9 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from xiaofei.projectors.consumption.facts import Dirty
+from xiaofei.projectors.consumption.facts import ALL_MONTHS, Dirty
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
-from xiaofei.rules.consumption import COLLECTIVE, split_pool
+from xiaofei.rules.consumption import COLLECTIVE, month_end, split_pool
 from xiaofei.rules.parameters import parse_value
 
 COUNTED = """
@@ -32,6 +32,7 @@ its sale's)."""
 
 def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> None:
     params = ParamsByCounty(cur)
+    day = judged_day(cur, dirty)
     if dirty.recount_sellers:
         cur.execute("SELECT product_id FROM products WHERE seller = ANY(%s)", (sorted(dirty.recount_sellers),))
         dirty.recount_products.update(r["product_id"] for r in cur.fetchall())
@@ -41,7 +42,17 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
     for scope in sorted(dirty.scopes.get("worker.eligible_categories", ())):
         cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+        for r in cur.fetchall():  # who shares a pool follows the eligible categories: every month again
+            dirty.plans.add(r["product_id"])
+            dirty.plan_from(r["product_id"], ALL_MONTHS)
+    if dirty.households:  # one query for a whole import's households; a category decides who shares the pools
+        counties, numbers = zip(*sorted(dirty.households), strict=True)
+        cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
+                    " jsonb_array_elements(p.households) h WHERE (origin_county, h->>'household_number') IN"
+                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
+        for r in cur.fetchall():
+            dirty.plans.add(r["product_id"])
+            dirty.plan_from(r["product_id"], ALL_MONTHS)
     for scope in sorted(dirty.scopes.get("product.price_band_pct", ())):
         cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(scope),))
         dirty.prices.update(r["product_id"] for r in cur.fetchall())
@@ -53,13 +64,7 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
     for product, month in sorted(dirty.pools, key=lambda k: (str(k[0]), k[1])):
         recompute_pool(cur, params, product, month)
     capacity_flags(cur, dirty.capacity)
-    price_flags(cur, params, dirty.prices)
-    if dirty.households:  # one query for a whole import's households
-        counties, numbers = zip(*sorted(dirty.households), strict=True)
-        cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
-                    " jsonb_array_elements(p.households) h WHERE (origin_county, h->>'household_number') IN"
-                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
-        dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    price_flags(cur, params, dirty.prices, day)
     household_flags(cur, params, dirty.plans)
 
 
@@ -87,6 +92,30 @@ def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRo
     return cur.fetchone()
 
 
+def eligible_households(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, origin_county: str,
+                        plan: list[tuple[str, int]], month: str) -> list[tuple[str, int]]:
+    """The plan's households that share a pool of ``month`` (the month of the sales), with their weights: those
+    registered in the origin county whose category on the month's last day is one of ``worker.eligible_categories``
+    in force then. An ineligible household's weight goes to the eligible ones (none left: the households' part goes
+    to the village collective). The benefit linkage is for registered poor and monitored households
+    (《关于深入开展消费扶贫助力打赢脱贫攻坚战的指导意见》国办发〔2018〕129号; 脱贫户 and 监测对象 in the transition,
+    中发〔2020〕30号); a household with no category known yet keeps its weight."""
+    if not plan:
+        return []
+    last = month_end(month)
+    cur.execute("SELECT n.number, h.household_number IS NOT NULL AS registered,"
+                " (SELECT c.category FROM household_categories c WHERE c.county = %s AND c.household_number = n.number"
+                "  AND c.effective_from <= %s ORDER BY c.effective_from DESC, c.seq DESC LIMIT 1) AS category"
+                " FROM unnest(%s::text[]) n(number) LEFT JOIN households h ON h.county = %s"
+                " AND h.household_number = n.number",
+                (origin_county, last, [n for n, _ in plan], origin_county))
+    found = {r["number"]: r for r in cur.fetchall()}
+    allowed = parse_value("worker.eligible_categories",
+                          params.on(origin_county, last)["worker.eligible_categories"].value)
+    return [(n, w) for n, w in plan if found[n]["registered"]
+            and (found[n]["category"] is None or found[n]["category"] in allowed)]
+
+
 SALES_MONTH = "to_char(s.sale_day, 'YYYY-MM')"
 """The month of the sale a row counts: its own month for a sale, its sale's for a refund."""
 
@@ -112,7 +141,8 @@ def recompute_pool(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, product
             continue
         version = params.monthly(p["county"])(sales_month)["linkage.collective_share"]
         collective_share = parse_value("linkage.collective_share", version.value)
-        households = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+        named = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
+        households = eligible_households(cur, params, p["origin_county"], named, sales_month)
         split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, households)
         cur.execute("INSERT INTO pools (product_id, month, sales_month, seller, county, net_sales_fen, rate, pool_fen,"
                     " collective_share, collective_fen, plan_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
@@ -157,36 +187,65 @@ def capacity_flags(cur: psycopg.Cursor[DictRow], products: Iterable[UUID]) -> No
                    "yearly_capacity": int(r["yearly_capacity"])})
 
 
-def price_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID]) -> None:
-    """A product's price outside the band around the county's reference price: at its county review (the price
-    check, acknowledged or not), or after a later price change against the latest reference price."""
+def judged_day(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> date | None:
+    """The day price flags are judged on: the business day (Asia/Shanghai) of the latest event the projection has
+    seen (``Dirty.log_day``, never going back). When it moves on, every product whose reference price or price band
+    comes into force (or a band version ends) in between is judged again, so the flags at a log position are those
+    of its day whatever the batching, and a price dated in the future is not applied before its day."""
+    cur.execute("SELECT day FROM judged_day")
+    row = cur.fetchone()
+    before: date | None = row["day"] if row else None
+    if dirty.log_day is None or (before is not None and dirty.log_day <= before):
+        return before
+    day = dirty.log_day
+    cur.execute("INSERT INTO judged_day (one, day) VALUES (true, %s) ON CONFLICT (one) DO UPDATE SET day = %s",
+                (day, day))
+    if before is None:  # the first day this projection judges on: every product once
+        cur.execute("SELECT product_id FROM products")
+        dirty.prices.update(r["product_id"] for r in cur.fetchall())
+        return day
+    cur.execute("SELECT p.product_id FROM products p JOIN reference_prices r ON (r.county, r.category,"
+                " r.specification, r.unit) = (p.county, p.category, p.specification, p.unit)"
+                " WHERE r.effective_from > %s AND r.effective_from <= %s", (before, day))
+    dirty.prices.update(r["product_id"] for r in cur.fetchall())
+    cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = 'product.price_band_pct' AND"
+                " ((effective_from > %s AND effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
+                (before, day, before, day))
+    for r in cur.fetchall():
+        cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(r["scope"]),))
+        dirty.prices.update(p["product_id"] for p in cur.fetchall())
+    return day
+
+
+def price_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID],
+                day: date | None) -> None:
+    """A product's price outside the band around the county's reference price, both as in force on the day judged
+    (``judged_day``): a reference price dated later is not applied yet, and a band the county widened applies from
+    its date. The county review's price check stays in the evidence (it was acknowledged then); it does not keep a
+    product flagged once its price is inside the band in force."""
     for product in sorted(products, key=str):
         cur.execute("SELECT * FROM products WHERE product_id = %s", (product,))
         p = cur.fetchone()
         if p is None:
             continue
+        on = max(day or p["listed_on"], p["listed_on"])
         cur.execute("SELECT price_check FROM certifications WHERE subject = 'product' AND subject_id = %s",
                     (str(product),))
         row = cur.fetchone()
         check = row["price_check"] if row else None
         cur.execute("SELECT price_fen, effective_from FROM reference_prices WHERE county = %s AND category = %s AND"
-                    " specification = %s AND unit = %s ORDER BY effective_from DESC, seq DESC LIMIT 1",
-                    (p["county"], p["category"], p["specification"], p["unit"]))
+                    " specification = %s AND unit = %s AND effective_from <= %s"
+                    " ORDER BY effective_from DESC, seq DESC LIMIT 1",
+                    (p["county"], p["category"], p["specification"], p["unit"], on))
         reference = cur.fetchone()
-        if check is not None:
-            band = Decimal(check["band"])
-        else:
-            band = parse_value("product.price_band_pct", params.on(p["county"], p["listed_on"])[
-                "product.price_band_pct"].value)
+        band = parse_value("product.price_band_pct", params.on(p["county"], on)["product.price_band_pct"].value)
         deviation = None
-        outside_now = False
         if reference is not None:
             deviation = (Decimal(p["price_fen"]) - reference["price_fen"]) / reference["price_fen"]
-            outside_now = abs(deviation) > band
-        outside_at_review = bool(check and check.get("outside_band"))
         _set_flag(cur, f"price:{product}", p["county"], "price_outside_band", str(product),
-                  outside_now or outside_at_review,
+                  deviation is not None and abs(deviation) > band,
                   {"product": p["name"], "price_fen": int(p["price_fen"]), "band": str(band),
+                   "judged_on": on.isoformat(),
                    "reference_price_fen": int(reference["price_fen"]) if reference else None,
                    "reference_from": reference["effective_from"].isoformat() if reference else None,
                    "deviation": f"{deviation:.4f}" if deviation is not None else None,
@@ -225,5 +284,7 @@ def household_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, produc
             _set_flag(cur, f"household:{product}:{number}", p["county"], "plan_household_ineligible", str(product),
                       problem is not None,
                       {"product": p["name"], "household_number": number, "origin_county": p["origin_county"],
-                       "category": h["category"] if h else None, "problem": problem})
+                       "category": h["category"] if h else None, "problem": problem,
+                       "share": "accrues nothing while ineligible: its weight goes to the plan's eligible households "
+                                "(to the village collective when none is left)" if problem else None})
 

@@ -5,7 +5,7 @@ notes in ``Dirty`` what its change can reach; ``derive`` recomputes that at the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -47,6 +47,8 @@ class Dirty:
     """Parameters that shape consumption rows, by name: the scopes a new version was recorded for."""
     new_sales: set[str] = field(default_factory=set)
     """Sale rows written in this batch: whether they count is decided once the batch's periods are known."""
+    log_day: date | None = None
+    """The business day of the batch's latest event: what time-dependent flags are judged on."""
 
     def pools_of(self, product: UUID, month: str) -> None:
         self.pools.add((product, month))
@@ -314,6 +316,12 @@ def record_channel(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:
         cur.execute("INSERT INTO channel_uploads VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.uploader, e.county, e.idempotency_key, e.media_type, e.rows, e.recorded,
                      e.already_known, e.timestamp))
+        if e.price_warnings:  # rows recorded at a unit price outside the band: flagged, named by upload and row
+            cur.executemany(
+                "INSERT INTO flags VALUES (%s, %s, 'channel_price_outside_band', %s, %s) ON CONFLICT DO NOTHING",
+                [(f"channel_price:{e.originator_id}:{w.row}", e.county, str(w.product_id),
+                  Jsonb({**msgspec.to_builtins(w), "upload_id": str(e.originator_id), "uploader": e.uploader}))
+                 for w in e.price_warnings])
     elif isinstance(e, ChannelSale.Recorded):
         s = e.sale
         _sale(cur, _sale_row(
@@ -347,12 +355,17 @@ def record_household(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None
     if isinstance(e, Household.Registered):
         cur.execute("INSERT INTO households VALUES (%s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.county, e.household_number, e.village_code, e.category, e.effective_date))
-        dirty.households.add((e.county, e.household_number))
+        key = (e.county, e.household_number)
     elif isinstance(e, Household.CategoryChanged):
         cur.execute("UPDATE households SET category = %s, since = %s WHERE household_id = %s"
                     " RETURNING county, household_number", (e.category, e.effective_date, e.originator_id))
         row = _one(cur)
-        dirty.households.add((row["county"], row["household_number"]))
+        key = (row["county"], row["household_number"])
+    else:
+        return
+    cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s)",
+                (*key, e.originator_version, e.category, e.effective_date))
+    dirty.households.add(key)
 
 
 def record_policy(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty) -> None:

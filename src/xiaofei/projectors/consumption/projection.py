@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
+from xiaofei.domain.clock import business_day
 from xiaofei.domain.consumption.buyers import Buyer
 from xiaofei.domain.consumption.certification import Certification
 from xiaofei.domain.consumption.channel import ChannelSale, ChannelUpload
@@ -27,6 +28,8 @@ class ConsumptionProjection(BatchProjection):
 
     def apply(self, cur: psycopg.Cursor[DictRow], events: Sequence[Any]) -> None:
         dirty = facts.Dirty()
+        stamps = [e.timestamp for e in events if getattr(e, "timestamp", None) is not None]
+        dirty.log_day = business_day(max(stamps)) if stamps else None
         for e in events:
             if isinstance(e, Certification.Event):
                 facts.record_certification(cur, e, dirty)

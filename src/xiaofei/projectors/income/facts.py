@@ -43,7 +43,11 @@ class Dirty:
     scopes: set[str] = field(default_factory=set)
     registered: list[tuple[Any, ...]] = field(default_factory=list)
     founders: list[tuple[Any, ...]] = field(default_factory=list)
-    """Households registered in the batch and their founding members, not yet written (one COPY each)."""
+    categories: list[tuple[Any, ...]] = field(default_factory=list)
+    """Households registered in the batch, their founding members and first categories, not yet written (one COPY
+    each)."""
+    categorised: set[tuple[str, str]] = field(default_factory=set)
+    """Households registered or recategorised in the batch: who shares the pools of the plans naming them moves."""
 
     months: dict[str, str] = field(default_factory=dict)
     """Each county's latest month that the batch's payrolls and linkage payments date."""
@@ -67,7 +71,8 @@ class Dirty:
         copy_rows(cur, "households", self.registered)
         copy_rows(cur, "members", self.founders, ("county", "household_number", "person_number", "id_hash",
                                                           "recorded_at"))
-        self.registered, self.founders = [], []
+        copy_rows(cur, "household_categories", self.categories)
+        self.registered, self.founders, self.categories = [], [], []
 
 
 EVENTS_TABLE = "xiaofei_events"
@@ -111,12 +116,21 @@ def record_household(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: in
         dirty.founders.extend((e.county, e.household_number, m.person_number, m.id_hash, pos) for m in e.members)
         dirty.households.add((e.county, e.household_number))
         dirty.hashes.update(m.id_hash for m in e.members)
+        dirty.categories.append((e.county, e.household_number, e.originator_version, e.category, e.effective_date,
+                                 pos))
+        dirty.categorised.add((e.county, e.household_number))
         return
-    if not isinstance(e, Household.MemberAdded | Household.MemberRemoved | Household.OtherIncomeDeclared):
+    if not isinstance(e, Household.MemberAdded | Household.MemberRemoved | Household.OtherIncomeDeclared
+                      | Household.CategoryChanged):
         return
     dirty.flush(cur)
     county, number = _household_key(cur, e.originator_id)
     dirty.households.add((county, number))
+    if isinstance(e, Household.CategoryChanged):  # the share of the pools of plans naming it (revenue_share)
+        cur.execute("INSERT INTO household_categories VALUES (%s, %s, %s, %s, %s, %s)",
+                    (county, number, e.originator_version, e.category, e.effective_date, pos))
+        dirty.categorised.add((county, number))
+        return
     if isinstance(e, Household.MemberAdded):
         cur.execute("INSERT INTO members VALUES (%s, %s, %s, %s, %s, NULL, %s)",
                     (county, number, e.member.person_number, e.member.id_hash, e.joined_on, pos))

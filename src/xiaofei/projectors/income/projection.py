@@ -44,6 +44,7 @@ class IncomeProjection(BatchProjection):
             else:
                 sales.record(cur, e, pos)
         dirty.flush(cur)
+        sales.naming(cur, dirty.categorised)
         dirty.households.update(sales.households(cur))
         dirty.frontiers_moved(cur, min(at) if at else 0)
         derive(cur, dirty)

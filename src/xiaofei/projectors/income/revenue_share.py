@@ -20,7 +20,7 @@ from xiaofei.domain.consumption.channel import ChannelSale
 from xiaofei.domain.consumption.orders import Order
 from xiaofei.domain.consumption.products import Product
 from xiaofei.projectors.consumption import facts as consumption
-from xiaofei.projectors.consumption.derive import COUNTED, SALES_MONTH
+from xiaofei.projectors.consumption.derive import COUNTED, SALES_MONTH, eligible_households
 from xiaofei.projectors.employment.lookups import ParamsByCounty
 from xiaofei.rules.consumption import split_pool
 
@@ -58,6 +58,17 @@ class Sales:
             cur.execute("SELECT set_config(%s, %s, true)", (POSITION, str(pos)))
         writer(cur, e, self.dirty)
         return True
+
+    def naming(self, cur: psycopg.Cursor[DictRow], households: set[tuple[str, str]]) -> None:
+        """The products whose plans name these households (registered or recategorised): every household of those
+        plans is recomputed, since who shares each pool moved."""
+        if not households:
+            return
+        counties, numbers = zip(*sorted(households), strict=True)
+        cur.execute("SELECT DISTINCT pl.product_id FROM product_plans pl JOIN products p USING (product_id),"
+                    " jsonb_array_elements(pl.households) h WHERE (p.origin_county, h->>'household_number') IN"
+                    " (SELECT * FROM unnest(%s::text[], %s::text[]))", (list(counties), list(numbers)))
+        self.dirty.plans.update(r["product_id"] for r in cur.fetchall())
 
     def households(self, cur: psycopg.Cursor[DictRow]) -> set[tuple[str, str]]:
         d = self.dirty
@@ -113,7 +124,8 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
         version = params.monthly(p["county"])(sales_month)["linkage.collective_share"]
         collective_share = version.typed()
         named = [(h["household_number"], int(h["weight"])) for h in plan["households"]]
-        split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, named)
+        sharing = eligible_households(cur, params, p["origin_county"], named, sales_month)
+        split = split_pool(net, Decimal(plan["revenue_share_rate"]), collective_share, sharing)
         for number, weight, fen in split.households:
             if (p["origin_county"], number) not in wanted:
                 continue
@@ -131,7 +143,7 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
                     "revenue_share_rate": str(plan["revenue_share_rate"]), "pool_fen": split.pool_fen,
                     "collective_share": version.value, "collective_share_source": version.source,
                     "collective_fen": split.collective_fen, "weight": weight,
-                    "total_weight": sum(w for _, w in named),
+                    "total_weight": sum(w for _, w in sharing),
                     "pool": f"GET /counties/{p['county']}/revenue-pools", **earlier})))
     return out
 

@@ -19,7 +19,7 @@ S = "rm_consumption"
 CertStatus = Literal["applied", "township_review", "reviewed", "in_notice", "refused", "certified", "suspended",
                      "revoked", "expired"]
 FlagKind = Literal["sales_beyond_capacity", "price_outside_band", "plan_household_ineligible",
-                   "revenue_share_overdue", "revenue_share_recovery_open"]
+                   "revenue_share_overdue", "revenue_share_recovery_open", "channel_price_outside_band"]
 
 _STATE = ("CASE WHEN c.status = 'certified' AND c.valid_to < $1 THEN 'expired' ELSE c.status END")
 """A certification's status as of today ($1)."""
