@@ -28,7 +28,9 @@ class IncomeProjection(BatchProjection):
         dirty = facts.Dirty()
         sales = Sales()
         at = facts.positions(cur, events)
+        before = facts.log_today(cur)
         facts.record_positions(cur, events, at)
+        dirty.today_moved(before, facts.log_today(cur))
         for e, pos in zip(events, at, strict=True):
             if isinstance(e, Household.Event):
                 facts.record_household(cur, e, dirty, pos)
@@ -45,5 +47,4 @@ class IncomeProjection(BatchProjection):
                 sales.record(cur, e, pos)
         dirty.flush(cur)
         dirty.households.update(sales.households(cur))
-        dirty.frontiers_moved(cur, min(at) if at else 0)
         derive(cur, dirty)
