@@ -123,3 +123,23 @@ async def test_the_what_if_recomputes_household_income_under_the_income_paramete
     r = await http.get(f"/counties/{county_code}/households/{h2}/income", headers=official,
                        params={"year": 2026, "min_position": services.app.head_position()})
     assert (r.json()["net_fen"], r.json()["threshold_fen"]) == (600_000, 700_000)
+
+
+async def test_the_what_if_judges_the_sudden_drop_by_the_candidate_percentage(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Given a household paid 1,000.00元 of land rent in October 2024 and 600.00元 in October 2025: its 2025 income
+    is down 40% on the same closed months a year earlier, flagged `sudden_drop` at the default 30%. When the what-if
+    sets `monitoring.sudden_drop_pct` to 50%, then the flag would go; nothing else of the household changes."""
+    official = bearer(official_token(services, county_code))
+    services.importer.run(county_code, "h.csv", households_csv(county_code, 1, members=1), "test")
+    number = f"{county_code}H0000000"
+    given_linkage_payments(services, f"93{county_code}SELLER0001", county_code, [
+        LinkagePayment(kind="land_rent", payee=number, amount_fen=100_000, paid_on=date(2024, 10, 10), reference="A"),
+        LinkagePayment(kind="land_rent", payee=number, amount_fen=60_000, paid_on=date(2025, 10, 10), reference="B")])
+    wait_caught_up(services, "income")
+    r = await http.post(f"/counties/{county_code}/what-if", headers=official, json={
+        "period_from": "2025-01", "period_to": "2025-12", "overrides": [
+            {"name": "monitoring.sudden_drop_pct", "value": "0.50", "effective_from": "2025-01-01"}]})
+    assert r.status_code == 200, r.text
+    assert [(h["household_number"], h["year"], h["net_change_fen"], h["current_flags"], h["candidate_flags"])
+            for h in r.json()["households"]] == [(number, 2025, 0, ["sudden_drop"], [])]
