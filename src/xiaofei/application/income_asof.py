@@ -66,6 +66,9 @@ def known_at(params: ConnectionParams, position: int) -> Iterator[psycopg.Cursor
                 cur.execute(f"CREATE TEMP VIEW {table} AS SELECT {cols} FROM {LIVE}.{table}"  # noqa: S608
                             f" WHERE recorded_at <= {at} UNION ALL SELECT {cols} FROM {LIVE}.{table}_replaced"
                             f" WHERE recorded_at <= {at} AND replaced_at > {at}")
+            # the projection's "today" as of ``at`` (the latest event applied by then: ``facts.log_today``)
+            cur.execute(f"CREATE TEMP VIEW log_positions AS SELECT * FROM {LIVE}.log_positions"  # noqa: S608
+                        f" WHERE position <= {at}")
             for table in DERIVED:
                 cur.execute(f"CREATE TEMP TABLE {table} (LIKE {LIVE}.{table} INCLUDING ALL) ON COMMIT DROP")
             # from here on every unqualified name is a view of the facts at ``at`` or a temporary derived table

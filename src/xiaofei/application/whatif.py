@@ -4,7 +4,8 @@ It runs the employment projection's own recomputation (``recompute_entitlements`
 transaction, against temporary copies of the rows it writes (entitlements, certification months) and of the
 parameter versions with the candidates added as the newest county-scope versions; the transaction is rolled back,
 so the live read model is never touched and the numbers come from exactly the code that computes the real ones.
-Households whose yearly income the changed worker lines move are reported too (``whatif_households``).
+The county's households are then recomputed by the income projection's own code under the same candidates, plus the
+worker wage subsidy changes, and those whose year changes are reported (``whatif_households``).
 """
 
 from __future__ import annotations
@@ -111,8 +112,10 @@ def what_if(params: ConnectionParams, county: str, period_from: str, period_to: 
         dirty |= {(r["workshop_id"], r["month"]) for r in cur.fetchall()}
         recompute_entitlements(cur, dirty, trainees)
         then = _amounts(cur, county, period_from, period_to, workers)
-        reached, elsewhere = households(cur, county, [
-            WorkerLine(h, month, then.get(key, 0) - now.get(key, 0)) for key, (h, month) in workers.items()])
+        years = list(range(int(period_from[:4]), int(period_to[:4]) + 1))
+        reached, elsewhere = households(
+            cur, county, years, [(o.name, o.value, o.effective_from, o.effective_to) for o in overrides],
+            [WorkerLine(h, month, then.get(key, 0) - now.get(key, 0)) for key, (h, month) in workers.items()])
         conn.rollback()
     result = _compare(county, period_from, period_to, now, then)
     return replace(result, households=reached, households_elsewhere=elsewhere)

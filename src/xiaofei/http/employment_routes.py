@@ -138,13 +138,16 @@ class CountyEmploymentController(CountyWorkforceReads):
           summary="Recompute entitlements over the real history under candidate parameters (writes nothing)",
           description="Every entitlement of the county's months in the period recomputed under the candidate "
                       "parameter versions (added as the newest county versions), by the projection's own code, in a "
-                      "transaction that is rolled back: the county total, by subsidy and by employer, and the "
-                      "households whose yearly net income per capita changes (收入核算): the entitlement change of "
-                      "the lines paid to a worker (payee `worker`: the worker wage subsidy) counted as if paid, "
-                      "in the year of the line's month, for the household the worker belonged to on that month's "
-                      "last day; lines paid to employers move no household's income. Each household names its "
-                      "current and candidate per-capita net income and whether it would cross "
-                      "`monitoring.threshold_fen` (`up`, `down`). County officials and auditors only.")
+                      "transaction that is rolled back: the county total, by subsidy and by employer; and the "
+                      "county's household-years of the period whose income (收入核算) the candidates change: every "
+                      "household of the county recomputed by the income projection's own code under the candidate "
+                      "versions (`income.cost_ratio.*`, `monitoring.threshold_fen`, `monitoring.poverty_line_fen`, "
+                      "`monitoring.sudden_drop_pct`, revenue-share parameters), plus the entitlement change of the "
+                      "lines paid to a worker (payee `worker`: the worker wage subsidy) counted as if paid, in the "
+                      "year of the line's month, for the household the worker belonged to on that month's last day "
+                      "(lines paid to employers move no household's income). Each household names its current and "
+                      "candidate net and per-capita net income, threshold and flags, and whether it would cross the "
+                      "monitoring threshold (`up`, `down`). County officials and auditors only.")
     async def what_if(self, request: AnyRequest, county: FromPath[str],
                       data: JSONBody[WhatIfRequest]) -> WhatIfView:
         params = _services(request).params

@@ -23,16 +23,20 @@ Year = Annotated[int, QueryParameter(ge=2000, le=2200, description="Calendar yea
 HouseholdNumber = Annotated[str, Parameter(min_length=1, max_length=30, pattern=r"^[0-9A-Za-z]+$")]
 Flag = Literal["below_poverty_line", "below_monitoring_threshold", "sudden_drop"]
 RULE = ("Per-capita net income (人均纯收入) = (wage 工资性 + operating 生产经营性 + property 财产性 + transfer 转移性 − "
-        "operating costs 生产经营性支出) ÷ members registered on some day of the year, half-up to the fen. Wage: "
-        "verified wage slips' net pay of the members and declared migrant/local wages; operating: procurement "
-        "payments, gross, the cost `income.cost_ratio.<produce>` deducted per line; property: revenue shares accrued "
-        "in the month of the sales (the household's part of the product's pool; a payout is not counted again), "
-        "land rent, dividends, declared rent and dividends; transfer: worker wage subsidies paid, declared 低保, "
-        "pensions and subsidies. Flags compare it with `monitoring.poverty_line_fen` and `monitoring.threshold_fen` "
-        "in force on 31 December; `sudden_drop` compares the county's latest three reported months of the year (the "
-        "three months ending at the latest month of its workshops' payrolls or of linkage payments to its "
-        "households; October–December once the year is over) with the same months a year earlier (down by "
-        "`monitoring.sudden_drop_pct`); the flag's evidence names the months.")
+        "operating costs 生产经营性支出) ÷ the household's members as registered on 31 December of the year (家庭人口, "
+        "the population the annual verification 年度收入核实 divides by), each person counted in one household only, "
+        "half-up to the fen. Wage: verified wage slips' net pay of the members and declared migrant/local wages; "
+        "operating: procurement payments, gross, the cost `income.cost_ratio.<produce>` deducted per line; property: "
+        "revenue shares accrued in the month of the sales (the household's part of the product's pool; a payout is "
+        "not counted again), land rent, dividends, declared rent and dividends; transfer: worker wage subsidies paid, "
+        "declared 低保, pensions and subsidies. Every registered household has a row for every year from its "
+        "registration up to the current year (zero income included) and for any other year an income of it is "
+        "dated in. Flags compare it with `monitoring.poverty_line_fen` and `monitoring.threshold_fen` in force on 31 "
+        "December; `sudden_drop` compares the year's latest three whole months that have closed (the three months "
+        "before the current one while the year runs, October–December once it is over; business dates in "
+        "Asia/Shanghai, \"today\" being the day of the latest event the read model applied) with the same months a "
+        "year earlier (down by `monitoring.sudden_drop_pct`); the flag's evidence names the months, the last closed "
+        "month and the day judged.")
 AS_OF = (" With `as_of_position=N` (or `as_of=<time>`, the last position whose event was recorded at or before that "
          "ISO 8601 time, with its UTC offset) the answer is what this read said, or would have said, once the read "
          "model had applied the events up to and including that position: a slip corrected, an income declared "
@@ -89,12 +93,13 @@ class IncomeController(Controller):
                  "and the lines behind them",
          description=RULE + " Each line names its event (slip id and version, claim id and payment reference with "
                      "the claim lines paid, seller and payment reference, declaration). The lines are paged by line "
-                     "key (`after`, `limit`); 404 when no income of the year is known for the household." + AS_OF)
+                     "key (`after`, `limit`); 404 when the household has no row for the year (not registered then, and no "
+                     "income of it dated in that year)." + AS_OF)
     async def household(self, request: AnyRequest, county: FromPath[str],
                         household_number: FromPath[HouseholdNumber], year: FromQuery[Year], after: After = None,
                         limit: Limit = 100, min_position: MinPosition = None, as_of_position: AsOfPosition = None,
                         as_of: AsOfTime = None) -> iq.HouseholdIncomeYear:
-        missing = f"no income of {year} is known for household {household_number} in county {county}"
+        missing = f"household {household_number} in county {county} has no income row for {year}"
         at = await _as_of(request, as_of_position, as_of, min_position)
         if at is not None:
             params = _services(request).params
@@ -106,8 +111,8 @@ class IncomeController(Controller):
 
     @get("/household-incomes", operation_id="listHouseholdIncomes", opt=roles(*READERS),
          summary="The county's households with their yearly per-capita net income and monitoring flags",
-         description=RULE + " `flag` keeps the households that carry it. A household is listed for a year once any "
-                     "income of that year is known. Paged by household number.")
+         description=RULE + " `flag` keeps the households that carry it. Every household with a row for the year is "
+                     "listed (see above). Paged by household number.")
     async def households(self, request: AnyRequest, county: FromPath[str], year: FromQuery[Year],
                          flag: FromQuery[Flag | None] = None, after: After = None, limit: Limit = 100,
                          min_position: MinPosition = None) -> iq.HouseholdIncomePage:
@@ -118,8 +123,8 @@ class IncomeController(Controller):
     @get("/income-summary", operation_id="countyIncomeSummary", opt=roles(*READERS),
          summary="The county's household income of a year, summed: households, members, totals by category, "
                  "per-capita net income (overall and median), households per flag, the lines in force",
-         description=RULE + " The summary counts the households with a year row (any income of the year known) and "
-                     "their members registered on some day of the year; `per_capita_net_fen` is the net income of "
+         description=RULE + " The summary counts the households with a year row and their members as registered on "
+                     "31 December (each person once); `per_capita_net_fen` is the net income of "
                      "the households with members ÷ their members (half-up), `median_per_capita_net_fen` the "
                      "middle household's per-capita net income (the two middle ones averaged, half-up, for an even "
                      "count); `flags` counts the households carrying each flag; `poverty_line_fen` and "

@@ -54,6 +54,7 @@ class MonthTotal(msgspec.Struct, kw_only=True):
     transfer_fen: int
     net_fen: int
     members: int
+    """Members as registered on the month's last day (each person in one household)."""
 
 
 class IncomeAsOf(msgspec.Struct, kw_only=True):
@@ -79,7 +80,8 @@ class HouseholdIncomeYear(msgspec.Struct, kw_only=True):
     operating_cost_fen: int
     net_fen: int
     members: int
-    """Members registered on some day of the year."""
+    """Members as registered on 31 December of the year (家庭人口 at the annual verification), each person in one
+    household only (the first by county and household number should the registry hold a person in two)."""
     per_capita_net_fen: int | None
     """net ÷ members, half-up to the fen (人均纯收入); null without a member."""
     poverty_line_fen: int | None
@@ -170,9 +172,10 @@ class IncomeSummary(msgspec.Struct, kw_only=True):
     county: str
     year: int
     households: int
-    """Households with a year row (any income of the year known)."""
+    """Households with a year row: every registered household from its registration year up to the current year
+    (zero income included), and any other year an income of it is dated in."""
     members: int
-    """Their members registered on some day of the year, summed."""
+    """Their members as registered on 31 December, summed: each person counts once."""
     categories: list[CategoryTotal]
     gross_fen: int
     operating_cost_fen: int

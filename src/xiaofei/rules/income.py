@@ -7,6 +7,7 @@ Formula (楚雄州建档立卡贫困户收入明白卡; 人均纯收入 guidance
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from xiaofei.domain.consumption.linkage import PRODUCE
@@ -21,19 +22,27 @@ CATEGORIES: dict[str, str] = {
 }
 FLAGS = ("below_poverty_line", "below_monitoring_threshold", "sudden_drop")
 DROP_MONTHS = 3
-"""How many months the sudden-drop comparison (收入骤减) reads: the county's latest three reported months of the
-year, against the same months a year earlier."""
+"""How many whole months the sudden-drop comparison (收入骤减) reads: the three latest months of the year that have
+closed, against the same months a year earlier."""
 
 
-def drop_window(year: int, frontier: str | None) -> list[str]:
+def closed_through(today: date | None) -> str | None:
+    """The latest whole month that has closed (YYYY-MM) on business date ``today``: the month before today's."""
+    if today is None:
+        return None
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def drop_window(year: int, closed: str | None) -> list[str]:
     """The months (YYYY-MM) whose net income the sudden-drop check of ``year`` compares with the same months a year
-    earlier: the three months ending at the county's reporting frontier (the latest month with wage slips from
-    its workshops or benefit-linkage payments to its households) when the frontier is in ``year``; the year's
-    last three months once the frontier has passed the year (or when nothing dates the county's income); none
-    for a year the county has not reached yet, whose months are still empty."""
-    if frontier is not None and int(frontier[:4]) < year:
+    earlier: the three whole months ending at the year's latest closed month — ``closed`` (the month before
+    today's) while the year runs, its December once it is over — so an empty current month, still open, is never
+    read as a drop. None while no month of the year has closed (or nothing dates "today")."""
+    if closed is None or closed < f"{year:04d}-01":
         return []
-    end_year, end_month = (year, int(frontier[5:7])) if frontier and int(frontier[:4]) == year else (year, 12)
+    end = min(closed, f"{year:04d}-12")
+    end_year, end_month = int(end[:4]), int(end[5:7])
     out = []
     for _ in range(DROP_MONTHS):
         out.append(f"{end_year:04d}-{end_month:02d}")

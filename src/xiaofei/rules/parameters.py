@@ -174,8 +174,8 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
        "below it are flagged below_monitoring_threshold", ("0", "10000000", "fen ≥ 0, at most 100,000元 a person and year")),
     _p("monitoring.sudden_drop_pct", "decimal", "0.30",
        "安徽2020年监测范围：人均可支配收入低于国家扶贫标准1.5倍，或收入骤减（人民日报2020-06-30转载；降幅系统默认30%）",
-       "how far a household's platform income of the year's last 3 months must fall against the same months a year "
-       "earlier to flag sudden_drop (收入骤减)", SHARE),
+       "how far a household's platform income of the year's latest 3 whole months that have closed must fall "
+       "against the same months a year earlier to flag sudden_drop (收入骤减)", SHARE),
 )}
 
 

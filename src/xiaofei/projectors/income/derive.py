@@ -11,11 +11,12 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from xiaofei.domain.clock import business_day
 from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.base import copy_rows
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
 from xiaofei.projectors.income import revenue_share
-from xiaofei.projectors.income.facts import FRONTIER, Dirty
+from xiaofei.projectors.income.facts import Dirty, log_today
 from xiaofei.rules import income as rules
 
 Line = tuple[str, int, str | None, str, str, int, int, dict[str, Any]]
@@ -43,6 +44,9 @@ def expand(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> list[tuple[str, str]]:
         cur.execute("SELECT DISTINCT county, household_number FROM members WHERE id_hash = ANY(%s)",
                     (sorted(dirty.hashes),))
         keys.update((r["county"], r["household_number"]) for r in cur.fetchall())
+    if dirty.everyone:
+        cur.execute("SELECT county, household_number FROM households")
+        keys.update((r["county"], r["household_number"]) for r in cur.fetchall())
     for scope in dirty.scopes:
         cur.execute("SELECT county, household_number FROM households WHERE county LIKE %s", (scope_prefix(scope),))
         keys.update((r["county"], r["household_number"]) for r in cur.fetchall())
@@ -67,14 +71,12 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> None:
     facts = _Facts(cur)
     params = ParamsByCounty(cur)
     shares = revenue_share.accrued(cur, params)
-    frontiers = county_frontiers(cur)
+    today = log_today(cur)
     lines, months, years, flags = [], [], [], []
     for county, number in households:
-        members = facts.members.get((county, number), [])
         found = _lines(facts, params, county, number) + list(revenue_share.lines_of(shares.get((county, number), [])))
         lines += [(county, number, k, y, m, c, kind, a, cost, Jsonb(src)) for k, y, m, c, kind, a, cost, src in found]
-        m_rows, y_rows, f_rows = _totals(params, county, number, facts.villages[(county, number)], members, found,
-                                         frontiers.get(county))
+        m_rows, y_rows, f_rows = _totals(params, facts, county, number, found, today)
         months += m_rows
         years += y_rows
         flags += f_rows
@@ -88,8 +90,15 @@ class _Facts:
     """Everything the households being recomputed (``income_dirty``) can need, read with one query per table."""
 
     def __init__(self, cur: psycopg.Cursor[DictRow]) -> None:
-        cur.execute("SELECT t.county, t.household_number, t.village_code FROM households t" + DIRTY)
-        self.villages = {(r["county"], r["household_number"]): r["village_code"] for r in cur.fetchall()}
+        cur.execute("SELECT t.county, t.household_number, t.village_code, l.recorded_at AS registered_at"
+                    " FROM households t LEFT JOIN log_positions l ON l.position = t.recorded_at" + DIRTY)
+        self.villages: dict[tuple[str, str], str] = {}
+        self.registered: dict[tuple[str, str], int] = {}
+        """The year (Asia/Shanghai) each household was registered (unknown for facts written before positions)."""
+        for r in cur.fetchall():
+            self.villages[(r["county"], r["household_number"])] = r["village_code"]
+            if r["registered_at"] is not None:
+                self.registered[(r["county"], r["household_number"])] = business_day(r["registered_at"]).year
         cur.execute("SELECT t.* FROM members t" + DIRTY + " ORDER BY t.person_number")
         self.members: dict[tuple[str, str], list[DictRow]] = defaultdict(list)
         for r in cur.fetchall():
@@ -175,41 +184,51 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
     return out
 
 
-def _count(members: list[DictRow], first: date, last: date) -> int:
-    """Members registered on some day of the period (joined by its last day, not left before its first)."""
-    return sum(1 for m in members if (m["joined_on"] is None or m["joined_on"] <= last)
-               and (m["left_on"] is None or m["left_on"] > first))
+def _members_on(facts: _Facts, county: str, number: str, day: date) -> int:
+    """The household's members as registered on ``day`` (joined by then, not left), each person counted in one
+    household only: the one ``owner`` gives (the first by county and household number should the registry hold
+    the person in two), so a county's households never count a person twice."""
+    return sum(1 for m in facts.members.get((county, number), [])
+               if (m["joined_on"] is None or m["joined_on"] <= day) and (m["left_on"] is None or m["left_on"] > day)
+               and facts.owner(m["id_hash"], day) == (county, number))
 
 
-def county_frontiers(cur: psycopg.Cursor[DictRow]) -> dict[str, str]:
-    """The frontier of each county being recomputed (``income_dirty``)."""
-    cur.execute(FRONTIER.format(where="county IN (SELECT DISTINCT county FROM pg_temp.income_dirty)"))
-    return {r["county"]: r["month"] for r in cur.fetchall()}
+def _years(facts: _Facts, county: str, number: str, lines: list[Line], today: date | None) -> list[int]:
+    """The years a household has a row for: every year from its registration up to the current year (of
+    ``today``), so a household whose income fell to nothing still has its year, with zero income; and every other
+    year an income line of it is dated in (income recorded for before its registration)."""
+    years = {line[1] for line in lines}
+    first = facts.registered.get((county, number))
+    if first is not None and today is not None:
+        years.update(range(first, today.year + 1))
+    return sorted(years)
 
 
-def _totals(params: ParamsByCounty, county: str, number: str, village: str, members: list[DictRow],
-            lines: list[Line], frontier: str | None) -> tuple[list[Any], list[Any], list[Any]]:
+def _totals(params: ParamsByCounty, facts: _Facts, county: str, number: str, lines: list[Line],
+            today: date | None) -> tuple[list[Any], list[Any], list[Any]]:
+    village = facts.villages[(county, number)]
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_year: dict[int, dict[str, int]] = {y: defaultdict(int) for y in _years(facts, county, number, lines, today)}
     for _, year, month, category, _, amount, cost, _ in lines:
         for bucket in ([by_month[month]] if month else []) + [by_year[year]]:
             bucket[category] += amount
             bucket["cost"] += cost
     months = []
     for month, t in sorted(by_month.items()):
-        first, last = month_bounds(month)
         months.append((county, number, month, t["wage"], t["operating"], t["cost"], t["property"], t["transfer"],
-                       sum(t[c] for c in rules.CATEGORIES) - t["cost"], _count(members, first, last)))
+                       sum(t[c] for c in rules.CATEGORIES) - t["cost"],
+                       _members_on(facts, county, number, month_bounds(month)[1])))
     net_of = {m[2]: m[8] for m in months}
+    closed = rules.closed_through(today)
     years, flags = [], []
     for year, t in sorted(by_year.items()):
         gross = sum(t[c] for c in rules.CATEGORIES)
         net = gross - t["cost"]
-        count = _count(members, date(year, 1, 1), date(year, 12, 31))
+        count = _members_on(facts, county, number, date(year, 12, 31))
         head = rules.per_capita(net, count)
         p = params.on(county, date(year, 12, 31))
         line, threshold = p["monitoring.poverty_line_fen"].typed(), p["monitoring.threshold_fen"].typed()
-        window = rules.drop_window(year, frontier)
+        window = rules.drop_window(year, closed)
         recent = sum(net_of.get(m, 0) for m in window)
         earlier = sum(net_of.get(rules.year_earlier(m), 0) for m in window)
         pct = p["monitoring.sudden_drop_pct"]
@@ -224,7 +243,8 @@ def _totals(params: ParamsByCounty, county: str, number: str, village: str, memb
                 detail = {"threshold_fen": threshold, "source": p["monitoring.threshold_fen"].source}
             else:
                 detail = {"months": window, "compared_with": [rules.year_earlier(m) for m in window],
-                          "reporting_frontier": frontier, "recent_fen": recent, "earlier_fen": earlier,
-                          "sudden_drop_pct": pct.value, "source": pct.source}
+                          "closed_through": closed, "judged_on": today.isoformat() if today else None,
+                          "recent_fen": recent, "earlier_fen": earlier, "sudden_drop_pct": pct.value,
+                          "source": pct.source}
             flags.append((county, number, year, flag, Jsonb(evidence | detail)))
     return months, years, flags

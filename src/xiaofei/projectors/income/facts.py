@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from xiaofei.domain.claims import Claim
+from xiaofei.domain.clock import business_day
 from xiaofei.domain.consumption.linkage import LinkageLedger
 from xiaofei.domain.employment import Payroll
 from xiaofei.domain.policy import PolicyBook
@@ -28,11 +30,17 @@ WORKER = "worker:"
 """A claim payee that is a worker: ``worker:<id hash>``."""
 
 
-FRONTIER = ("SELECT county, max(month) AS month FROM (SELECT county, month, recorded_at FROM payrolls UNION ALL"
-            " SELECT county, to_char(paid_on, 'YYYY-MM'), recorded_at FROM linkage_payments) f WHERE {where}"
-            " GROUP BY county")
-"""A county's reporting frontier: the latest month of its workshops' payrolls or of linkage payments to its
-households (what the sudden-drop window ends at, ``rules.income.drop_window``)."""
+LOG_TODAY = "SELECT max(recorded_at) AS at FROM log_positions"
+"""The projection's "today": the latest timestamp of the events it has applied (``log_positions``), taken as a
+business date in Asia/Shanghai. The whole months that have closed by then are what the sudden-drop check compares
+and the years every household has a row for; both are then a function of the facts (a rebuild, any batching and
+an as-of read at a position give the same rows), not of when a batch happened to run."""
+
+
+def log_today(cur: psycopg.Cursor[DictRow]) -> date | None:
+    cur.execute(LOG_TODAY)
+    row = cur.fetchone()
+    return None if row is None or row["at"] is None else business_day(row["at"])
 
 
 @dataclass
@@ -49,23 +57,13 @@ class Dirty:
     categorised: set[tuple[str, str]] = field(default_factory=set)
     """Households registered or recategorised in the batch: who shares the pools of the plans naming them moves."""
 
-    months: dict[str, str] = field(default_factory=dict)
-    """Each county's latest month that the batch's payrolls and linkage payments date."""
+    everyone: bool = False
+    """Every registered household: the batch moved the projection's "today" into another month, so every
+    household's closed months (its sudden-drop window, its years) moved."""
 
-    def saw_month(self, county: str, month: str) -> None:
-        if month > self.months.get(county, ""):
-            self.months[county] = month
-
-    def frontiers_moved(self, cur: psycopg.Cursor[DictRow], first_position: int) -> None:
-        """A county whose reporting frontier the batch moved has every household recomputed: their sudden-drop
-        window moved (``rules.income.drop_window``)."""
-        if not self.months:
-            return
-        cur.execute(FRONTIER.format(where="county = ANY(%s) AND recorded_at < %s"),
-                    (sorted(self.months), first_position))
-        before = {r["county"]: r["month"] for r in cur.fetchall()}
-        self.scopes.update(c for c, m in self.months.items() if m > before.get(c, ""))
-        self.months = {}
+    def today_moved(self, before: date | None, after: date | None) -> None:
+        if after is not None and (before is None or (before.year, before.month) != (after.year, after.month)):
+            self.everyone = True
 
     def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
         copy_rows(cur, "households", self.registered)
@@ -151,7 +149,6 @@ def record_payroll(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: int)
     if isinstance(e, Payroll.Opened):
         cur.execute("INSERT INTO payrolls VALUES (%s, %s, %s, %s, %s, %s)",
                     (e.originator_id, e.workshop_id, e.organisation, e.county, e.month, pos))
-        dirty.saw_month(e.county, e.month)
     elif isinstance(e, Payroll.SlipsReported):
         cur.executemany("INSERT INTO slips (slip_id, payroll_id, id_hash, version, net_fen, gross_fen, recorded_at)"
                         " VALUES (%s, %s, %s, 1, %s, %s, %s)",
@@ -207,7 +204,6 @@ def record_linkage(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: int)
                     (ledger["seller"], p.reference, ledger["county"], p.kind, p.payee, p.amount_fen, p.paid_on,
                      p.produce, p.quantity, p.product_id, pos))
         dirty.households.add((ledger["county"], p.payee))
-        dirty.saw_month(ledger["county"], p.paid_on.strftime("%Y-%m"))
 
 
 def record_policy_position(cur: psycopg.Cursor[DictRow], e: Any, pos: int) -> None:

@@ -28,7 +28,9 @@ class IncomeProjection(BatchProjection):
         dirty = facts.Dirty()
         sales = Sales()
         at = facts.positions(cur, events)
+        before = facts.log_today(cur)
         facts.record_positions(cur, events, at)
+        dirty.today_moved(before, facts.log_today(cur))
         for e, pos in zip(events, at, strict=True):
             if isinstance(e, Household.Event):
                 facts.record_household(cur, e, dirty, pos)
@@ -46,5 +48,4 @@ class IncomeProjection(BatchProjection):
         dirty.flush(cur)
         sales.naming(cur, dirty.categorised)
         dirty.households.update(sales.households(cur))
-        dirty.frontiers_moved(cur, min(at) if at else 0)
         derive(cur, dirty)
