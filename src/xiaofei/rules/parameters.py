@@ -129,6 +129,12 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
        "城口县以工代赈劳务报酬按月公示7天；贫困退出程序公示不少于7天（落实厅字〔2016〕16号《关于建立贫困退出机制的意见》）",
        "public notice days before approval",
        ("1", "60", "1–60 days: the public notice (公示) cannot be skipped; sources ask 7")),
+    _p("claim.max_period_months", "int", "3",
+       "以工代赈劳务报酬按月发放、光伏扶贫收益按季度结算（申报周期：一个月或一个季度）；龙井市2018年扶贫车间奖补"
+       "“年底进行统一奖补”，县可按半年或全年批量申报",
+       "the longest period one claim may cover, in months (月/季/半年/年度申报, claim cycle), read for the "
+       "organisation's county on the first day of the claim's first month",
+       ("1", "12", "1–12 months: a month up to a year-end batch (龙井); a claim never spans more than a year")),
     _p("bank.match_window_days", "int", "3", "系统默认值（无政策文件规定）：发薪日与银行入账日通常相差不超过3天",
        "payee + amount matching tolerance in days", ("0", "31", "0–31 days")),
     _p("certification.notice_days", "int", "7",
