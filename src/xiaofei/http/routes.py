@@ -391,8 +391,10 @@ class PolicyController(Controller):
                             data: JSONBody[ParameterCreate]) -> CommandAccepted:
         return await _record_parameter(request, county, data)
 
-    @post("/policy/scopes/{scope_code:str}/parameters", operation_id="recordScopeParameter", opt=roles("admin"),
-          summary="Record a national, province or city parameter version")
+    @post("/policy/scopes/{scope_code:str}/parameters", operation_id="recordScopeParameter",
+          opt=roles("admin", "province_official"), summary="Record a national, province or city parameter version",
+          description="An admin records any scope; a province official its own province's (e.g. the monitoring "
+                      "line, 防返贫监测范围) and no other scope (403).")
     async def record_scope(self, request: AnyRequest, scope_code: FromPath[str],
                            data: JSONBody[ParameterCreate]) -> CommandAccepted:
         return await _record_parameter(request, scope_code, data)
