@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from xiaofei.domain.consumption.categories import CATEGORIES, COST_CLASSES
 from xiaofei.domain.errors import InvalidInput, invalid
 
 ERAS = ("campaign", "transition")  # 攻坚期 2013–2020 / 过渡期 2021–
@@ -164,13 +165,12 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
     _p("linkage.owed_flag_days", "int", "90", "系统默认值（无政策文件规定）：收益分红应在应计后一个季度内兑付",
        "days after the end of the month it accrued in that revenue share may stay unpaid before it is flagged",
        ("1", "730", "1–730 days")),
-    *(_p(f"income.cost_ratio.{produce}", "decimal", ratio, CHUXIONG,
-         f"operating cost (生产经营性支出) deducted from a procurement of {label}, as a share of its amount; read on "
-         "the payment date" + ("; produce outside the five categories uses it too" if produce == "other_crops" else ""),
-         SHARE) for produce, label, ratio in (
-        ("grain", "grain (粮食)", "0.40"), ("tobacco", "tobacco (烟叶)", "0.45"),
-        ("livestock", "livestock (畜禽)", "0.40"), ("forest_fruit", "forest fruit (林果)", "0.15"),
-        ("other_crops", "other crops (其他作物)", "0.40"))),
+    *(_p(f"income.cost_ratio.{cost}", "decimal", ratio, CHUXIONG,
+         f"operating cost (生产经营性支出) of the cost class {COST_CLASSES[cost]} deducted from a procurement of "
+         + ", ".join(f"{code} ({c.label})" for code, c in CATEGORIES.items() if c.cost_class == cost)
+         + ", as a share of its amount; read on the payment date", SHARE)
+      for cost, ratio in (("grain", "0.40"), ("tobacco", "0.45"), ("livestock", "0.40"), ("forest_fruit", "0.15"),
+                          ("other_crops", "0.40"))),
     _p("monitoring.poverty_line_fen", "optional-fen", "",
        "《人类减贫的中国实践》白皮书：现行标准为2010年不变价每人每年2,300元；逐年现价标准未查到，须由省记录（默认不启用）",
        "poverty line (贫困线) in fen per person and year, read on the year's last day; households below it are flagged "
