@@ -93,7 +93,7 @@ def aggregates() -> list[Aggregate]:
     ledger = linkage.LinkageLedger(seller=CODE, county="360724")
     ledger.record_payment(linkage.LinkagePayment(kind="procurement", payee="36072400000001", amount_fen=120000,
                                                  paid_on=date(2024, 4, 2), reference="SG-20240402-01",
-                                                 produce="forest_fruit", quantity="300 斤"), "token:seller")
+                                                 produce="forest_products", quantity="300 斤"), "token:seller")
     number = certification.CertificateNumber(county="360724", certificate_number="上犹扶贫产品-2024-017",
                                              certification_id=UUID(int=61), subject="product",
                                              subject_id=str(UUID(int=31)), organisation=CODE)

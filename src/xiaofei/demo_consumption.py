@@ -152,7 +152,8 @@ def _orders(services: Any, products: list[tuple[str, Any, int]], units: list[str
 
 def _payments(services: Any, products: list[tuple[str, Any, int]], today: date, actor: str) -> None:
     """Procurement from linked households, and payouts of part of the revenue share accrued."""
-    produce = {"tea": "other_crops", "grain_oil": "forest_fruit", "meat_eggs": "livestock", "vegetables": "other_crops"}
+    # what the seller buys from the households: tea leaves, camellia seeds (油茶籽, a forest product), pigs, vegetables
+    produce = {"tea": "tea", "grain_oil": "forest_products", "meat_eggs": "meat_eggs", "vegetables": "vegetables"}
     for n, (code, pid, _) in enumerate(products):
         category, share, households = PRODUCTS[n][2], Decimal(PRODUCTS[n][7]), PRODUCTS[n][8]
         for i, h in enumerate(households):

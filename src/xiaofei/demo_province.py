@@ -254,7 +254,8 @@ PRODUCTS = [  # seller index, name, category, specification, unit, price (fen), 
     (2, "土鸡蛋", "meat_eggs", "30枚", "箱", 4_500, "0.12", 4_200),
     (2, "甜玉米", "vegetables", "5kg", "箱", 3_900, "0", 3_500),
 ]
-PRODUCE = {"tea": "other_crops", "grain_oil": "forest_fruit", "meat_eggs": "livestock", "vegetables": "other_crops"}
+PRODUCE = {"tea": "tea", "grain_oil": "forest_products", "meat_eggs": "meat_eggs", "vegetables": "vegetables"}
+"""What a seller of each category buys from its households (camellia seeds, 油茶籽, for oil: a forest product)."""
 
 
 def _consumption(services: Any, scale: Scale, n: int, county: str, rng: random.Random, today: date,

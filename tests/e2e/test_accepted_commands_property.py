@@ -231,7 +231,7 @@ def consumption(kind: str, draw: Any, w: dict[str, Any], send: Send) -> None:
     elif kind == "linkage_payment":
         send(f"{seller}/linkage-payments", w["as_seller"], {
             "kind": "procurement", "payee": draw(st.sampled_from(w["households"])), "amount_fen": draw(fen),
-            "paid_on": draw(stated), "reference": uuid.uuid4().hex[:12], "produce": "grain", "quantity": "500 斤"})
+            "paid_on": draw(stated), "reference": uuid.uuid4().hex[:12], "produce": "grain_oil", "quantity": "500 斤"})
     else:  # certification: a product listed, applied for, reviewed, noticed and certified on the dates drawn
         r = send(f"{seller}/products", w["as_seller"], {
             "name": "认定茶", "category": "tea", "specification": "500g", "unit": "罐", "price_fen": 100,

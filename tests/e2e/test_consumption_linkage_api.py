@@ -25,7 +25,7 @@ async def test_payments_to_registered_households_are_recorded_once_by_reference(
     headers = token(services, "seller", seller.credit_code)
     url = f"/organisations/{seller.credit_code}/linkage-payments"
     procurement = {"kind": "procurement", "payee": "H001", "amount_fen": 150000, "paid_on": day(-2),
-                   "reference": "SG-2026-0001", "produce": "forest_fruit", "quantity": "500 斤"}
+                   "reference": "SG-2026-0001", "produce": "forest_products", "quantity": "500 斤"}
     r = await http.post(url, headers=headers, json=procurement)
     assert r.status_code == 201, r.text
     r = await http.post(url, headers=headers, json=procurement)

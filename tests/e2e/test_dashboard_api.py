@@ -67,7 +67,7 @@ async def _scene(http: httpx.AsyncClient, services: Services, county: str) -> tu
     tea = given_certified_product(services, seller, price_fen=10_000, households=(number,), rate="0.10")
     given_linkage_payments(services, seller.credit_code, county, [
         LinkagePayment(kind="procurement", payee=number, amount_fen=500_000, paid_on=date(2025, 9, 10),
-                       reference="SG-1", produce="grain", quantity="2000 斤"),
+                       reference="SG-1", produce="grain_oil", quantity="2000 斤"),
         LinkagePayment(kind="revenue_share_payout", payee=number, amount_fen=30_000, paid_on=date(2025, 12, 5),
                        reference="FH-1", product_id=tea.product_id)])
     unit = given_buyer(services, county)

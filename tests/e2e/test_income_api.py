@@ -61,7 +61,7 @@ async def _worked_example(http: httpx.AsyncClient, services: Services, county: s
     given_received_order(services, given_buyer(services, county), tea, received_on=date(2025, 12, 5))
     given_linkage_payments(services, seller.credit_code, county, [
         LinkagePayment(kind="procurement", payee=number, amount_fen=500_000, paid_on=date(2025, 9, 10),
-                       reference="SG-1", produce="grain", quantity="2000 斤"),
+                       reference="SG-1", produce="grain_oil", quantity="2000 斤"),
         # the seller pays the share out: that settles what was accrued and is not income a second time
         LinkagePayment(kind="revenue_share_payout", payee=number, amount_fen=30_000, paid_on=date(2026, 1, 5),
                        reference="FH-1", product_id=tea.product_id)])

@@ -201,7 +201,7 @@ async def test_every_linkage_kind_pays_the_households_a_plan_names_in_their_own_
     mine = token(services, "seller", seller.credit_code)
     url = f"/organisations/{seller.credit_code}/linkage-payments"
     today = business_today().isoformat()
-    for n, body in enumerate(({"kind": "procurement", "produce": "forest_fruit", "quantity": "100 斤"},
+    for n, body in enumerate(({"kind": "procurement", "produce": "forest_products", "quantity": "100 斤"},
                               {"kind": "land_rent"}, {"kind": "dividend"})):
         r = await http.post(url, headers=mine, json={**body, "payee": named, "amount_fen": 10_000 + n,
                                                      "paid_on": today, "reference": f"X-{n}"})

@@ -73,9 +73,9 @@ def _income_facts(s: Services) -> None:
         n = [f"{county}H{h:07d}" for h in range(12)]
         given_linkage_payments(s, f"93{county}SELLER0001", county, [
             LinkagePayment(kind="procurement", payee=n[0], amount_fen=500_001, paid_on=date(2024, 10, 3),
-                           reference="P-1", produce="grain", quantity="2000 斤"),
+                           reference="P-1", produce="grain_oil", quantity="2000 斤"),
             LinkagePayment(kind="procurement", payee=n[1], amount_fen=33_333, paid_on=date(2023, 11, 3),
-                           reference="P-2", produce="forest_fruit"),
+                           reference="P-2", produce="forest_products"),
             LinkagePayment(kind="procurement", payee=n[1], amount_fen=10_000, paid_on=date(2024, 11, 3),
                            reference="P-3", produce="tea"),
             LinkagePayment(kind="revenue_share_payout", payee=n[2], amount_fen=30_000, paid_on=date(2024, 6, 5),

@@ -16,10 +16,16 @@ def test_the_worked_example_per_capita_is_half_up_to_the_fen() -> None:
     assert income.flags(464_667, None, 870_000, False) == ["below_monitoring_threshold"]
 
 
-def test_costs_round_half_up_per_line_and_unknown_produce_is_other_crops() -> None:
+def test_costs_round_half_up_per_line_and_a_category_deducts_its_cost_class() -> None:
     assert income.operating_cost(33_333, Decimal("0.15")) == 5_000  # 4,999.95
+    assert income.cost_parameter("grain_oil") == "income.cost_ratio.grain"
+    assert income.cost_parameter("fruit") == income.cost_parameter("forest_products") == "income.cost_ratio.forest_fruit"
     assert income.cost_parameter("tea") == "income.cost_ratio.other_crops"
     assert income.cost_parameter("tobacco") == "income.cost_ratio.tobacco"
+    assert income.cost_parameter("sugar_cane") == income.cost_parameter(None) == "income.cost_ratio.other_crops"
+    # a former produce code, in a row projected before the one vocabulary, costs what its category costs
+    assert income.cost_parameter("grain") == "income.cost_ratio.grain"
+    assert income.cost_parameter("forest_fruit") == "income.cost_ratio.forest_fruit"
     assert {f"income.cost_ratio.{p}" for p in ("grain", "tobacco", "livestock", "forest_fruit", "other_crops")} \
         <= set(CATALOGUE)
 

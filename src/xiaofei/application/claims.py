@@ -29,6 +29,7 @@ from xiaofei.rules.entitlements import expand_parameters
 from xiaofei.rules.parameters import ParameterVersion, in_force, scope_chain
 
 A = TypeVar("A", bound=Aggregate)
+MAX_PERIOD = "claim.max_period_months"
 
 
 def _months_between(first: str, last: str) -> int:
@@ -128,8 +129,15 @@ class ClaimService:
         if problems:
             raise InvalidInput(problems)
         span = _months_between(period_from, period_to)
-        if not 1 <= span <= 3:
-            raise invalid("period_to", "a claim covers one month or one quarter (1 to 3 months)")
+        if span < 1:
+            raise invalid("period_to", f"{period_to} is before period_from {period_from}")
+        # the county's claim cycle (月/季/半年/年度) as in force when the claimed period starts
+        starts = date(int(period_from[:4]), int(period_from[5:]), 1)
+        longest = in_force(self.policy.versions_for(county), MAX_PERIOD, county, starts)
+        if span > longest.typed():
+            raise invalid("period_to", f"the claim covers {span} months ({period_from} to {period_to}) but "
+                                       f"{MAX_PERIOD} for county {county} on {starts.isoformat()} is "
+                                       f"{longest.typed()} (source: {longest.source}, scope {longest.scope})")
         return self._file(organisation, county, (period_from, period_to), actor, "employer",
                           "nothing to claim: no entitled amount in the period that is not claimed already, "
                           "and no adjustment pending")

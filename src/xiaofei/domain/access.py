@@ -13,7 +13,8 @@ ROLES: dict[str, str] = {
     "admin": "platform operator",
     "county_official": "乡村振兴局/扶贫办/人社局 staff",
     "auditor": "audit and discipline staff (read-only)",
-    "province_official": "province 乡村振兴局 staff: the dashboards of the province's counties, side by side",
+    "province_official": ("province 乡村振兴局 staff: the dashboards of the province's counties, side by side; "
+                          "records its own province's parameters (e.g. the monitoring line)"),
     "national_official": "national 乡村振兴局 staff: the national reporting views (every province's county figures)",
     "seller": "certified market entity",
     "employer": "enterprise or cooperative running workshops",

@@ -71,7 +71,7 @@ class Objection:
 
 
 class Claim(Aggregate):
-    """One claim of an organisation for a period (a month or a quarter).
+    """One claim of an organisation for a period (a month up to the county's claim cycle, `claim.max_period_months`).
 
     filed → review started (lines may be rejected) → review finished → public notice from its real publication
     date, objections lodged and resolved (a line may still be rejected when one is upheld) → approved once

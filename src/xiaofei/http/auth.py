@@ -53,6 +53,15 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
                                                  and f"{county[:2]}0000" in self.counties):
             raise PermissionDeniedException(f"county {county} is outside this token's scope")
 
+    def check_parameter_scope(self, scope: str) -> None:
+        """Who records parameters of a scope wider than a county: an admin any (national, province, city); a
+        province official its own province's (xx0000, as its token names it) and no other — not the nation, not
+        another province, not a city or county of its own (county officials record their county's)."""
+        if self.role in PROVINCE_SCOPED_ROLES and scope not in self.counties:
+            raise PermissionDeniedException(
+                f"scope {scope} is outside this token's scope: a province official records the parameters of its "
+                f"own province only ({', '.join(sorted(self.counties))})")
+
 
 def roles(*allowed: str) -> dict[str, Any]:
     """Route ``opt`` declaring who may call it; a route without it is refused to everyone."""
@@ -201,6 +210,9 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
             # another province's county lives in another deployment: not here, whoever asks
             raise NotFoundException(f"{name} {code} is in province {code[:2]}; this deployment serves province "
                                     f"{served} only")
+    scope_code = connection.path_params.get("scope_code")
+    if isinstance(scope_code, str):
+        connection.user.check_parameter_scope(scope_code)
     county = connection.path_params.get("county")
     if county is not None:
         # Before the body is even read: nothing about another county is parsed, looked up or written.

@@ -90,12 +90,14 @@ class ClaimController(Controller):
     tags = ["claims"]
 
     @post("/organisations/{org:str}/claims", operation_id="fileClaim", opt=roles(*EMPLOYER),
-          summary="Claim a month or a quarter: every entitled amount not yet claimed, plus pending adjustments",
+          summary="Claim a period (a month up to the county's claim cycle): every entitled amount not yet claimed, plus "
+                  "pending adjustments",
           description="Amounts come from the entitlements read model once it has caught up. Each (subject, "
                       "subsidy) is claimed once; later changes come as arrears or clawback lines linked to the claim "
                       "they adjust; an entitlement that no longer exists is clawed back whole. Lines rejected in "
                       "review stay out until their facts change or an official reinstates them. 422 when there is "
-                      "nothing to claim.")
+                      "nothing to claim, or when the period is longer than `claim.max_period_months` (3 by default: "
+                      "a month or a quarter) in force for the organisation's county on its first day.")
     async def file(self, request: AnyRequest, org: FromPath[str], data: JSONBody[ClaimCreate]) -> ClaimFiled:
         services = _services(request)
 

@@ -93,6 +93,17 @@ async def _fresh_stamped(request: AnyRequest, min_position: int | None, projecti
     return pool, at
 
 
+async def _from_log(request: AnyRequest, min_position: int | None) -> None:
+    """A read straight from the event store (an aggregate itself, no projection) holds every write already, so
+    ``min_position`` is met at once; a position past the log's head was never returned by a write: 422, as for the
+    reads of a read model."""
+    if min_position:
+        top = await status.head(request.app.state.pool, request.app.state.events_table)
+        if min_position > top:
+            raise invalid("min_position", f"is past the last position of the log ({top}): use the position a "
+                                          "command returned")
+
+
 def _month(month: str | None, field: str = "month") -> str | None:
     """The query's month, checked here: inside ``X | None`` the documented pattern is not enforced by the framework."""
     if month is not None and month_problem(field, month) is not None:
@@ -250,10 +261,12 @@ class RegistryController(Controller):
                      f"no household {household_number} in county {county}")
 
     @get("/households/{household_number:str}/events", operation_id="getHouseholdEvents", opt=roles(*READERS),
-         summary="The household's raw event history, oldest first (who recorded what, when)")
-    async def household_events(self, request: AnyRequest, county: FromPath[str],
-                               household_number: FromPath[str]) -> list[EventRecord]:
+         summary="The household's raw event history, oldest first (who recorded what, when)",
+         description="Read from the event store itself (always current): `min_position` is met at once.")
+    async def household_events(self, request: AnyRequest, county: FromPath[str], household_number: FromPath[str],
+                               min_position: MinPosition = None) -> list[EventRecord]:
         _scoped(request, county)
+        await _from_log(request, min_position)
         registry = _services(request).registry
         history = await _command(lambda: registry.household_history(county, household_number))
         return [EventRecord(**h) for h in history]
@@ -385,8 +398,10 @@ class PolicyController(Controller):
                             data: JSONBody[ParameterCreate]) -> CommandAccepted:
         return await _record_parameter(request, county, data)
 
-    @post("/policy/scopes/{scope_code:str}/parameters", operation_id="recordScopeParameter", opt=roles("admin"),
-          summary="Record a national, province or city parameter version")
+    @post("/policy/scopes/{scope_code:str}/parameters", operation_id="recordScopeParameter",
+          opt=roles("admin", "province_official"), summary="Record a national, province or city parameter version",
+          description="An admin records any scope; a province official its own province's (e.g. the monitoring "
+                      "line, 防返贫监测范围) and no other scope (403).")
     async def record_scope(self, request: AnyRequest, scope_code: FromPath[str],
                            data: JSONBody[ParameterCreate]) -> CommandAccepted:
         return await _record_parameter(request, scope_code, data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from xiaofei.domain.consumption.linkage import PRODUCE
+from xiaofei.domain.consumption.categories import cost_class
 from xiaofei.domain.registry import OTHER_INCOME_TYPES
 from xiaofei.rules.money import apply_rate
 
@@ -60,9 +60,9 @@ def declared_category(income_type: str) -> str:
 
 
 def cost_parameter(produce: str | None) -> str:
-    """The cost-ratio parameter of a procurement's produce; produce outside the five categories counts as other
-    crops (其他作物)."""
-    return f"income.cost_ratio.{produce if produce in PRODUCE else 'other_crops'}"
+    """The cost-ratio parameter of a procurement's category (its 楚雄 cost class; a former produce code reads as
+    its category); a code outside the vocabulary counts as other crops (其他作物)."""
+    return f"income.cost_ratio.{cost_class(produce)}"
 
 
 def operating_cost(amount_fen: int, ratio: Decimal) -> int:

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from xiaofei.domain.consumption.categories import CATEGORIES, COST_CLASSES
 from xiaofei.domain.errors import InvalidInput, invalid
 
 ERAS = ("campaign", "transition")  # 攻坚期 2013–2020 / 过渡期 2021–
@@ -129,6 +130,12 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
        "城口县以工代赈劳务报酬按月公示7天；贫困退出程序公示不少于7天（落实厅字〔2016〕16号《关于建立贫困退出机制的意见》）",
        "public notice days before approval",
        ("1", "60", "1–60 days: the public notice (公示) cannot be skipped; sources ask 7")),
+    _p("claim.max_period_months", "int", "3",
+       "以工代赈劳务报酬按月发放、光伏扶贫收益按季度结算（申报周期：一个月或一个季度）；龙井市2018年扶贫车间奖补"
+       "“年底进行统一奖补”，县可按半年或全年批量申报",
+       "the longest period one claim may cover, in months (月/季/半年/年度申报, claim cycle), read for the "
+       "organisation's county on the first day of the claim's first month",
+       ("1", "12", "1–12 months: a month up to a year-end batch (龙井); a claim never spans more than a year")),
     _p("bank.match_window_days", "int", "3", "系统默认值（无政策文件规定）：发薪日与银行入账日通常相差不超过3天",
        "payee + amount matching tolerance in days", ("0", "31", "0–31 days")),
     _p("certification.notice_days", "int", "7",
@@ -158,13 +165,12 @@ CATALOGUE: dict[str, ParameterDef] = {p.name: p for p in (
     _p("linkage.owed_flag_days", "int", "90", "系统默认值（无政策文件规定）：收益分红应在应计后一个季度内兑付",
        "days after the end of the month it accrued in that revenue share may stay unpaid before it is flagged",
        ("1", "730", "1–730 days")),
-    *(_p(f"income.cost_ratio.{produce}", "decimal", ratio, CHUXIONG,
-         f"operating cost (生产经营性支出) deducted from a procurement of {label}, as a share of its amount; read on "
-         "the payment date" + ("; produce outside the five categories uses it too" if produce == "other_crops" else ""),
-         SHARE) for produce, label, ratio in (
-        ("grain", "grain (粮食)", "0.40"), ("tobacco", "tobacco (烟叶)", "0.45"),
-        ("livestock", "livestock (畜禽)", "0.40"), ("forest_fruit", "forest fruit (林果)", "0.15"),
-        ("other_crops", "other crops (其他作物)", "0.40"))),
+    *(_p(f"income.cost_ratio.{cost}", "decimal", ratio, CHUXIONG,
+         f"operating cost (生产经营性支出) of the cost class {COST_CLASSES[cost]} deducted from a procurement of "
+         + ", ".join(f"{code} ({c.label})" for code, c in CATEGORIES.items() if c.cost_class == cost)
+         + ", as a share of its amount; read on the payment date", SHARE)
+      for cost, ratio in (("grain", "0.40"), ("tobacco", "0.45"), ("livestock", "0.40"), ("forest_fruit", "0.15"),
+                          ("other_crops", "0.40"))),
     _p("monitoring.poverty_line_fen", "optional-fen", "",
        "《人类减贫的中国实践》白皮书：现行标准为2010年不变价每人每年2,300元；逐年现价标准未查到，须由省记录（默认不启用）",
        "poverty line (贫困线) in fen per person and year, read on the year's last day; households below it are flagged "

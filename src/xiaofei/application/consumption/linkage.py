@@ -22,7 +22,8 @@ from xiaofei.application.consumption.common import ConsumptionBase
 from xiaofei.application.policy import PolicyService
 from xiaofei.domain.bounds import check_fen
 from xiaofei.domain.clock import Clock, utc_now
-from xiaofei.domain.consumption.linkage import (COLLECTIVE, PAYMENT_KINDS, PRODUCE, SETTLING, LinkageLedger,
+from xiaofei.domain.consumption.categories import CATEGORIES, FORMER_PRODUCE, described
+from xiaofei.domain.consumption.linkage import (COLLECTIVE, PAYMENT_KINDS, SETTLING, LinkageLedger,
                                                 LinkagePayment)
 from xiaofei.domain.consumption.products import Product
 from xiaofei.domain.errors import Conflict, NotFound, invalid
@@ -71,8 +72,10 @@ class LinkageService(ConsumptionBase):
         _only(p.kind, "produce", p.produce, procurement)
         _only(p.kind, "quantity", p.quantity, procurement)
         _only(p.kind, "product_id", p.product_id, settling)
-        if p.produce is not None and p.produce not in PRODUCE:
-            raise invalid("produce", "must be one of " + ", ".join(f"{k} ({v})" for k, v in PRODUCE.items()))
+        if p.produce is not None and p.produce not in CATEGORIES:
+            former = FORMER_PRODUCE.get(p.produce)
+            raise invalid("produce", (f"{p.produce!r} is the former name of {former} ({CATEGORIES[former].label}); "
+                                      if former else "") + "must be a category, as products use: " + described())
         if p.quantity is not None and not p.quantity.strip():
             raise invalid("quantity", "say how much, with the unit (500 斤)")
         product: Product | None = None

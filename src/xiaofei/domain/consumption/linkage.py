@@ -1,6 +1,7 @@
 """What a seller pays the households of its benefit linkage (利益联结), one ledger per seller.
 
-- a **procurement** (订单收购): produce bought from a household → the household's operating income, gross;
+- a **procurement** (订单收购): produce bought from a household, named by a category of the one vocabulary products
+  use (``domain.consumption.categories``) → the household's operating income, gross;
 - a **payout** of revenue share (产品收益分红兑付) accrued in the consumption projection → settles what is owed;
 - a **recovery** (产品收益分红追回) of revenue share paid out beyond what is accrued (the sale was refunded after the
   payout) → money the payee gives back to the seller;
@@ -19,22 +20,16 @@ settle it (the read side shows it, flagged, to the seller and the county).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, ClassVar
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
+from xiaofei.domain.consumption.categories import category_of
 from xiaofei.domain.errors import Conflict, invalid
 
-PRODUCE: dict[str, str] = {
-    "grain": "粮食",
-    "tobacco": "烟叶",
-    "livestock": "畜禽",
-    "forest_fruit": "林果",
-    "other_crops": "其他作物",
-}
-"""Produce categories of a procurement: the categories ``income.cost_ratio`` is set by (楚雄)."""
 PAYMENT_KINDS: dict[str, str] = {
     "procurement": "订单收购",
     "revenue_share_payout": "产品收益分红兑付",
@@ -90,8 +85,16 @@ class LinkageLedger(Aggregate):
         """Each payment by its reference, with the actor who recorded it."""
 
     class PaymentRecorded(Aggregate.Event):
+        class_version: ClassVar[int] = 2
         payment: LinkagePayment
         actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 procurements named their produce by cost class (``grain``…): read it as the category of the
+            one vocabulary with that cost class (``grain_oil``…), so the same cost is deducted."""
+            payment = state["payment"]
+            payment["produce"] = category_of(payment.get("produce"))
 
     def paid_out(self, product_id: UUID, payee: str) -> int:
         """What the seller paid ``payee`` of the product's revenue share, net of what it recovered."""

@@ -16,20 +16,11 @@ from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
 from xiaofei.domain.bounds import MAX_COUNT, check_fen
+from xiaofei.domain.consumption.categories import CATEGORIES as VOCABULARY
 from xiaofei.domain.errors import Conflict, invalid
 
-CATEGORIES: dict[str, str] = {
-    "grain_oil": "粮油",
-    "vegetables": "蔬菜",
-    "fruit": "水果",
-    "meat_eggs": "肉禽蛋",
-    "aquatic": "水产品",
-    "tea": "茶叶",
-    "forest_products": "林特产品",
-    "processed_food": "加工食品",
-    "handicrafts": "手工艺品",
-    "other": "其他",
-}
+CATEGORIES: dict[str, str] = {code: c.label for code, c in VOCABULARY.items()}
+"""A product's category: the one vocabulary procurements use too (``domain.consumption.categories``)."""
 
 
 class PlanHousehold(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,8 +1,8 @@
 """Certification and registration: sellers, products, reference prices, buyers and their reserved-share filings.
 
 Every command answers its log ``position``. The reads here come straight from the aggregates (no projection), so
-they are current at once; ``min_position`` is accepted on the organisation reads only so that an official reading a
-just-registered organisation is not told "not found" (the guard waits for it).
+they are current at once. Every read takes ``min_position`` like any other: on the organisation reads the guard waits
+for it (an official reading a just-registered organisation is not told "not found"), elsewhere it is met at once.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ from xiaofei.http.consumption.certification_schemas import (
     StockAdjust,
     TownshipReview,
 )
-from xiaofei.http.routes import OFFICIAL, READERS, After, AnyRequest, Limit, MinPosition, _command, _services
+from xiaofei.http.routes import (OFFICIAL, READERS, After, AnyRequest, Limit, MinPosition, _command, _from_log,
+                                 _services)
 from xiaofei.http.schemas import CommandAccepted
 
 T = TypeVar("T")
@@ -113,10 +114,11 @@ class CountyCertificationRoutes(Controller):
     @get("/reference-prices", operation_id="listReferencePrices", opt=roles(*READERS),
          summary="The county's reference prices, by category, specification, unit and effective date",
          description="Paged (`limit` ≤ 500, `after` = the previous page's `next_after`); `category` filters. Read "
-                     "from the county's price book itself (always current).")
+                     "from the county's price book itself (always current: `min_position` is met at once).")
     async def reference_prices(self, request: AnyRequest, county: FromPath[str],
                                category: FromQuery[str | None] = None, after: After = None,
-                               limit: Limit = 100) -> ReferencePricePage:
+                               limit: Limit = 100, min_position: MinPosition = None) -> ReferencePricePage:
+        await _from_log(request, min_position)
         products = _services(request).products
         rows, next_after = await _command(lambda: products.reference_prices(county, category, after, limit))
         return ReferencePricePage(items=[_as(ReferencePriceRow, r) for r in rows], next_after=next_after)
@@ -125,11 +127,13 @@ class CountyCertificationRoutes(Controller):
 
     @get("/certifications/{certification_id:uuid}", operation_id="getCertification", opt=roles(*READERS),
          summary="A seller's or product's certification: status, every step, price check, objections, periods",
-         description="Read from the certification itself (always current). `status` is as of today in "
+         description="Read from the certification itself (always current: `min_position` is met at once). `status` is as of today in "
                      "Asia/Shanghai (`expired` once past valid_to); `periods` are the spans it counts (a suspension "
                      "or revocation ends one the day before). 404 for another county's.")
     async def get_certification(self, request: AnyRequest, county: FromPath[str],
-                                certification_id: FromPath[UUID]) -> CertificationDetail:
+                                certification_id: FromPath[UUID],
+                                min_position: MinPosition = None) -> CertificationDetail:
+        await _from_log(request, min_position)
         service = _services(request).certification
         return _as(CertificationDetail, await _command(lambda: service.detail(county, certification_id)))
 

@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 
 from xiaofei.domain.bounds import MAX_COUNT
+from xiaofei.domain.consumption.categories import described
 from xiaofei.http.schemas import Code6, Count, Fen, Month, Note, PositiveCount, PositiveFen, Text, Village
 
 Day = Annotated[date, msgspec.Meta(description="A business date (Asia/Shanghai): not in the future, not before "
@@ -141,7 +142,8 @@ class LinkagePlanIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ProductCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Text
-    category: Annotated[str, msgspec.Meta(max_length=40, examples=["tea"])]
+    category: Annotated[str, msgspec.Meta(max_length=40, examples=["tea"], description=(
+        "one of the vocabulary procurements use too: " + described()))]
     specification: Text
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[^\x00-\x1f\x7f]*$", examples=["罐"])]
     price_fen: PositiveFen

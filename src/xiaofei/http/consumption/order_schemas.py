@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar.params import HeaderParameter
 
+from xiaofei.domain.consumption.categories import described
 from xiaofei.http.schemas import LINES, ONE_LINE, PositiveFen
 
 CommandKey = Annotated[str, HeaderParameter(
@@ -202,9 +203,10 @@ class LinkagePaymentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     reference: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
                                            description="The seller's payment reference, unique on its ledger",
                                            examples=["SG-2026-0001"])]
-    produce: Annotated[str, msgspec.Meta(pattern=r"^(grain|tobacco|livestock|forest_fruit|other_crops)$",
-                                         description="procurement only: grain (粮食), tobacco (烟叶), livestock (畜禽), "
-                                                     "forest_fruit (林果), other_crops (其他作物)")] | None = None
+    produce: Annotated[str, msgspec.Meta(max_length=40, examples=["grain_oil"], description=(
+        "procurement only: the category of what was bought, the one vocabulary products use: " + described()
+        + ". Its operating cost is the category's income.cost_ratio class (粮油 grain; 畜禽 livestock; 水果, 林特产品 "
+          "forest_fruit; 烟叶 tobacco; the rest other_crops)"))] | None = None
     quantity: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=ONE_LINE,
                                           description="procurement only: the quantity with its unit, as the receipt "
                                                       "says", examples=["500 斤"])] | None = None

@@ -272,11 +272,12 @@ class OrganisationConsumptionReads(Controller):
     @get("/reserved-share-progress", operation_id="getReservedShareProgress", opt=roles(*BUYER),
          summary="The budget unit's reserved share of a year and its progress",
          description="Progress = counted purchases of the year net of refunds (its own, those its trade union and "
-                     "staff tag to it, channel sales naming it, those of units sharing its canteen) ÷ reserved.")
-    async def progress(self, request: AnyRequest, org: FromPath[str], year: FromQuery[Year],
-                       min_position: MinPosition = None) -> sq.ProgressPage:
+                     "staff tag to it, channel sales naming it, those of units sharing its canteen) ÷ reserved. "
+                     "A page like every list (one row, the unit's own): `after` and `limit` as elsewhere.")
+    async def progress(self, request: AnyRequest, org: FromPath[str], year: FromQuery[Year], after: After = None,
+                       limit: Limit = 100, min_position: MinPosition = None) -> sq.ProgressPage:
         pool = await _fresh(request, min_position, "consumption")
-        return await sq.progress(pool, year=year, unit=org, limit=1)
+        return await sq.progress(pool, year=year, unit=org, after=after, limit=limit)
 
 
 class CatalogueController(Controller):

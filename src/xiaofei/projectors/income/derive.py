@@ -12,6 +12,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from xiaofei.domain.clock import business_day
+from xiaofei.domain.consumption.categories import category_of
 from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.base import copy_rows
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
@@ -172,7 +173,7 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
         if kind == "procurement":
             ratio = params.on(county, p["paid_on"])[rules.cost_parameter(p["produce"])]
             cost = rules.operating_cost(p["amount_fen"], ratio.typed())
-            source |= {"produce": p["produce"], "quantity": p["quantity"], "cost_ratio": ratio.value,
+            source |= {"produce": category_of(p["produce"]), "quantity": p["quantity"], "cost_ratio": ratio.value,
                        "cost_parameter": ratio.name, "cost_source": ratio.source}
         out.append((f"payment:{p['seller']}:{p['reference']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"),
                     category, kind, p["amount_fen"], cost, source))

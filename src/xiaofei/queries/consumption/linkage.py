@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from xiaofei.domain.consumption.categories import category_of
 from xiaofei.queries import paging
 from xiaofei.rules.consumption import month_end, owed_since
 from xiaofei.rules.money import yuan
@@ -178,7 +179,8 @@ async def household_income(pool: asyncpg.Pool, county: str, household_number: st
         lines.append(IncomeLine(
             month=r["paid_on"].strftime("%Y-%m"), income_class="operating" if r["kind"] == "procurement" else "property",
             kind=r["kind"], amount_fen=r["amount_fen"], seller=r["seller"],
-            source={"reference": r["reference"], "paid_on": r["paid_on"].isoformat(), "produce": r["produce"],
+            source={"reference": r["reference"], "paid_on": r["paid_on"].isoformat(),
+                    "produce": category_of(r["produce"]),  # a row projected before the one vocabulary
                     "quantity": r["quantity"]}))
     lines.sort(key=lambda line: (line.month, line.kind, line.seller))
     totals: dict[str, int] = {}
