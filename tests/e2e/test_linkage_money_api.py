@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 
 from tests.conftest import bearer, official_token
-from tests.consumption_given import (given_buyer, given_certified_product, given_certified_seller,
+from tests.consumption_given import (credit_code, given_buyer, given_certified_product, given_certified_seller,
                                      given_received_order, given_refund)
 from tests.e2e.test_consumption_reads_api import get, token
-from tests.helpers import households_csv
+from tests.helpers import households_csv, id_number
+from tests.income_given import given_verified_slips
 from xiaofei.bootstrap import Services
 from xiaofei.domain.clock import business_today
 
@@ -255,3 +256,26 @@ async def test_an_ineligible_households_weight_goes_to_the_eligible_ones_from_th
                        params={"year": 2025, "min_position": services.app.head_position()})
     assert [(ln["month"], ln["amount_fen"]) for ln in r.json()["lines"] if ln["kind"] == "revenue_share"] == [
         ("2025-03", 2334), ("2025-04", 3500)]
+
+
+async def test_drill_down_lines_name_the_employer_the_seller_the_product_the_member_and_the_sales(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Issue 22 point 24. A household's income lines name, beside the codes, the employer of a slip and which member
+    earned it, and the seller, the product and the sales behind a revenue share."""
+    scene = Scene(services, county_code)
+    a = scene.numbers[0]
+    order = scene.sale(date(2025, 5, 10))
+    worker = services.employment.protector.hash(id_number(county_code, 0, born="19700115"))  # A's first member
+    org = credit_code(county_code, "91")
+    services.employment.register_organisation(county_code, org, "上犹县扶贫车间有限公司", "enterprise", "", "test")
+    workshop, _ = services.employment.register_workshop(org, "测试车间", "factory", f"{county_code}200001", "", "test")
+    given_verified_slips(services, org, county_code, workshop, "2025-05", [(worker, 60_000)])
+    r = await http.get(f"/counties/{county_code}/households/{a}/income", headers=scene.official,
+                       params={"year": 2025, "min_position": services.app.head_position()})
+    assert r.status_code == 200, r.text
+    lines = {ln["kind"]: ln for ln in r.json()["lines"]}
+    slip = lines["wage_slip"]
+    assert (slip["names"], slip["source"]["person_number"]) == ({"organisation": "上犹县扶贫车间有限公司"}, f"{a}01")
+    share = lines["revenue_share"]
+    assert share["names"] == {"seller": "测试茶叶专业合作社", "product": "测试绿茶"}
+    assert share["source"]["sale_keys"] == [f"order:{order}:1"] and share["source"]["sales"] == 1

@@ -103,11 +103,14 @@ class IncomeController(Controller):
         at = await _as_of(request, as_of_position, as_of, min_position)
         if at is not None:
             params = _services(request).params
-            return found(await _command(lambda: income_asof.household_year(
+            answer = found(await _command(lambda: income_asof.household_year(
                 params, county, household_number, year, at, after=after, limit=limit)), f"{missing} at {at.asked}")
-        pool = await _fresh(request, min_position, "income")
-        return found(await iq.household_year(pool, county, household_number, year, after=after, limit=limit),
-                     missing)
+        else:
+            pool = await _fresh(request, min_position, "income")
+            answer = found(await iq.household_year(pool, county, household_number, year, after=after, limit=limit),
+                           missing)
+        await iq.name_lines(request.app.state.pool, answer.lines)  # the employer, seller, product as named now
+        return answer
 
     @get("/household-incomes", operation_id="listHouseholdIncomes", opt=roles(*READERS),
          summary="The county's households with their yearly per-capita net income and monitoring flags",

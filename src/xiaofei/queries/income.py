@@ -37,6 +37,9 @@ class IncomeLine(msgspec.Struct, kw_only=True):
     source: dict[str, Any]
     """The event behind the line (slip id and version, claim id and payment reference with the claim lines paid,
     seller and payment reference, or the declaration) and, for a procurement, the cost ratio and its source."""
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """The names of what the line names by code, as registered now: ``organisation`` (the employer), ``seller``,
+    ``product``; a slip's or a subsidy's member is ``source.person_number``."""
 
 
 class CategoryTotal(msgspec.Struct, kw_only=True):
@@ -234,3 +237,29 @@ def household_rows(pool: asyncpg.Pool, county: str, year: int, *, flag: str | No
               f" per_capita_net_fen, poverty_line_fen, threshold_fen, flags FROM {S}.household_years"
               " WHERE county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags)) ORDER BY household_number",
         county, year, flag)
+
+
+async def name_lines(pool: asyncpg.Pool, lines: list[IncomeLine]) -> None:
+    """Fill each line's ``names`` from the registered organisations, sellers and products (one query each)."""
+    codes = {ln.source.get("organisation") for ln in lines} | {ln.source.get("seller") for ln in lines}
+    products = {ln.source.get("product_id") for ln in lines}
+    codes.discard(None)
+    products.discard(None)
+    if not codes and not products:
+        return
+    organisations = {r["credit_code"]: r["name"] for r in await pool.fetch(
+        "SELECT credit_code, name FROM rm_employment.organisations WHERE credit_code = ANY($1::text[])"
+        " UNION SELECT credit_code, name FROM rm_consumption.sellers WHERE credit_code = ANY($1::text[])",
+        sorted(codes))} if codes else {}
+    named_products = {str(r["product_id"]): r["name"] for r in await pool.fetch(
+        "SELECT product_id, name FROM rm_consumption.products WHERE product_id::text = ANY($1::text[])",
+        sorted(products))} if products else {}
+    for ln in lines:
+        names = {}
+        for field in ("organisation", "seller"):
+            code = ln.source.get(field)
+            if code in organisations:
+                names[field] = organisations[code]
+        if ln.source.get("product_id") in named_products:
+            names["product"] = named_products[ln.source["product_id"]]
+        ln.names = names

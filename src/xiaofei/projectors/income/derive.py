@@ -149,11 +149,12 @@ class _Facts:
 def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> list[Line]:
     out: list[Line] = []
     hashes = sorted({m["id_hash"] for m in facts.members.get((county, number), [])})
+    person = {m["id_hash"]: m["person_number"] for m in facts.members.get((county, number), [])}
     for s in (s for h in hashes for s in facts.slips.get(h, [])):
         if facts.owner(s["id_hash"], month_bounds(s["month"])[1]) == (county, number):
             out.append((f"slip:{s['slip_id']}", int(s["month"][:4]), s["month"], "wage", "wage_slip", s["net_fen"], 0,
                         {"event": "Payroll.SlipVerified", "slip_id": str(s["slip_id"]), "slip_version": s["version"],
-                         "organisation": s["organisation"], "workshop_id": str(s["workshop_id"]),
+                         "person_number": person.get(s["id_hash"]), "organisation": s["organisation"], "workshop_id": str(s["workshop_id"]),
                          "workshop_county": s["workshop_county"], "month": s["month"], "gross_fen": s["gross_fen"],
                          "net_fen": s["net_fen"], "counted": "net_fen (实发工资)"}))
     for p in (p for h in hashes for p in facts.subsidies.get(h, [])):
@@ -163,7 +164,8 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
         out.append((f"subsidy:{p['claim_id']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"), "transfer",
                     "worker_wage_subsidy", p["amount_fen"], 0,
                     {"event": "Claim.Paid", "claim_id": str(p["claim_id"]), "reference": p["reference"],
-                     "paid_on": p["paid_on"].isoformat(), "organisation": p["organisation"], "lines": claimed}))
+                     "paid_on": p["paid_on"].isoformat(), "person_number": person.get(p["payee_hash"]),
+                     "organisation": p["organisation"], "lines": claimed}))
     for p in facts.payments.get((county, number), []):
         if p["kind"] not in LINKAGE_KINDS:
             continue

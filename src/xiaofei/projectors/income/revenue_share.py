@@ -88,6 +88,10 @@ class Sales:
         return {(r["origin_county"], r["number"]) for r in cur.fetchall()}
 
 
+SALE_KEYS = 20
+"""A revenue-share line names at most this many of the sales behind it (``sale_keys``: ``order:<id>:<line>``,
+``refund:<order>:<n>``, ``channel:<sale id>``; ``GET …/sales`` lists them all), beside their count."""
+
 Share = tuple[int, str, int, dict[str, Any]]
 """(year, month, amount_fen, source) of one household's share of one pool."""
 
@@ -109,8 +113,9 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
     for r in cur.fetchall():
         plans[r["product_id"]].append(r)
     cur.execute(f"SELECT s.product_id, s.month, {SALES_MONTH} AS sales_month, sum(s.amount_fen) AS net,"  # noqa: S608
-                f" count(*) AS sales FROM sales s WHERE s.product_id = ANY(%s) AND {COUNTED} GROUP BY 1, 2, 3"
-                " ORDER BY 1, 2, 3", (products,))
+                f" count(*) AS sales, (array_agg(s.sale_key ORDER BY s.day, s.sale_key))[1:{SALE_KEYS}] AS sale_keys"
+                f" FROM sales s WHERE s.product_id = ANY(%s) AND {COUNTED} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                (products,))
     cur_rows = cur.fetchall()
     cur.execute("SELECT county, household_number FROM pg_temp.income_dirty")
     wanted = {(r["county"], r["household_number"]) for r in cur.fetchall()}
@@ -139,7 +144,7 @@ def accrued(cur: psycopg.Cursor[DictRow], params: ParamsByCounty) -> dict[tuple[
                     "event": "recognised sales (Order.Received, Order.Refunded, ChannelSale.Recorded)",
                     "basis": "accrued in the month of the sales (产品收益分红); the seller's payout settles it",
                     "product_id": str(r["product_id"]), "seller": p["seller"], "month": month,
-                    "sales": int(r["sales"]), "net_sales_fen": net, "plan_version": plan["version"],
+                    "sales": int(r["sales"]), "sale_keys": list(r["sale_keys"]), "net_sales_fen": net, "plan_version": plan["version"],
                     "revenue_share_rate": str(plan["revenue_share_rate"]), "pool_fen": split.pool_fen,
                     "collective_share": version.value, "collective_share_source": version.source,
                     "collective_fen": split.collective_fen, "weight": weight,
