@@ -25,7 +25,8 @@ CATEGORIES = ("wage", "operating", "property", "transfer")
 class IncomeLine(msgspec.Struct, kw_only=True):
     """One event behind a figure."""
     line_key: str
-    """``slip:<slip id>``, ``subsidy:<claim id>``, ``payment:<seller>:<reference>`` or ``declared:<year>:<type>``."""
+    """``slip:<slip id>``, ``subsidy:<claim id>:worker:<payee hash>`` (one line per worker: two workers of a
+    household may be paid by one claim), ``payment:<seller>:<reference>`` or ``declared:<year>:<type>``."""
     month: str | None
     """YYYY-MM; null for a yearly declaration."""
     category: str
