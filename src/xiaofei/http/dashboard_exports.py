@@ -12,6 +12,7 @@ from litestar.response import Stream
 from xiaofei.domain.errors import invalid
 from xiaofei.exports import Column
 from xiaofei.http import exports
+from xiaofei.http.dashboard_page import POOR_WORKERS
 from xiaofei.http.dashboard_routes import DASHBOARD_READERS, PROJECTIONS, RULE, Area, Level, Province, Year
 from xiaofei.http.routes import AnyRequest, MinPosition, _fresh
 from xiaofei.queries import dashboard_rows as rows
@@ -27,7 +28,7 @@ _FIGURES = [
     Column("workshops_certified", "认定车间", "Workshops certified", "int"),
     Column("workshops_eligible", "达标车间", "Workshops eligible", "int"),
     Column("workers_total", "务工人数", "Workers", "int"),
-    Column("workers_poor", "脱贫（监测）劳动力", "Poor workers", "int"),
+    Column("workers_poor", *POOR_WORKERS, "int"),
     Column("wages_fen", "工资总额（元）", "Wages (yuan)", "yuan"),
     Column("average_wage_fen", "平均工资（元）", "Average wage (yuan)", "yuan"),
     Column("subsidies_entitled_fen", "应享补贴（元）", "Subsidies entitled (yuan)", "yuan"),
