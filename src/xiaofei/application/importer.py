@@ -43,6 +43,8 @@ from xiaofei.domain.registry import (
 COLUMNS: dict[str, tuple[str, ...]] = {
     "county": ("county", "县", "县代码"),
     "village_code": ("village_code", "村", "村代码", "行政村代码"),
+    "township_name": ("township_name", "乡镇", "乡镇名称", "乡（镇）"),
+    "village_name": ("village_name", "村名称", "行政村名称", "村名"),
     "household_number": ("household_number", "户编号"),
     "person_number": ("person_number", "人编号"),
     "name": ("name", "姓名"),
@@ -205,6 +207,8 @@ class HouseholdStream:
     text: str
     county: str
     problems: list[FieldProblem] = field(default_factory=list)
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Township and village names the file gives (code → name and the row that first named it)."""
 
     @property
     def households(self) -> int:
@@ -256,6 +260,7 @@ class HouseholdStream:
             if cell["household_number"]:
                 dirty.add(cell["household_number"])
             return
+        self._names(cell, row_number)
         values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
         group = groups.get(cell["household_number"])
         if group is None:
@@ -310,6 +315,18 @@ class HouseholdStream:
         parsed.clean = (len(problems) == before and number not in dirty
                         and not any(r in refused for r, _ in group.members))
         return parsed
+
+
+    def _names(self, cell: dict[str, str], row_number: int) -> None:
+        """The row's township and village names, by code (the township's is the village code's first 9 digits);
+        one code named two ways in the file is a problem of the later row."""
+        for col, code in (("township_name", cell["village_code"][:9]), ("village_name", cell["village_code"])):
+            name = cell.get(col, "")
+            if not name:
+                continue
+            seen = self.names.setdefault(code, (name, row_number))
+            if seen[0] != name:
+                self.problems.append(FieldProblem(col, f"{code} is named {seen[0]!r} in row {seen[1]}", row_number))
 
 
 def stream_households(county: str, text: str) -> HouseholdStream:
@@ -404,8 +421,10 @@ class HouseholdImporter:
                     raise InvalidInput(found)
             batch = HouseholdImport(county=county, file_sha256=digest, filename=filename, rows=stream.rows,
                                     registered=counts["new"], unchanged=counts["unchanged"], actor=actor)
+            named = self.registry.check_county_registered(county)  # the file's township and village names
+            changed = named.name_areas({code: name for code, (name, _) in stream.names.items()}, actor)
             try:
-                position = self.app.record_spooled(spool, batch)
+                position = self.app.record_spooled(spool, batch, *([named] if changed else []))
             except IntegrityError:
                 raise Conflict("another change to these households landed meanwhile; import the file again") from None
         return ImportResult(digest, stream.rows, counts["built"], counts["new"], counts["unchanged"], False, position)
