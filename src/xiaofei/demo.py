@@ -25,6 +25,20 @@ CAUSES = [("因病", 38), ("缺技术", 20), ("因残", 14), ("缺劳力", 9), (
           ("交通条件落后", 2), ("自身发展动力不足", 2)]
 CATEGORIES = [("脱贫户", 90), ("监测对象", 6), ("一般农户", 4)]
 SUBTYPES = ["脱贫不稳定户", "边缘易致贫户", "突发严重困难户"]
+TOWNSHIPS = ["东山镇", "陡水镇", "社溪镇", "营前镇", "黄埠镇", "寺下镇", "梅水乡", "油石乡", "安和乡", "双溪乡", "水岩乡",
+             "平富乡", "紫阳乡", "五指峰乡"]
+"""上犹县's 14 townships (6 镇, 8 乡), named on the demo's synthetic codes 360724100…113, in that order."""
+VILLAGE_WORDS = ["上营", "下营", "园村", "坪岭", "石门", "龙潭", "新田", "高岭", "塘背", "水头", "湖洋", "大坪", "黄沙",
+                 "长富", "竹园", "茶岭", "和平", "金盆"]
+"""Village names of the demo (synthetic): the township's first character and one of these, 18 a township."""
+
+
+def township_name(code: str) -> str:
+    return TOWNSHIPS[int(code[6:9]) - 100]
+
+
+def village_name(code: str) -> str:
+    return f"{township_name(code)[0]}{VILLAGE_WORDS[int(code[9:]) - 1]}村"
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -61,7 +75,7 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
     rng = random.Random(seed)
     townships = 14
     header = ["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型",
-              "监测对象类型", "识别日期"]
+              "监测对象类型", "识别日期", "乡镇", "村名称"]
     rows: list[list[object]] = []
     person = 0
     for h in range(households):
@@ -81,7 +95,7 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
             given = "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
             rows.append([COUNTY, village, number, f"{number}{i + 1:02d}", surname + given if i != 1 else
                          rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,
-                         subtype, identified.isoformat()])
+                         subtype, identified.isoformat(), township_name(village), village_name(village)])
     return "".join(csv_lines(header, rows)).encode("utf-8")
 
 

@@ -45,9 +45,10 @@ _AREA_FIGURES = [
     Column("flagged_below_monitoring_threshold", "低于监测线户", "Households below the monitoring threshold", "int"),
     Column("flagged_sudden_drop", "收入骤减户", "Households with a sudden drop", "int")]
 AREAS = exports.ExportTable("dashboard-areas", "县级看板分区", [
-    Column("area_level", "层级", "Level"), Column("area_code", "区域代码", "Area code"), *_AREA_FIGURES])
+    Column("area_level", "层级", "Level"), Column("area_code", "区域代码", "Area code"),
+    Column("area_name", "区域名称", "Area name"), *_AREA_FIGURES])
 COUNTIES = exports.ExportTable("province-dashboard", "省级看板", [
-    Column("county", "县代码", "County code"), *_AREA_FIGURES])
+    Column("county", "县代码", "County code"), Column("area_name", "县名称", "County name"), *_AREA_FIGURES])
 
 
 class DashboardExportController(Controller):

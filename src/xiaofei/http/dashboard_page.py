@@ -98,6 +98,7 @@ CHARTS: list[tuple[str, Label, str, list[tuple[str, Label, str]]]] = [
 ]
 TOWNSHIP_COLUMNS: list[tuple[str, Label, str]] = [
     ("area_code", ("乡镇代码", "Township code"), "text"),
+    ("area_name", ("乡镇名称", "Township name"), "text"),
     ("headline.sales_fen", ("认定销售额（元）", "Sales (yuan)"), "yuan"),
     ("headline.households_reached", ("联农带农户数", "Households reached"), "int"),
     ("headline.attributed_fen", ("联农带农金额（元）", "Money to households (yuan)"), "yuan"),
@@ -110,6 +111,7 @@ TOWNSHIP_COLUMNS: list[tuple[str, Label, str]] = [
 FLAGGED_COLUMNS: list[tuple[str, Label, str]] = [
     ("household_number", ("户编号", "Household number"), "text"),
     ("village_code", ("行政村代码", "Village code"), "text"),
+    ("village_name", ("行政村", "Village name"), "text"),
     ("members", ("人口", "Members"), "int"),
     ("net_fen", ("纯收入（元）", "Net income (yuan)"), "yuan"),
     ("per_capita_net_fen", ("人均纯收入（元）", "Per-capita net income (yuan)"), "yuan"),
