@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from xiaofei.http.auth import roles
 from xiaofei.http.routes import OFFICIAL, READERS, AnyRequest, MinPosition, _command, _fresh, _scoped, _services
-from xiaofei.http.schemas import CommandAccepted, Text
+from xiaofei.http.schemas import ONE_LINE, CommandAccepted
 from xiaofei.queries import registry as rq
 
 AreaCode = Annotated[str, msgspec.Meta(pattern=r"^(\d{9}|\d{12})$",
@@ -21,7 +21,8 @@ AreaCode = Annotated[str, msgspec.Meta(pattern=r"^(\d{9}|\d{12})$",
 
 class AreaName(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     code: AreaCode
-    name: Annotated[Text, msgspec.Meta(max_length=60)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=ONE_LINE,
+                                      description="the township's or village's name, one line")]
 
 
 class AreaNames(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
