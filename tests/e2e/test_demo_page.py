@@ -139,7 +139,8 @@ async def test_the_demo_county_shows_both_routes_flagged_households_and_names_on
     await page.click(f"#flagged tbody tr[data-household='{first[0]}']")
     await page.wait_for_selector(f"#household[data-number='{first[0]}']:not([hidden])")
     lines = await page.eval_on_selector_all(
-        "#household-lines tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.textContent).concat([r.cells[5].title]))")
+        "#household-lines tbody tr",
+        "rs => rs.map(r => [...r.cells].map(c => c.textContent).concat([r.cells[5].title]))")
     assert lines, "the flagged household has no income lines"
     months = [line[0] for line in lines]
     assert months == sorted(months), months  # sorted by month (point 4)
