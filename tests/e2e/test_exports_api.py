@@ -89,8 +89,8 @@ async def test_the_flagged_household_list_exports_as_csv_and_xlsx(http: httpx.As
         table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert table[0] == HEADER
         rows = {row[0]: row for row in table[1:]}
-        assert rows[number] == [number, f"{county_code}100001", "", "3", "15940.00", "2000.00", "13940.00", "4646.67", "",
-                                "8700.00", "低于监测线 below_monitoring_threshold"]
+        assert rows[number] == [number, f"{county_code}100001", "", "3", "15940.00", "2000.00", "13940.00", "4646.67",
+                                "", "8700.00", "低于监测线 below_monitoring_threshold"]
         assert rows["'" + HOSTILE] == ["'" + HOSTILE, "'+1-530102", "", "2", "10.00", "133.45", "-123.45", "-61.73", "",
                                        "8700.00", "低于贫困线 below_poverty_line, 低于监测线 below_monitoring_threshold"]
         listed = await http.get(f"/counties/{county_code}/household-incomes", headers=official, params=params)
