@@ -123,7 +123,7 @@ CREATE TABLE IF NOT EXISTS parameters (
 CREATE TABLE IF NOT EXISTS income_lines (
     county            text NOT NULL,
     household_number  text NOT NULL,
-    line_key          text NOT NULL,     -- slip:<id> | subsidy:<claim> | payment:<seller>:<reference> | declared:<year>:<type>
+    line_key          text NOT NULL,     -- slip:<id> | subsidy:<claim>:worker:<hash> | payment:<seller>:<reference> | declared:<year>:<type>
     year              integer NOT NULL,
     month             text,
     category          text NOT NULL,     -- wage | operating | property | transfer

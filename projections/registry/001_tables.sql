@@ -93,3 +93,14 @@ CREATE TABLE IF NOT EXISTS household_imports (
     recorded_at       timestamptz NOT NULL,
     PRIMARY KEY (county, file_sha256)
 );
+
+-- Names of a county's townships (乡镇, 9-digit codes) and villages (行政村, 12-digit codes): from the household
+-- import's name columns or the county's area list (PUT /counties/{county}/areas).
+CREATE TABLE IF NOT EXISTS areas (
+    county     text NOT NULL,
+    code       text NOT NULL,
+    level      text NOT NULL,           -- township | village
+    name       text NOT NULL,
+    named_at   timestamptz NOT NULL,
+    PRIMARY KEY (county, code)
+);

@@ -63,6 +63,7 @@ def _examples() -> dict[type[Any], Any]:
     child = msgspec.structs.replace(member, person_number="3607240000000102", name="王强", relation="child", id_hash="8" * 64,
                                     sex="M", birth_date=date(1998, 3, 2))
     county = registry.County(code="360724", name="上犹县", province="江西省", actor="token:admin")
+    county.name_areas({"360724100": "东山镇", "360724100001": "东上营村"}, "token:official")
     household = registry.Household(county="360724", household_number="36072400000001", village_code="360724100001",
                                     category="exited", subtype=None, causes=["illness"], members=[member],
                                     effective_date=date(2014, 9, 27), source="import", actor="token:official")

@@ -66,7 +66,7 @@ def _print_first_admin(services) -> None:  # noqa: ANN001
 def load_demo(services, progress_to=None) -> None:  # noqa: ANN001
     """Register the demo county, import its households, and issue a demo official token. With ``progress_to``
     (a stream), the household import and the catch-up of the projections report their progress there."""
-    from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv, load_employment_demo
+    from xiaofei.demo import COUNTY, COUNTY_NAME, PROVINCE, demo_csv, load_employment_demo, set_monitoring_lines
     from xiaofei.domain.errors import AlreadyExists
 
     try:
@@ -85,11 +85,13 @@ def load_demo(services, progress_to=None) -> None:  # noqa: ANN001
         print(f"demo county_official token for {COUNTY} (shown once): {issued.secret}", flush=True)
         employer = load_employment_demo(services, progress_to=progress_to)
         issued = services.access.issue("employer", [], employer, "demo employer", "system:demo")
-        print(f"demo employer {employer}: 8 workshops, 6 months of wage slips; token (shown once): {issued.secret}",
+        print(f"demo employer {employer}: 8 workshops, 6 months of wage slips to this month, a claim paid; "
+              f"token (shown once): {issued.secret}",
               flush=True)
         from xiaofei.demo_consumption import load_consumption_demo
 
         keys = load_consumption_demo(services)
+        set_monitoring_lines(services, services.claims.today())
         seller = services.access.issue("seller", [], keys["seller"], "demo seller", "system:demo")
         buyer = services.access.issue("buyer", [], keys["budget_unit"], "demo budget unit", "system:demo")
         print(f"demo consumption: 3 certified sellers, 6 products, 3 budget units, 5 months of channel sales; "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from xiaofei.application.tables import csv_lines
 from xiaofei.domain.codes import id_check_digit
@@ -25,6 +25,20 @@ CAUSES = [("因病", 38), ("缺技术", 20), ("因残", 14), ("缺劳力", 9), (
           ("交通条件落后", 2), ("自身发展动力不足", 2)]
 CATEGORIES = [("脱贫户", 90), ("监测对象", 6), ("一般农户", 4)]
 SUBTYPES = ["脱贫不稳定户", "边缘易致贫户", "突发严重困难户"]
+TOWNSHIPS = ["东山镇", "陡水镇", "社溪镇", "营前镇", "黄埠镇", "寺下镇", "梅水乡", "油石乡", "安和乡", "双溪乡", "水岩乡",
+             "平富乡", "紫阳乡", "五指峰乡"]
+"""上犹县's 14 townships (6 镇, 8 乡), named on the demo's synthetic codes 360724100…113, in that order."""
+VILLAGE_WORDS = ["上营", "下营", "园村", "坪岭", "石门", "龙潭", "新田", "高岭", "塘背", "水头", "湖洋", "大坪", "黄沙",
+                 "长富", "竹园", "茶岭", "和平", "金盆"]
+"""Village names of the demo (synthetic): the township's first character and one of these, 18 a township."""
+
+
+def township_name(code: str) -> str:
+    return TOWNSHIPS[int(code[6:9]) - 100]
+
+
+def village_name(code: str) -> str:
+    return f"{township_name(code)[0]}{VILLAGE_WORDS[int(code[9:]) - 1]}村"
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -61,7 +75,7 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
     rng = random.Random(seed)
     townships = 14
     header = ["县", "村", "户编号", "人编号", "姓名", "身份证号", "与户主关系", "劳动技能", "致贫原因", "户类型",
-              "监测对象类型", "识别日期"]
+              "监测对象类型", "识别日期", "乡镇", "村名称"]
     rows: list[list[object]] = []
     person = 0
     for h in range(households):
@@ -81,14 +95,31 @@ def demo_csv(households: int = 3000, seed: int = 20201231) -> bytes:
             given = "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
             rows.append([COUNTY, village, number, f"{number}{i + 1:02d}", surname + given if i != 1 else
                          rng.choice(SURNAMES) + given, _id_number(rng, born, male), relation, labour, cause, category,
-                         subtype, identified.isoformat()])
+                         subtype, identified.isoformat(), township_name(village), village_name(village)])
     return "".join(csv_lines(header, rows)).encode("utf-8")
 
 
 DEMO_EMPLOYER = "91360724MA35DEM0"  # + check character, see demo_employer_code()
 WORKSHOP_NAMES = ["东山服饰扶贫车间", "营前电子扶贫车间", "梅水竹编扶贫车间", "社溪茶叶扶贫车间", "油石鞋帽扶贫车间",
                   "双溪玩具扶贫车间", "平富家居扶贫车间", "紫阳灯饰扶贫车间"]
-DEMO_MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+SLIP_MONTHS = 6
+"""Months of wage slips, ending with the current one: the page opens on the current year, so its last months have
+slips whatever day the demo is loaded (in January the first five fall in the year before, and the workers of this
+month still count three consecutive months)."""
+
+
+def demo_months(today: date, n: int = SLIP_MONTHS) -> list[str]:
+    """The ``n`` months ending with ``today``'s, oldest first."""
+    months, year, month = [], today.year, today.month
+    for _ in range(n):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def pay_day(month: str, today: date) -> date:
+    """The 28th of ``month``, or today in the current month before the 28th (a wage is never paid in the future)."""
+    return min(date.fromisoformat(f"{month}-28"), today)
 
 
 def demo_employer_code() -> str:
@@ -106,11 +137,9 @@ def demo_workers(per_workshop: int = 14) -> list[list[tuple[str, str]]]:
 
 
 def load_employment_demo(services, actor: str = "system:demo", progress_to=None) -> str:  # noqa: ANN001
-    """An enterprise with eight workshops, six of them certified, six months of slips, most proven by the bank.
-
-    Returns the employer's credit code. Does nothing when the demo employer exists already.
-    """
-    from datetime import date
+    """An enterprise with eight workshops, six of them certified, six months of slips ending this month (Asia/Shanghai),
+    most proven by the bank; the workers were hired the month before. Returns the employer's credit code. Does nothing
+    when the demo employer exists already."""
     from uuid import UUID
 
     from xiaofei.application.slips import SlipRow
@@ -123,6 +152,10 @@ def load_employment_demo(services, actor: str = "system:demo", progress_to=None)
     except AlreadyExists:
         return code
     services.policy.adopt_preset(COUNTY, "shangyou-2017", None, actor)
+    today = services.claims.today()
+    months = demo_months(today)
+    first_day = date.fromisoformat(f"{months[0]}-01")
+    hired = (first_day - timedelta(days=1)).replace(day=1)
     slips: list[SlipRow] = []
     statement = ["date,amount_yuan,payee_name,payee_account,reference"]
     rng = random.Random(7)
@@ -130,20 +163,68 @@ def load_employment_demo(services, actor: str = "system:demo", progress_to=None)
         village = f"{COUNTY}{100 + w % 14:03d}{w % 18 + 1:03d}"
         workshop, _ = services.employment.register_workshop(code, name, "factory", village, "村集体闲置厂房", actor)
         for person, id_number in workers:
-            services.employment.hire(code, workshop, person, id_number, "labour_contract", date(2024, 12, 1), None,
-                                     "monthly", actor)
+            services.employment.hire(code, workshop, person, id_number, "labour_contract", hired, None, "monthly",
+                                     actor)
         if w < 6:
-            services.employment.certify(COUNTY, workshop, f"赣州就业帮扶车间-{w + 101}", date(2025, 1, 1), actor)
-        for month in DEMO_MONTHS:
+            services.employment.certify(COUNTY, workshop, f"赣州就业帮扶车间-{w + 101}", first_day, actor)
+        for month in months:
+            paid = pay_day(month, today)
             for i, (_, id_number) in enumerate(workers):
                 gross = rng.randrange(1500, 3200) * 100
                 ref = f"ZX{month.replace('-', '')}{w:02d}{i:03d}"
-                pay_day = date.fromisoformat(f"{month}-28")
                 slips.append(SlipRow(len(slips) + 2, UUID(str(workshop)), month, id_number, gross, gross,
-                                     rng.randrange(18, 27), None, pay_day, "bank", ref, "", ""))
+                                     rng.randrange(18, 27), None, paid, "bank", ref, "", ""))
                 if rng.random() < 0.93:  # a few payments are missing from the statement: unmatched slips
-                    statement.append(f"{pay_day.isoformat()},{gross / 100:.2f},{id_number[-4:]},,{ref}")
+                    statement.append(f"{paid.isoformat()},{gross / 100:.2f},{id_number[-4:]},,{ref}")
     services.employment.upload_slips(code, "demo-upload-1", b"demo-upload-1", slips, actor)
     services.catch_up(progress_to)  # the statement's matching reads the employment read model up to its own position
     services.employment.upload_statement(code, ("\n".join(statement) + "\n").encode(), actor)
+    services.catch_up(progress_to)  # a claim is filed against the entitlements of the verified slips
+    pay_a_claim(services, code, today, actor)
     return code
+
+
+def pay_a_claim(services, employer: str, today: date, actor: str) -> None:  # noqa: ANN001
+    """The employer's subsidy claim of the latest (up to three) slip months over before it was filed, paid today.
+
+    The rules of the notice (公示) are kept: filed, reviewed and published on day F = today − (N + 1), where N is
+    ``claim.notice_days`` in force; the notice runs through F + N, so the claim is approved on F + N + 1 = today and
+    paid today. Nothing is dated in the future: the steps of day F are recorded by a claims service whose clock is
+    on day F (as if the official had done them then)."""
+    from xiaofei.application.claims import ClaimService
+    from xiaofei.domain.clock import SHANGHAI
+    from xiaofei.rules.parameters import in_force
+
+    notice_days = in_force(services.policy.versions_for(COUNTY), "claim.notice_days", COUNTY, today).typed()
+    filed_on = today - timedelta(days=notice_days + 1)
+    instant = datetime.combine(filed_on, time(10), SHANGHAI)
+    then = ClaimService(services.app, services.params, services.policy, read_wait_seconds=30.0,
+                        clock=lambda: instant)
+    over = [m for m in demo_months(today) if m < f"{filed_on:%Y-%m}"][-3:]
+    claim, _ = then.file(employer, COUNTY, over[0], over[-1], actor)
+    then.start_review(COUNTY, claim.id, actor)
+    then.finish_review(COUNTY, claim.id, actor)
+    then.publish_notice(COUNTY, claim.id, filed_on, actor)
+    services.claims.approve(COUNTY, claim.id, filed_on + timedelta(days=notice_days + 1), actor)
+    payees = sorted(p for p, fen in claim.payable().items() if fen > 0)
+    services.claims.pay(COUNTY, claim.id, today, {p: f"GK-DEMO-{n + 1:04d}" for n, p in enumerate(payees)}, actor)
+
+
+MONITORING_LINES = [  # (parameter, fen per person and year, source)
+    ("monitoring.poverty_line_fen", 400_000,
+     "《人类减贫的中国实践》白皮书：现行标准2010年不变价每人每年2,300元，2020年现价约4,000元（国务院扶贫办主任刘永富）"
+     "；演示数据，江西省逐年标准以省文件为准"),
+    ("monitoring.threshold_fen", 870_000,
+     "参照云南省2025年防止返贫监测范围每人每年8,700元（云农办通〔2025〕1号）；演示数据，江西省监测范围以省文件为准"),
+]
+
+
+def set_monitoring_lines(services, today: date, actor: str = "system:demo") -> None:  # noqa: ANN001
+    """The province's poverty line and monitoring threshold for the demo year (from 1 January, read on the year's
+    last day), each with its source, so the county's flagged-household list has households in it."""
+    province = COUNTY[:2] + "0000"
+    in_force_now = {v.name for v in services.policy.versions_for(COUNTY) if v.scope == province}
+    for name, fen, source in MONITORING_LINES:
+        if name not in in_force_now:
+            services.policy.record_parameter(province, name, str(fen), date(today.year, 1, 1), None, source, None,
+                                             actor)

@@ -47,6 +47,7 @@ SAMPLE_PATHS: dict[str, str] = {
     "/counties/{county:str}/household-incomes": "/counties/{C}/household-incomes?year=2024",
     "/counties/{county:str}/dashboard": "/counties/{C}/dashboard?year=2024",
     "/counties/{county:str}/dashboard/areas": "/counties/{C}/dashboard/areas?year=2024",
+    "/counties/{county:str}/areas": "/counties/{C}/areas",
     "/provinces/{province:str}/dashboard": "/provinces/360000/dashboard?year=2024",
     "/national/dashboard": "/national/dashboard?year=2024",
     "/national/totals": "/national/totals?year=2024",

@@ -167,9 +167,21 @@ async def test_the_dashboard_page_shows_the_apis_figures_and_drills_down(
     figures = dict(await page.eval_on_selector_all(
         "#household-figures .card", "cs => cs.map(c => [c.dataset.key, c.querySelector('.value').textContent])"))
     assert figures["per_capita_net_fen"] == "4,558.33" == _yuan(household["per_capita_net_fen"])
-    lines = await page.eval_on_selector_all("#household-lines tbody tr",
-                                            "rs => rs.map(r => r.cells[r.cells.length - 1].textContent)")
-    assert lines == [line["line_key"] for line in household["lines"]] and len(lines) == 28
+    lines = await page.eval_on_selector_all(
+        "#household-lines tbody tr", "rs => rs.map(r => [r.cells[0].textContent, r.cells[2].textContent,"
+                                     " r.cells[r.cells.length - 1].textContent, r.cells[r.cells.length - 1].title])")
+    # by month (the yearly declaration, which has none, last), each line's kind and event in words, its key the tooltip
+    by_month = sorted(household["lines"], key=lambda line: (line["month"] or "9999", line["line_key"]))
+    assert [key for _, _, _, key in lines] == [line["line_key"] for line in by_month] and len(lines) == 28
+    assert [month for month, _, _, _ in lines] == [line["month"] or "—" for line in by_month]
+    kinds = {line["line_key"]: line["kind"] for line in by_month}
+    assert {kind for _, kind, _, _ in lines} >= {"工资（工资条） Wages (wage slip)",
+                                                 "申报：低保金 Declared: minimum living allowance"}
+    for _, kind, event, key in lines:
+        zh, en = dashboard_page.KINDS[kinds[key]]
+        assert kind == f"{zh} {en}" and "declared_" not in kind, (kind, key)
+        assert event and key not in event and not event.startswith(("slip:", "subsidy:", "payment:")), event
+    assert "银行核验的工资条 Bank-verified wage slip · 实发 net 600.00" in [event for _, _, event, _ in lines]
     await _shot(page, "3-household")
 
     async with page.expect_download() as download:

@@ -24,7 +24,8 @@ from tests.integration.test_projections import wait_caught_up
 from xiaofei.bootstrap import Services
 from xiaofei.projectors.catalog import PROJECTIONS
 
-HEADER = ["户编号 / Household number", "行政村代码 / Village code", "人口 / Members", "总收入（元） / Gross income (yuan)",
+HEADER = ["户编号 / Household number", "行政村代码 / Village code", "行政村 / Village name", "人口 / Members",
+          "总收入（元） / Gross income (yuan)",
           "生产经营性支出（元） / Operating costs (yuan)", "纯收入（元） / Net income (yuan)",
           "人均纯收入（元） / Per-capita net income (yuan)", "贫困线（元） / Poverty line (yuan)",
           "监测线（元） / Monitoring threshold (yuan)", "监测标识 / Flags"]
@@ -88,9 +89,9 @@ async def test_the_flagged_household_list_exports_as_csv_and_xlsx(http: httpx.As
         table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert table[0] == HEADER
         rows = {row[0]: row for row in table[1:]}
-        assert rows[number] == [number, f"{county_code}100001", "3", "15940.00", "2000.00", "13940.00", "4646.67", "",
-                                "8700.00", "低于监测线 below_monitoring_threshold"]
-        assert rows["'" + HOSTILE] == ["'" + HOSTILE, "'+1-530102", "2", "10.00", "133.45", "-123.45", "-61.73", "",
+        assert rows[number] == [number, f"{county_code}100001", "", "3", "15940.00", "2000.00", "13940.00", "4646.67",
+                                "", "8700.00", "低于监测线 below_monitoring_threshold"]
+        assert rows["'" + HOSTILE] == ["'" + HOSTILE, "'+1-530102", "", "2", "10.00", "133.45", "-123.45", "-61.73", "",
                                        "8700.00", "低于贫困线 below_poverty_line, 低于监测线 below_monitoring_threshold"]
         listed = await http.get(f"/counties/{county_code}/household-incomes", headers=official, params=params)
         assert [h["household_number"] for h in listed.json()["items"]] == [row[0].lstrip("'") for row in table[1:]]
@@ -103,9 +104,9 @@ async def test_the_flagged_household_list_exports_as_csv_and_xlsx(http: httpx.As
         cells = list(sheet.iter_rows(values_only=True))
         assert list(cells[0]) == HEADER
         by_number = {row[0]: row for row in cells[1:]}
-        assert by_number[number] == (number, f"{county_code}100001", 3, 15940.0, 2000.0, 13940.0, 4646.67, None,
+        assert by_number[number] == (number, f"{county_code}100001", None, 3, 15940.0, 2000.0, 13940.0, 4646.67, None,
                                      8700.0, "低于监测线 below_monitoring_threshold")
-        assert by_number[HOSTILE][:7] == (HOSTILE, "+1-530102", 2, 10.0, 133.45, -123.45, -61.73)
+        assert by_number[HOSTILE][:8] == (HOSTILE, "+1-530102", None, 2, 10.0, 133.45, -123.45, -61.73)
         assert len(cells) == len(table)
     workbook = openpyxl.load_workbook(io.BytesIO(x.content))
     hostile = next(row for row in workbook.active.iter_rows(min_row=2) if row[0].value == HOSTILE)
@@ -230,5 +231,6 @@ async def test_the_dashboard_tables_export_what_their_reads_answer(http: httpx.A
     assert p.status_code == 200, p.text
     rows = {row[0]: row for row in csv.reader(io.StringIO(p.content.decode("utf-8-sig")))}
     assert rows[county_code][rows["县代码 / County code"].index("认定销售额（元） / Recognised sales (yuan)")] == "500.00"
+    assert rows["县代码 / County code"][1] == "县名称 / County name" and rows[county_code][1] == f"测试县{county_code}"
     assert (await http.get(f"{base}/export", headers=province, params=fresh)).status_code == 200
     assert (await http.get("/provinces/990000/dashboard/export", headers=province, params=fresh)).status_code == 403

@@ -170,7 +170,7 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
 
     # then every command succeeds
     assert run.returncode == 0, f"walkthrough failed ({run.returncode}):\n{run.stderr}\n--- stdout:\n{run.stdout}"
-    registry, employment, consumption = _answers(run.stdout)
+    registry, employment, consumption, monitoring = _answers(run.stdout)
     # and every "key":value a "→" comment promises is in the answers
     for fragment in promised_fragments(script):
         assert fragment in run.stdout, f"README promises {fragment} but the answers do not say so"
@@ -182,6 +182,10 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
     household = _one(registry, "household_number")[0]
     assert (household["household_number"], household["member_count"]) == ("4210810001", 2)
     assert [{"village_code": "421081100001", "category": "exited", "households": 1}] in registry
+    # the file's 乡镇 and 村名称 columns named the township and the village (issue 26 §3)
+    assert next(a for a in registry if isinstance(a, list) and a and "level" in a[0]) == [
+        {"code": "421081100", "level": "township", "name": "新厂镇"},
+        {"code": "421081100001", "level": "village", "name": "新厂村"}]
     projections = next(a for a in registry if isinstance(a, list) and a and "lag" in a[0])
     assert {p["name"] for p in projections} >= {"access", "registry", "policy", "employment"}
     assert (workdir / "households.csv").exists()
@@ -251,12 +255,21 @@ def test_readme_walkthroughs_give_what_they_say(live_server: tuple[str, str], tm
 
     book = openpyxl.load_workbook(workdir / "townships.xlsx", read_only=True)
     try:  # closed: a read-only workbook left open is an unraisable ResourceWarning in whichever test comes next
-        assert next(book.active.iter_rows(values_only=True))[:2] == ("层级 / Level", "区域代码 / Area code")
+        assert next(book.active.iter_rows(values_only=True))[:3] == ("层级 / Level", "区域代码 / Area code",
+                                                                     "区域名称 / Area name")
     finally:
         book.close()
     incomes = (workdir / "incomes-2025.csv").read_text(encoding="utf-8-sig").splitlines()
     assert incomes[0].startswith("户编号 / Household number,")
-    assert incomes[1].startswith("4210810001,421081100001,2,18500.00,0.00,18500.00,9250.00,"), incomes
+    assert incomes[1].startswith("4210810001,421081100001,新厂村,2,18500.00,0.00,18500.00,9250.00,"), incomes
+
+    # once the province's poverty line and monitoring threshold are recorded, the household is flagged this year
+    # (issue 26 §2): its only income this year is its 140.00元 revenue share, 70.00元 a person
+    assert [set(a) for a in monitoring[:2]] == [{"position"}, {"position"}]
+    (flagged,) = monitoring[2]["items"]
+    assert (flagged["household_number"], flagged["village_name"], flagged["per_capita_net_fen"]) == (
+        "4210810001", "新厂村", 7000)
+    assert "below_poverty_line" in flagged["flags"], flagged
 
 
 def test_health_answers_exactly_what_the_readme_promises(base_url: str) -> None:

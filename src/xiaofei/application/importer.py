@@ -24,61 +24,20 @@ from eventsourcing.persistence import IntegrityError
 
 from xiaofei.application.app import EventSpool
 from xiaofei.application.cells import id_number_cell, normalised, parse_day
+from xiaofei.application.household_columns import (CATEGORY_CODES, CAUSE_CODES, CODE_COLUMNS, COLUMNS, HOUSEHOLD_LEVEL,
+                                                   LABOUR_CODES, RELATION_CODES, REQUIRED, SUBTYPE_CODES, canonical,
+                                                   code_of, split_causes)
 from xiaofei.application.registry import HouseholdInput, MemberInput, RegistryService
 from xiaofei.application.tables import accepted_labels, decode_text, header_map
 from xiaofei.domain import ids
 from xiaofei.domain.codes import check_village_code
 from xiaofei.domain.errors import Conflict, FieldProblem, InvalidInput
 from xiaofei.domain.imports import HouseholdImport
-from xiaofei.domain.registry import (
-    CATEGORIES,
-    LABOUR_CAPACITIES,
-    MONITORED_SUBTYPES,
-    POVERTY_CAUSES,
-    RELATIONS,
-    Household,
-)
+from xiaofei.domain.registry import MONITORED_SUBTYPES, Household
 
-# Column → accepted header spellings (English code first, then the national export's Chinese header).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "county": ("county", "县", "县代码"),
-    "village_code": ("village_code", "村", "村代码", "行政村代码"),
-    "household_number": ("household_number", "户编号"),
-    "person_number": ("person_number", "人编号"),
-    "name": ("name", "姓名"),
-    "id_number": ("id_number", "身份证号", "证件号码"),
-    "relation": ("relation", "与户主关系"),
-    "labour_capacity": ("labour_capacity", "劳动技能"),
-    "causes": ("causes", "致贫原因"),
-    "category": ("category", "户类型"),
-    "subtype": ("subtype", "监测对象类型"),
-    "disability": ("disability", "残疾情况"),
-    "effective_date": ("effective_date", "识别日期"),
-}
-REQUIRED = ("village_code", "household_number", "person_number", "name", "id_number", "relation",
-            "labour_capacity", "category", "effective_date")
-"""识别日期 is required: it is the day from which the household's category holds, and every subsidy for a worker of
-the household is judged against it. (It defaulted to 2014-01-01, silently, so a household first identified in 2021
-counted as poor in every month since 2014.)"""
-HOUSEHOLD_LEVEL = ("village_code", "category", "subtype", "causes", "effective_date")
-CODE_COLUMNS = ("county", "village_code", "household_number", "person_number")
-"""Read as codes: full-width digits and letters (``４２１０８１``) as their ASCII forms, like every number cell."""
 MAX_ROWS = 500_000
 CHUNK = 1_000
 """Households checked against the store and spooled at a time."""
-
-
-def _reverse(table: dict[str, str]) -> dict[str, str]:
-    out = {code: code for code in table}
-    out.update({zh: code for code, zh in table.items()})
-    return out
-
-
-_CATEGORY = _reverse(CATEGORIES)
-_SUBTYPE = _reverse(MONITORED_SUBTYPES)
-_CAUSE = _reverse(POVERTY_CAUSES)
-_RELATION = _reverse(RELATIONS)
-_LABOUR = _reverse(LABOUR_CAPACITIES)
 
 
 @dataclass
@@ -102,21 +61,6 @@ class _Group:
 decode_csv = decode_text
 
 
-_LABELS = {"category": CATEGORIES, "subtype": MONITORED_SUBTYPES, "causes": POVERTY_CAUSES, "relation": RELATIONS,
-           "labour_capacity": LABOUR_CAPACITIES}
-
-
-def _code(table: dict[str, str], raw: str, col: str, row: int, problems: list[FieldProblem]) -> str:
-    """The code a cell names (its Chinese label or the English code); a cell that names none is one problem that
-    lists the accepted labels, and the cell's code is left empty (its household is then not built, so the domain's
-    own check never reports the same cell a second time)."""
-    value = table.get(raw.strip())
-    if value is None:
-        problems.append(FieldProblem(col, f"{raw.strip()!r} is not one of {accepted_labels(_LABELS[col])}", row))
-        return ""
-    return value
-
-
 @dataclass
 class ParsedHousehold:
     row: int
@@ -131,27 +75,6 @@ class ParsedHousehold:
 def _key(raw: str) -> str:
     """A household number as the file's rows are grouped by it: full-width forms read as ASCII, trimmed."""
     return normalised(raw)
-
-
-def _canonical(col: str, text: str) -> object:
-    """What a household-level cell means, for comparing a household's rows: two spellings of one date
-    (``2016-03-01``, ``2016/3/1``, ``2016年3月1日``) or of one category (``脱贫户``, ``exited``) agree. A cell that
-    cannot be read compares as its text (its first row reports it)."""
-    if col == "effective_date":
-        try:
-            return parse_day(text)
-        except ValueError:
-            return text
-    if col in ("category", "subtype"):
-        table = _CATEGORY if col == "category" else _SUBTYPE
-        return table.get(text, text)
-    if col == "causes":
-        return frozenset(_CAUSE.get(c.strip(), c.strip()) for c in _split_causes(text))
-    return text
-
-
-def _split_causes(text: str) -> list[str]:
-    return [c for c in text.replace("、", ";").replace(",", ";").replace("，", ";").split(";") if c.strip()]
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -205,6 +128,8 @@ class HouseholdStream:
     text: str
     county: str
     problems: list[FieldProblem] = field(default_factory=list)
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Township and village names the file gives (code → name and the row that first named it)."""
 
     @property
     def households(self) -> int:
@@ -256,21 +181,22 @@ class HouseholdStream:
             if cell["household_number"]:
                 dirty.add(cell["household_number"])
             return
+        self._names(cell, row_number)
         values = {col: cell.get(col, "") for col in HOUSEHOLD_LEVEL}
         group = groups.get(cell["household_number"])
         if group is None:
             group = groups[cell["household_number"]] = _Group(row_number, values)
         else:
             for col in HOUSEHOLD_LEVEL:
-                if _canonical(col, values[col]) != _canonical(col, group.values[col]):
+                if canonical(col, values[col]) != canonical(col, group.values[col]):
                     problems.append(FieldProblem(
                         col, f"differs from row {group.first_row} of the same household", row_number))
         group.members.append((row_number, MemberInput(
             person_number=cell["person_number"],
             name=cell["name"],
             id_number=normalised(cell["id_number"]),
-            relation=_code(_RELATION, cell["relation"], "relation", row_number, problems),
-            labour_capacity=_code(_LABOUR, cell["labour_capacity"], "labour_capacity", row_number, problems),
+            relation=code_of(RELATION_CODES, cell["relation"], "relation", row_number, problems),
+            labour_capacity=code_of(LABOUR_CODES, cell["labour_capacity"], "labour_capacity", row_number, problems),
             disability=cell.get("disability") or None,
         )))
 
@@ -284,15 +210,15 @@ class HouseholdStream:
             check_village_code(v["village_code"], county)
         except InvalidInput as e:
             problems.extend(FieldProblem(p.field, p.reason, row) for p in e.problems)
-        category = _code(_CATEGORY, v["category"], "category", row, problems)
-        subtype = _code(_SUBTYPE, v["subtype"], "subtype", row, problems) if v.get("subtype") else None
+        category = code_of(CATEGORY_CODES, v["category"], "category", row, problems)
+        subtype = code_of(SUBTYPE_CODES, v["subtype"], "subtype", row, problems) if v.get("subtype") else None
         if category == "monitored" and not v.get("subtype"):
             problems.append(FieldProblem("subtype", "a 监测对象 (monitored) household needs one of "
                                                     + accepted_labels(MONITORED_SUBTYPES), row))
         elif category and category != "monitored" and v.get("subtype"):
             problems.append(FieldProblem("subtype", "only a 监测对象 (monitored) household has a subtype", row))
-        causes_raw = _split_causes(v.get("causes", ""))
-        causes = [_code(_CAUSE, c, "causes", row, problems) for c in causes_raw]
+        causes_raw = split_causes(v.get("causes", ""))
+        causes = [code_of(CAUSE_CODES, c, "causes", row, problems) for c in causes_raw]
         effective = date.min
         try:
             effective = parse_day(v["effective_date"])
@@ -310,6 +236,18 @@ class HouseholdStream:
         parsed.clean = (len(problems) == before and number not in dirty
                         and not any(r in refused for r, _ in group.members))
         return parsed
+
+
+    def _names(self, cell: dict[str, str], row_number: int) -> None:
+        """The row's township and village names, by code (the township's is the village code's first 9 digits);
+        one code named two ways in the file is a problem of the later row."""
+        for col, code in (("township_name", cell["village_code"][:9]), ("village_name", cell["village_code"])):
+            name = cell.get(col, "")
+            if not name:
+                continue
+            seen = self.names.setdefault(code, (name, row_number))
+            if seen[0] != name:
+                self.problems.append(FieldProblem(col, f"{code} is named {seen[0]!r} in row {seen[1]}", row_number))
 
 
 def stream_households(county: str, text: str) -> HouseholdStream:
@@ -404,8 +342,10 @@ class HouseholdImporter:
                     raise InvalidInput(found)
             batch = HouseholdImport(county=county, file_sha256=digest, filename=filename, rows=stream.rows,
                                     registered=counts["new"], unchanged=counts["unchanged"], actor=actor)
+            named = self.registry.check_county_registered(county)  # the file's township and village names
+            changed = named.name_areas({code: name for code, (name, _) in stream.names.items()}, actor)
             try:
-                position = self.app.record_spooled(spool, batch)
+                position = self.app.record_spooled(spool, batch, *([named] if changed else []))
             except IntegrityError:
                 raise Conflict("another change to these households landed meanwhile; import the file again") from None
         return ImportResult(digest, stream.rows, counts["built"], counts["new"], counts["unchanged"], False, position)

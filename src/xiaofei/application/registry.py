@@ -102,6 +102,12 @@ class RegistryService:
         county = County(code=code, name=name.strip(), province=province.strip(), actor=actor)
         return self._create(county, f"county {code} is already registered")
 
+    def name_areas(self, county: str, names: dict[str, str], actor: str) -> int:
+        """The names of the county's townships and villages (its area list); names already recorded stay."""
+        self.check_county_registered(county)
+        return self._update(ids.county_id(county), f"county {county} is not registered on this platform",
+                            lambda c: c.name_areas(names, actor))
+
     def _create(self, aggregate: Aggregate, exists_message: str) -> int:
         try:
             return self.app.record(aggregate)

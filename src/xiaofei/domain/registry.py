@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from xiaofei.domain import ids
 from xiaofei.domain.bounds import check_fen
-from xiaofei.domain.errors import AlreadyExists, NotFound, invalid
+from xiaofei.domain.errors import AlreadyExists, FieldProblem, InvalidInput, NotFound, invalid
 
 CATEGORIES: dict[str, str] = {
     "poor": "贫困户",
@@ -118,6 +118,9 @@ def check_member_values(member: Member, field: str = "members") -> None:
         raise invalid(f"{field}.labour_capacity", f"must be one of {', '.join(LABOUR_CAPACITIES)}")
 
 
+AREA_NAME_MAX = 60
+
+
 class County(Aggregate):
     """A county (县) the platform serves, by its 6-digit division code."""
 
@@ -136,6 +139,37 @@ class County(Aggregate):
         self.code = code
         self.name = name
         self.province = province
+        self.areas: dict[str, str] = {}
+        """Names of the county's townships (乡镇, 9-digit codes) and villages (行政村, 12-digit codes)."""
+
+    class AreasNamed(Aggregate.Event):
+        names: dict[str, str]
+        """Area code → name: only the names new or changed by this event."""
+        actor: str
+
+    def name_areas(self, names: dict[str, str], actor: str) -> bool:
+        """Record the names of townships and villages of this county; a name already recorded is left as it is.
+        Returns whether anything changed."""
+        problems = []
+        clean: dict[str, str] = {}
+        for code, name in sorted(names.items()):
+            name = name.strip()
+            if not (len(code) in (9, 12) and code.isdigit() and code.startswith(self.code)):
+                problems.append(FieldProblem(f"areas[{code}]", f"is not a 9-digit township or 12-digit village code "
+                                                               f"of county {self.code}"))
+            elif not name or len(name) > AREA_NAME_MAX:
+                problems.append(FieldProblem(f"areas[{code}]", f"name must be 1–{AREA_NAME_MAX} characters"))
+            elif self.areas.get(code) != name:
+                clean[code] = name
+        if problems:
+            raise InvalidInput(problems)
+        if clean:
+            self._areas_named(names=clean, actor=actor)
+        return bool(clean)
+
+    @event(AreasNamed)
+    def _areas_named(self, names: dict[str, str], actor: str) -> None:
+        self.areas = {**getattr(self, "areas", {}), **names}
 
 
 class Household(Aggregate):

@@ -16,8 +16,9 @@ from xiaofei.bootstrap import Services
 from xiaofei.config import Settings
 from xiaofei.http.auth import PUBLIC, BearerAuth, FailedAuthLimiter, public, request_id_middleware, role_guard
 from xiaofei.http.errors import EXCEPTION_HANDLERS
-from xiaofei.http import (claims_routes, consumption, dashboard_exports, dashboard_page, dashboard_routes, docs,
-                          employment_routes, income_exports, income_routes, national_routes, template_routes)
+from xiaofei.http import (area_routes, claims_routes, consumption, dashboard_exports, dashboard_page,
+                          dashboard_routes, docs, employment_routes, income_exports, income_routes, national_routes,
+                          template_routes)
 from xiaofei.http.consistency import wait_preference_middleware
 from xiaofei.http.protocol import HTTP_PROTOCOL
 from xiaofei.http.newline import json_newline_middleware
@@ -59,7 +60,7 @@ def create_app(services: Services) -> Litestar:
         route_handlers=[*CONTROLLERS, *employment_routes.CONTROLLERS, *claims_routes.CONTROLLERS,
                         *template_routes.CONTROLLERS, *consumption.CONTROLLERS,
                         *income_routes.CONTROLLERS, *income_exports.CONTROLLERS, *dashboard_routes.CONTROLLERS,
-                        *dashboard_exports.CONTROLLERS, *national_routes.CONTROLLERS, *dashboard_page.CONTROLLERS,
+                        *dashboard_exports.CONTROLLERS, *national_routes.CONTROLLERS, *dashboard_page.CONTROLLERS, *area_routes.CONTROLLERS,
                         *dashboard_page.asset_routers(),
                         *docs.asset_routers(public)],
         lifespan=[lifespan],

@@ -12,6 +12,7 @@ from litestar.response import Stream
 from xiaofei.domain.errors import invalid
 from xiaofei.exports import Column
 from xiaofei.http import exports
+from xiaofei.http.dashboard_page import POOR_WORKERS
 from xiaofei.http.dashboard_routes import DASHBOARD_READERS, PROJECTIONS, RULE, Area, Level, Province, Year
 from xiaofei.http.routes import AnyRequest, MinPosition, _fresh
 from xiaofei.queries import dashboard_rows as rows
@@ -27,7 +28,7 @@ _FIGURES = [
     Column("workshops_certified", "认定车间", "Workshops certified", "int"),
     Column("workshops_eligible", "达标车间", "Workshops eligible", "int"),
     Column("workers_total", "务工人数", "Workers", "int"),
-    Column("workers_poor", "脱贫（监测）劳动力", "Poor workers", "int"),
+    Column("workers_poor", *POOR_WORKERS, "int"),
     Column("wages_fen", "工资总额（元）", "Wages (yuan)", "yuan"),
     Column("average_wage_fen", "平均工资（元）", "Average wage (yuan)", "yuan"),
     Column("subsidies_entitled_fen", "应享补贴（元）", "Subsidies entitled (yuan)", "yuan"),
@@ -44,9 +45,10 @@ _AREA_FIGURES = [
     Column("flagged_below_monitoring_threshold", "低于监测线户", "Households below the monitoring threshold", "int"),
     Column("flagged_sudden_drop", "收入骤减户", "Households with a sudden drop", "int")]
 AREAS = exports.ExportTable("dashboard-areas", "县级看板分区", [
-    Column("area_level", "层级", "Level"), Column("area_code", "区域代码", "Area code"), *_AREA_FIGURES])
+    Column("area_level", "层级", "Level"), Column("area_code", "区域代码", "Area code"),
+    Column("area_name", "区域名称", "Area name"), *_AREA_FIGURES])
 COUNTIES = exports.ExportTable("province-dashboard", "省级看板", [
-    Column("county", "县代码", "County code"), *_AREA_FIGURES])
+    Column("county", "县代码", "County code"), Column("area_name", "县名称", "County name"), *_AREA_FIGURES])
 
 
 class DashboardExportController(Controller):

@@ -20,6 +20,7 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from xiaofei.domain.clock import business_today
+from xiaofei.domain.registry import OTHER_INCOME_TYPES
 from xiaofei.http.auth import public
 
 HERE = Path(__file__).resolve().parent
@@ -41,9 +42,22 @@ L: dict[str, Label] = {
     "headline": ("核心指标", "Headline figures"), "months": ("月度图表", "Monthly charts"),
     "townships": ("乡镇", "Townships"), "flagged": ("监测户名单", "Flagged households"),
     "flag": ("标识", "Flag"), "export_csv": ("导出 CSV", "Export CSV"), "export_xlsx": ("导出 Excel", "Export XLSX"),
-    "more": ("更多", "More"), "household": ("户收入明细", "Household income"),
+    "more": ("更多", "More"), "no_data": ("本年度暂无数据", "No data for this year"),
+    "household": ("户收入明细", "Household income"),
     "lines_more": ("仅显示前 500 条明细。", "Only the first 500 lines are shown."),
     "footer": ("数据来自本服务的接口；金额单位为元。", "Figures come from this service's API; amounts in yuan."),
+}
+POOR_WORKERS: Label = ("脱贫（监测）劳动力（连续务工满规定月数）", "Poor workers employed the required consecutive months")
+"""What ``workers_poor`` counts: workers of exited (脱贫) and monitored (监测) households who qualify a workshop — with
+a bank-verified slip in each of the ``workshop.min_employment_months`` consecutive months ending at the month (3 by
+default and in shangyou-2017) — not every poor worker."""
+TIPS: dict[str, Label] = {
+    "workers_poor": ("所示月份末，在车间连续务工满规定月数（参数 workshop.min_employment_months，默认3个月）、每月工资条均经银行"
+                     "核验的脱贫户和监测对象劳动力人数；未满月数的脱贫劳动力计入“务工人数”，不计入此项。",
+                     "In the last month shown: workers of exited-poverty (脱贫) and monitored (监测) households with a "
+                     "bank-verified wage slip in each of the required consecutive months (parameter "
+                     "workshop.min_employment_months, 3 by default). Poor workers with fewer months count among "
+                     "Workers, not here."),
 }
 # (key in the dashboard's headline, label, kind): kind yuan = fen shown as 元 with two decimals
 CARDS: list[tuple[str, Label, str]] = [
@@ -54,7 +68,7 @@ CARDS: list[tuple[str, Label, str]] = [
     ("attributed_fen", ("联农带农金额（元）", "Money to households (yuan)"), "yuan"),
     ("workshops_certified", ("认定帮扶车间", "Certified workshops"), "int"),
     ("workers_total", ("务工人数", "Workers"), "int"),
-    ("workers_poor", ("脱贫（监测）劳动力", "Poor workers"), "int"),
+    ("workers_poor", POOR_WORKERS, "int"),
     ("wages_fen", ("工资总额（元）", "Wages (yuan)"), "yuan"),
     ("average_wage_fen", ("平均月工资（元）", "Average monthly wage (yuan)"), "yuan"),
     ("subsidies_entitled_fen", ("应享补贴（元）", "Subsidies entitled (yuan)"), "yuan"),
@@ -73,7 +87,7 @@ CHARTS: list[tuple[str, Label, str, list[tuple[str, Label, str]]]] = [
     ("sales", ("月度认定销售额（元）", "Recognised sales by month (yuan)"), "months",
      [("sales_fen", ("认定销售额", "Sales"), "yuan")]),
     ("employment", ("月度务工人数", "Workers by month"), "months",
-     [("workers_total", ("务工人数", "Workers"), "int"), ("workers_poor", ("脱贫劳动力", "Poor workers"), "int")]),
+     [("workers_total", ("务工人数", "Workers"), "int"), ("workers_poor", POOR_WORKERS, "int")]),
     ("subsidies", ("月度补贴（元）", "Subsidies by month (yuan)"), "months",
      [("subsidies_entitled_fen", ("应享", "Entitled"), "yuan"), ("subsidies_claimed_fen", ("已申报", "Claimed"), "yuan"),
       ("subsidies_paid_fen", ("已发放", "Paid"), "yuan")]),
@@ -84,6 +98,7 @@ CHARTS: list[tuple[str, Label, str, list[tuple[str, Label, str]]]] = [
 ]
 TOWNSHIP_COLUMNS: list[tuple[str, Label, str]] = [
     ("area_code", ("乡镇代码", "Township code"), "text"),
+    ("area_name", ("乡镇名称", "Township name"), "text"),
     ("headline.sales_fen", ("认定销售额（元）", "Sales (yuan)"), "yuan"),
     ("headline.households_reached", ("联农带农户数", "Households reached"), "int"),
     ("headline.attributed_fen", ("联农带农金额（元）", "Money to households (yuan)"), "yuan"),
@@ -96,6 +111,7 @@ TOWNSHIP_COLUMNS: list[tuple[str, Label, str]] = [
 FLAGGED_COLUMNS: list[tuple[str, Label, str]] = [
     ("household_number", ("户编号", "Household number"), "text"),
     ("village_code", ("行政村代码", "Village code"), "text"),
+    ("village_name", ("行政村", "Village name"), "text"),
     ("members", ("人口", "Members"), "int"),
     ("net_fen", ("纯收入（元）", "Net income (yuan)"), "yuan"),
     ("per_capita_net_fen", ("人均纯收入（元）", "Per-capita net income (yuan)"), "yuan"),
@@ -117,11 +133,33 @@ CATEGORY_COLUMNS: list[tuple[str, Label, str]] = [
 LINE_COLUMNS: list[tuple[str, Label, str]] = [
     ("month", ("月份", "Month"), "text"),
     ("category", ("类别", "Category"), "category"),
-    ("kind", ("来源类型", "Kind"), "text"),
+    ("kind", ("来源类型", "Kind"), "kind"),
     ("amount_fen", ("金额（元）", "Amount (yuan)"), "yuan"),
     ("cost_fen", ("扣除成本（元）", "Cost (yuan)"), "yuan"),
-    ("line_key", ("对应事件", "Event behind it"), "text"),
+    ("source", ("对应事件", "Event behind it"), "event"),
 ]
+"""The drill-down's lines, sorted by month (a yearly declaration, which has none, last); the event is named in
+words from the line's ``source`` (its key stays the cell's tooltip)."""
+DECLARED_EN = {"migrant_wages": "migrant wages", "local_wages": "local wages", "farming": "farming",
+               "rent_dividends": "rent and dividends", "dibao": "minimum living allowance", "pension": "pension",
+               "farm_subsidy": "farm subsidy", "other_transfer": "other transfers"}
+KINDS: dict[str, Label] = {
+    "wage_slip": ("工资（工资条）", "Wages (wage slip)"),
+    "worker_wage_subsidy": ("务工补贴", "Wage subsidy to the worker"),
+    "procurement": ("农产品收购", "Produce bought from the household"),
+    "land_rent": ("土地流转租金", "Land rent"),
+    "dividend": ("入股分红", "Dividend"),
+    "revenue_share": ("产品收益分红", "Revenue share of product sales"),
+    **{f"declared_{code}": (f"申报：{zh}", f"Declared: {DECLARED_EN[code]}")
+       for code, (zh, _) in OTHER_INCOME_TYPES.items()},
+}
+EVENTS: dict[str, Label] = {
+    "Payroll.SlipVerified": ("银行核验的工资条", "Bank-verified wage slip"),
+    "Claim.Paid": ("补贴申报发放", "Subsidy claim paid"),
+    "LinkageLedger.PaymentRecorded": ("经营主体付款", "Payment recorded by the seller"),
+    "Household.OtherIncomeDeclared": ("农户其他收入申报", "Other income declared for the household"),
+    "revenue_share": ("当月认定销售额按联农带农计划分红", "Share of the month's recognised sales under the linkage plan"),
+}
 CATEGORIES: dict[str, Label] = {"wage": ("工资性", "wage"), "operating": ("生产经营性", "operating"),
                                 "property": ("财产性", "property"), "transfer": ("转移性", "transfer")}
 
@@ -131,9 +169,14 @@ def label(pair: Label) -> str:
     return f'<span class="zh">{escape(zh)}</span> <span class="en">{escape(en)}</span>'
 
 
+def _tip(key: str) -> str:
+    tip = TIPS.get(key)
+    return f' title="{escape(tip[0] + " " + tip[1])}"' if tip else ""
+
+
 def _cards(cards: list[tuple[str, Label, str]]) -> str:
-    return "".join(f'<div class="card" data-key="{key}" data-kind="{kind}"><div class="label">{label(text)}</div>'
-                   '<div class="value">—</div></div>' for key, text, kind in cards)
+    return "".join(f'<div class="card" data-key="{key}" data-kind="{kind}"{_tip(key)}><div class="label">'
+                   f'{label(text)}</div><div class="value">—</div></div>' for key, text, kind in cards)
 
 
 def _head(columns: list[tuple[str, Label, str]]) -> str:
@@ -145,7 +188,8 @@ def _charts() -> str:
     for chart, title, source, series in CHARTS:
         spec = escape(json.dumps([[key, f"{zh} {en}", kind] for key, (zh, en), kind in series], ensure_ascii=False))
         out.append(f'<figure class="chart" id="chart-{chart}" data-source="{source}" data-series="{spec}">'
-                   f'<figcaption>{label(title)}</figcaption><div class="canvas"></div></figure>')
+                   f'<figcaption>{label(title)}</figcaption><div class="canvas"></div>'
+                   f'<p class="no-data" hidden>{label(L["no_data"])}</p></figure>')
     return "".join(out)
 
 
@@ -161,7 +205,9 @@ def echarts_manifest() -> dict[str, str]:
 def page(year: int) -> str:
     years = range(year, year - YEARS_SHOWN, -1)
     names = {"flags": {code: f"{zh} {en}" for code, (zh, en) in FLAGS},
-             "categories": {code: f"{zh} {en}" for code, (zh, en) in CATEGORIES.items()}}
+             "categories": {code: f"{zh} {en}" for code, (zh, en) in CATEGORIES.items()},
+             "kinds": {code: f"{zh} {en}" for code, (zh, en) in KINDS.items()},
+             "events": {code: f"{zh} {en}" for code, (zh, en) in EVENTS.items()}}
     values = {
         **{f"l_{key}": label(text) for key, text in L.items()},
         "css": f"/dashboard/assets/dashboard.css?v={_digest(PAGE_DIR / 'dashboard.css')}",

@@ -21,6 +21,7 @@ FLAG_LABELS = {"below_poverty_line": "低于贫困线", "below_monitoring_thresh
 HOUSEHOLD_INCOMES = exports.ExportTable("household-incomes", "收入监测", [
     Column("household_number", "户编号", "Household number"),
     Column("village_code", "行政村代码", "Village code"),
+    Column("village_name", "行政村", "Village name"),
     Column("members", "人口", "Members", "int"),
     Column("gross_fen", "总收入（元）", "Gross income (yuan)", "yuan"),
     Column("operating_cost_fen", "生产经营性支出（元）", "Operating costs (yuan)", "yuan"),

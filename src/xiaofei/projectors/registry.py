@@ -1,4 +1,5 @@
-"""The registry read model: households, members, category history, other income, counts by village."""
+"""The registry read model: counties and the names of their townships and villages, households, members, category
+history, other income, counts by village."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class RegistryProjection(BatchProjection):
             if isinstance(e, Household.Registered):
                 keys[e.originator_id] = (e.county, e.household_number)
         wanted = {e.originator_id for e in events
-                  if not isinstance(e, Household.Registered | County.Registered | HouseholdImport.Completed)
+                  if not isinstance(e, Household.Registered | County.Registered | County.AreasNamed | HouseholdImport.Completed)
                   and isinstance(e, Household.Event) and e.originator_id not in keys}
         state: dict[Any, dict[str, Any]] = {}
         if wanted:
@@ -75,6 +76,13 @@ class RegistryProjection(BatchProjection):
             if isinstance(e, County.Registered):
                 cur.execute("INSERT INTO counties (code, name, province, registered_at) VALUES (%s, %s, %s, %s)",
                             (e.code, e.name, e.province, e.timestamp))
+                continue
+            if isinstance(e, County.AreasNamed):
+                cur.executemany(
+                    "INSERT INTO areas (county, code, level, name, named_at) VALUES (%s, %s, %s, %s, %s)"
+                    " ON CONFLICT (county, code) DO UPDATE SET name = EXCLUDED.name, named_at = EXCLUDED.named_at",
+                    [(code[:6], code, "township" if len(code) == 9 else "village", name,
+                      e.timestamp) for code, name in sorted(e.names.items())])
                 continue
             if isinstance(e, HouseholdImport.Completed):
                 cur.execute(

@@ -133,6 +133,9 @@ class AreaRow(msgspec.Struct, kw_only=True):
     county: str
     area_level: str
     area_code: str
+    area_name: str | None = None
+    """The township's or village's name (the county's area list, or the household import's name columns), the
+    county's name in a province's table; null when none is recorded."""
     year: int
     headline: Headline
     halted: Annotated[list[str], msgspec.Meta(
@@ -292,8 +295,10 @@ async def areas(pool: asyncpg.Pool, county: str, year: int, level: str, *, after
             " AND area_level = $2 AND year = $4) a WHERE area_code > $5 ORDER BY area_code LIMIT $6"
             .replace("{S}", S), county, level, f"{year}-%", year, key[0] if key else "", limit + 1)]
         heads = await _headlines(conn, [county], level, codes, year)
-    rows = [AreaRow(county=county, area_level=level, area_code=c, year=year, headline=heads[(county, c)])
-            for c in codes if (county, c) in heads]
+        names = dict(await conn.fetch("SELECT code, name FROM rm_registry.areas WHERE county = $1"
+                                      " AND code = ANY($2::text[])", county, codes))
+    rows = [AreaRow(county=county, area_level=level, area_code=c, area_name=names.get(c), year=year,
+                    headline=heads[(county, c)]) for c in codes if (county, c) in heads]
     page, next_after = paging.page(rows, limit, lambda r: [r.area_code])
     return AreaPage(items=page, next_after=next_after)
 
@@ -303,11 +308,13 @@ async def province(pool: asyncpg.Pool, province_code: str, year: int, *, after: 
     """The province's counties side by side (county level), by county code."""
     key = paging.parse(after, paging.text)
     async with pool.acquire() as conn:
-        codes = [r["code"] for r in await conn.fetch(
-            "SELECT code FROM rm_registry.counties WHERE left(code, 2) = $1 AND code > $2 ORDER BY code LIMIT $3",
-            province_code[:2], key[0] if key else "", limit + 1)]
+        found = await conn.fetch(
+            "SELECT code, name FROM rm_registry.counties WHERE left(code, 2) = $1 AND code > $2 ORDER BY code"
+            " LIMIT $3", province_code[:2], key[0] if key else "", limit + 1)
+        codes = [r["code"] for r in found]
         heads = await county_headlines(conn, codes, year)
-    rows = [AreaRow(county=c, area_level="county", area_code=c, year=year, headline=heads.get(c) or empty_headline())
-            for c in codes]
+    names = {r["code"]: r["name"] for r in found}
+    rows = [AreaRow(county=c, area_level="county", area_code=c, area_name=names[c], year=year,
+                    headline=heads.get(c) or empty_headline()) for c in codes]
     page, next_after = paging.page(rows, limit, lambda r: [r.area_code])
     return AreaPage(items=page, next_after=next_after)

@@ -27,7 +27,8 @@ def flat(row: dq.AreaRow) -> dict[str, Any]:
     """An area's row with its headline's fields beside its code, the flag counts as ``flagged_<flag>``."""
     head = msgspec.structs.asdict(row.headline)
     flagged = head.pop("households_flagged")
-    return {"county": row.county, "area_level": row.area_level, "area_code": row.area_code, "year": row.year,
+    return {"county": row.county, "area_level": row.area_level, "area_code": row.area_code,
+            "area_name": row.area_name, "year": row.year,
             **head, **{f"flagged_{flag}": flagged.get(flag, 0) for flag in dq.FLAGS}}
 
 

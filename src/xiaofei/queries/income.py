@@ -25,7 +25,8 @@ CATEGORIES = ("wage", "operating", "property", "transfer")
 class IncomeLine(msgspec.Struct, kw_only=True):
     """One event behind a figure."""
     line_key: str
-    """``slip:<slip id>``, ``subsidy:<claim id>``, ``payment:<seller>:<reference>`` or ``declared:<year>:<type>``."""
+    """``slip:<slip id>``, ``subsidy:<claim id>:worker:<payee hash>`` (one line per worker: two workers of a
+    household may be paid by one claim), ``payment:<seller>:<reference>`` or ``declared:<year>:<type>``."""
     month: str | None
     """YYYY-MM; null for a yearly declaration."""
     category: str
@@ -103,6 +104,8 @@ class HouseholdIncomeYear(msgspec.Struct, kw_only=True):
 class HouseholdIncomeSummary(msgspec.Struct, kw_only=True):
     household_number: str
     village_code: str
+    village_name: str | None
+    """The village's name in the county's area list; null when none is recorded."""
     members: int
     gross_fen: int
     net_fen: int
@@ -115,6 +118,8 @@ class HouseholdIncomePage(msgspec.Struct, kw_only=True):
     next_after: str | None
 
 
+VILLAGE_NAME = "LEFT JOIN rm_registry.areas a ON a.county = y.county AND a.code = y.village_code"
+"""The village's name from the registry's area list."""
 YEAR_SQL = "SELECT * FROM {s}.household_years WHERE county = $1 AND household_number = $2 AND year = $3"
 LINES_SQL = ("SELECT line_key, month, category, kind, amount_fen, cost_fen, source FROM {s}.income_lines"
              " WHERE county = $1 AND household_number = $2 AND year = $3 AND line_key > $4 ORDER BY line_key LIMIT $5")
@@ -156,8 +161,9 @@ async def households(pool: asyncpg.Pool, county: str, year: int, *, flag: str | 
                      limit: int) -> HouseholdIncomePage:
     key = paging.parse(after, paging.text)
     rows = await pool.fetch(
-        f"SELECT household_number, village_code, members, gross_fen, net_fen, per_capita_net_fen, flags"
-        f" FROM {S}.household_years WHERE county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags))"
+        f"SELECT household_number, village_code, a.name AS village_name, members, gross_fen, net_fen,"
+        f" per_capita_net_fen, flags FROM {S}.household_years y {VILLAGE_NAME}"
+        " WHERE y.county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags))"
         " AND household_number > $4 ORDER BY household_number LIMIT $5",
         county, year, flag, key[0] if key else "", limit + 1)
     items, next_after = paging.page([HouseholdIncomeSummary(**{**dict(r), "flags": list(r["flags"])}) for r in rows],
@@ -233,9 +239,10 @@ def summary_answer(county: str, year: int, r: dict[str, Any], as_of: IncomeAsOf 
 def household_rows(pool: asyncpg.Pool, county: str, year: int, *, flag: str | None) -> AsyncIterator[asyncpg.Record]:
     """Every household of the list ``households`` pages through (same filter, same order), for an export."""
     return streaming.rows(
-        pool, f"SELECT household_number, village_code, members, gross_fen, operating_cost_fen, net_fen,"
-              f" per_capita_net_fen, poverty_line_fen, threshold_fen, flags FROM {S}.household_years"
-              " WHERE county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags)) ORDER BY household_number",
+        pool, f"SELECT household_number, village_code, a.name AS village_name, members, gross_fen,"
+              f" operating_cost_fen, net_fen, per_capita_net_fen, poverty_line_fen, threshold_fen, flags"
+              f" FROM {S}.household_years y {VILLAGE_NAME}"
+              " WHERE y.county = $1 AND year = $2 AND ($3::text IS NULL OR $3 = ANY(flags)) ORDER BY household_number",
         county, year, flag)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import msgspec
 
 from xiaofei.queries.models import (
     CategoryChangeView,
@@ -75,3 +76,15 @@ async def counties(pool: asyncpg.Pool, codes: list[str] | None) -> list[CountyVi
         f"SELECT code, name, province FROM {S}.counties WHERE $1::text[] IS NULL OR code = ANY($1) ORDER BY code",
         codes)
     return [CountyView(**dict(r)) for r in rows]
+
+
+class AreaView(msgspec.Struct, kw_only=True):
+    code: str
+    level: str
+    """``township`` (9-digit code) or ``village`` (12-digit code)."""
+    name: str
+
+
+async def areas(pool: asyncpg.Pool, county: str) -> list[AreaView]:
+    rows = await pool.fetch(f"SELECT code, level, name FROM {S}.areas WHERE county = $1 ORDER BY code", county)
+    return [AreaView(**dict(r)) for r in rows]

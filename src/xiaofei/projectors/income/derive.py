@@ -161,8 +161,9 @@ def _lines(facts: _Facts, params: ParamsByCounty, county: str, number: str) -> l
         if facts.owner(p["payee_hash"], p["paid_on"]) != (county, number):
             continue
         claimed = facts.claim_lines.get((p["claim_id"], f"worker:{p['payee_hash']}"), [])
-        out.append((f"subsidy:{p['claim_id']}", p["paid_on"].year, p["paid_on"].strftime("%Y-%m"), "transfer",
-                    "worker_wage_subsidy", p["amount_fen"], 0,
+        # one line per worker: two workers of one household may be paid by the same claim
+        out.append((f"subsidy:{p['claim_id']}:worker:{p['payee_hash']}", p["paid_on"].year,
+                    p["paid_on"].strftime("%Y-%m"), "transfer", "worker_wage_subsidy", p["amount_fen"], 0,
                     {"event": "Claim.Paid", "claim_id": str(p["claim_id"]), "reference": p["reference"],
                      "paid_on": p["paid_on"].isoformat(), "person_number": person.get(p["payee_hash"]),
                      "organisation": p["organisation"], "lines": claimed}))

@@ -100,12 +100,27 @@
     return (fen < 0 ? '-' : '') + whole.toLocaleString('en-US') + '.' + (cents < 10 ? '0' : '') + cents;
   }
 
-  function format(kind, value) {
+  // A drill-down line's event in words, from its source (what the API keeps to trace it).
+  function event(source, row) {
+    source = source || {};
+    var named = names.events[row && row.kind === 'revenue_share' ? 'revenue_share' : source.event] || source.event || '';
+    var detail = [];
+    if (source.event === 'Payroll.SlipVerified') { detail.push('实发 net ' + yuan(source.net_fen)); }
+    if (source.seller) { detail.push('经营主体 seller ' + source.seller); }
+    if (source.reference) { detail.push('凭证 ref ' + source.reference); }
+    if (source.paid_on) { detail.push(source.paid_on); }
+    if (source.note) { detail.push(source.note); }
+    return [named].concat(detail).join(' · ');
+  }
+
+  function format(kind, value, row) {
     if (kind === 'yuan') { return yuan(value); }
+    if (kind === 'event') { return event(value, row); }
     if (value === null || value === undefined) { return '—'; }
     if (kind === 'int') { return Number(value).toLocaleString('en-US'); }
     if (kind === 'flags') { return value.map(function (f) { return names.flags[f] || f; }).join('、'); }
     if (kind === 'category') { return names.categories[value] || value; }
+    if (kind === 'kind') { return names.kinds[value] || value; }
     return String(value);
   }
 
@@ -128,8 +143,9 @@
       var tr = document.createElement('tr');
       columns.forEach(function (column) {
         var td = document.createElement('td');
-        td.textContent = format(column.kind, pick(row, column.key));
+        td.textContent = format(column.kind, pick(row, column.key), row);
         td.className = column.kind;
+        if (column.kind === 'event' && row.line_key) { td.title = row.line_key; }
         tr.appendChild(td);
       });
       if (onRow) { onRow(tr, row); }
@@ -145,6 +161,15 @@
     element.className = isError ? 'error' : '';
   }
 
+  // Lines by month, then by key; a yearly declaration (no month) last.
+  function byMonth(lines) {
+    return lines.slice().sort(function (a, b) {
+      var ma = a.month || '9999', mb = b.month || '9999';
+      if (ma !== mb) { return ma < mb ? -1 : 1; }
+      return a.line_key < b.line_key ? -1 : (a.line_key > b.line_key ? 1 : 0);
+    });
+  }
+
   // -- charts ------------------------------------------------------------------------------------------------
 
   function drawCharts(dashboard) {
@@ -155,9 +180,20 @@
     dashboard.months.forEach(function (row) { byMonth[row.month] = row; });
     document.querySelectorAll('figure.chart').forEach(function (figure) {
       var series = JSON.parse(figure.dataset.series);
+      var value = function (kind, v) { return v === null || v === undefined ? 0 : (kind === 'yuan' ? v / 100 : v); };
+      var source = figure.dataset.source === 'income' ? [dashboard.income || {}] : dashboard.months;
+      var empty = !source.some(function (row) {
+        return series.some(function (s) { return value(s[2], row[s[0]]) !== 0; });
+      });
+      figure.classList.toggle('empty', empty);
+      figure.querySelector('.no-data').hidden = !empty;
+      figure.querySelector('.canvas').hidden = empty;
+      if (empty) {  // a blank chart says nothing: say there is no data instead
+        if (charts[figure.id]) { charts[figure.id].dispose(); delete charts[figure.id]; }
+        return;
+      }
       var chart = charts[figure.id] || echarts.init(figure.querySelector('.canvas'));
       charts[figure.id] = chart;
-      var value = function (kind, v) { return v === null || v === undefined ? 0 : (kind === 'yuan' ? v / 100 : v); };
       var option;
       if (figure.dataset.source === 'income') {
         var income = dashboard.income || {};
@@ -221,7 +257,7 @@
       clear($('#household-categories'));
       fillTable($('#household-categories'), household.categories);
       clear($('#household-lines'));
-      fillTable($('#household-lines'), household.lines);
+      fillTable($('#household-lines'), byMonth(household.lines));
       $('#household-more').hidden = !household.next_after;
       section.hidden = false;
       section.dataset.number = household.household_number;
@@ -239,6 +275,9 @@
         var dashboard = results[0];
         fillCards($('#headline'), dashboard.headline);
         $('#as-of').textContent = dashboard.headline.as_of_month ? '截至 as of ' + dashboard.headline.as_of_month : '';
+        var nothing = !dashboard.months.length && !Object.keys(dashboard.headline.households_flagged)
+          .some(function (flag) { return dashboard.headline.households_flagged[flag] > 0; });
+        $('#no-data').hidden = !nothing;
         drawCharts(dashboard);
         clear($('#townships'));
         fillTable($('#townships'), results[1]);
