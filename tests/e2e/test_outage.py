@@ -5,85 +5,55 @@ and projections resume within seconds of its return."""
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import _free_port, bearer
+from tests.conftest import bearer
+from tests.serve_process import serve
 
 
 @pytest.mark.slow
 def test_killing_the_embedded_database_gives_quick_503s_and_the_service_recovers(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XIAOFEI_")}
-    env.update({"XIAOFEI_PORT": str(port), "XIAOFEI_DATA_DIR": str(tmp_path / "data"), "XIAOFEI_LOG_LEVEL": "WARNING"})
-    base = f"http://127.0.0.1:{port}"
-    with subprocess.Popen([sys.executable, "-m", "xiaofei.cli", "serve"], env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True) as proc:
-        try:
-            admin = None
-            deadline = time.monotonic() + 120
-            assert proc.stdout is not None
-            while admin is None:
-                line = proc.stdout.readline()
-                found = re.search(r"(xf_[A-Za-z0-9_-]{20,})", line)
-                if found:
-                    admin = found.group(1)
-                assert time.monotonic() < deadline and proc.poll() is None, "no admin token printed"
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-            assert httpx.post(f"{base}/counties", headers=bearer(admin), json={
-                "code": "421081", "name": "石首市", "province": "湖北省"}).status_code == 201
+    with serve(tmp_path / "data") as served:
+        base, admin = served.base, served.admin
+        assert httpx.post(f"{base}/counties", headers=bearer(admin), json={
+            "code": "421081", "name": "石首市", "province": "湖北省"}).status_code == 201
 
-            pid = int((tmp_path / "data" / "pg" / "postmaster.pid").read_text().splitlines()[0])
-            os.kill(pid, signal.SIGKILL)
+        pid = int((tmp_path / "data" / "pg" / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        for method, path, body in (("GET", "/health", None), ("GET", "/projections", None),
+                                   ("POST", "/counties", {"code": "360724", "name": "上犹县", "province": "江西省"})):
+            started = time.monotonic()
+            r = httpx.request(method, f"{base}{path}", headers=bearer(admin), json=body, timeout=30)
+            elapsed = time.monotonic() - started
+            if r.status_code != 503:  # the supervisor may already have the database back
+                assert r.status_code < 500, (path, r.status_code, r.text)
+                continue
+            assert elapsed < 10, (path, elapsed)
+            assert r.headers.get("Retry-After"), path
+
+        # the service starts the embedded server again; writes and projections resume within seconds
+        deadline = time.monotonic() + 60  # seconds here; generous for a loaded CI machine
+        while httpx.get(f"{base}/health", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the embedded database was not started again"
             time.sleep(0.2)
-            for method, path, body in (("GET", "/health", None), ("GET", "/projections", None),
-                                       ("POST", "/counties", {"code": "360724", "name": "上犹县", "province": "江西省"})):
-                started = time.monotonic()
-                r = httpx.request(method, f"{base}{path}", headers=bearer(admin), json=body, timeout=30)
-                elapsed = time.monotonic() - started
-                if r.status_code != 503:  # the supervisor may already have the database back
-                    assert r.status_code < 500, (path, r.status_code, r.text)
-                    continue
-                assert elapsed < 10, (path, elapsed)
-                assert r.headers.get("Retry-After"), path
-
-            # the service starts the embedded server again; writes and projections resume within seconds
-            deadline = time.monotonic() + 60  # seconds here; generous for a loaded CI machine
-            while httpx.get(f"{base}/health", timeout=10).status_code != 200:
-                assert time.monotonic() < deadline, "the embedded database was not started again"
-                time.sleep(0.2)
-            deadline = time.monotonic() + 30
-            while True:
-                r = httpx.post(f"{base}/counties", headers=bearer(admin), timeout=10,
-                               json={"code": "360724", "name": "上犹县", "province": "江西省"})
-                if r.status_code in (201, 409):
-                    break
-                assert time.monotonic() < deadline, (r.status_code, r.text)
-                time.sleep(0.2)
-            deadline = time.monotonic() + 30
-            while True:
-                statuses = httpx.get(f"{base}/projections", headers=bearer(admin), timeout=10)
-                if statuses.status_code == 200 and all(s["lag"] == 0 for s in statuses.json()):
-                    break
-                assert time.monotonic() < deadline, statuses.text
-                time.sleep(0.2)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        deadline = time.monotonic() + 30
+        while True:
+            r = httpx.post(f"{base}/counties", headers=bearer(admin), timeout=10,
+                           json={"code": "360724", "name": "上犹县", "province": "江西省"})
+            if r.status_code in (201, 409):
+                break
+            assert time.monotonic() < deadline, (r.status_code, r.text)
+            time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while True:
+            statuses = httpx.get(f"{base}/projections", headers=bearer(admin), timeout=10)
+            if statuses.status_code == 200 and all(s["lag"] == 0 for s in statuses.json()):
+                break
+            assert time.monotonic() < deadline, statuses.text
+            time.sleep(0.2)
