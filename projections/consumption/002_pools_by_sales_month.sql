@@ -22,15 +22,13 @@ CREATE TABLE IF NOT EXISTS judged_day (
     day  date NOT NULL
 );
 -- Each household's category history (issue 22 point 16: a plan household's share in a month follows its category
--- then). A database projected before gets each household's current category as its whole history; `xiaofei rebuild
--- consumption` writes the real one.
+-- then). A database projected before has none for its households (they keep their plan weights, as before, in this
+-- projection as in the income one) until `xiaofei rebuild consumption` and `income` write the real one.
 CREATE TABLE IF NOT EXISTS household_categories (
     county            text NOT NULL,
     household_number  text NOT NULL,
-    seq               integer NOT NULL,     -- the household event's version (0: copied at the upgrade)
+    seq               integer NOT NULL,     -- the household event's version (1: its registration)
     category          text NOT NULL,
     effective_from    date NOT NULL,
     PRIMARY KEY (county, household_number, seq)
 );
-INSERT INTO household_categories SELECT county, household_number, 0, category, '-infinity'::date FROM households
-    ON CONFLICT DO NOTHING;

@@ -222,6 +222,11 @@ async def test_every_linkage_kind_pays_the_households_a_plan_names_in_their_own_
     income = await get(http, f"/counties/{origin}/households/{named}/linkage-income", official,
                        min_position=services.app.head_position())
     assert sorted(ln["amount_fen"] for ln in income["lines"]) == [500, 10_000, 10_001, 10_002]
+    # and the household income projection files them under the household's own county
+    r = await http.get(f"/counties/{origin}/households/{named}/income", headers=official,
+                       params={"year": business_today().year, "min_position": services.app.head_position()})
+    assert sorted(ln["amount_fen"] for ln in r.json()["lines"] if ln["kind"] != "revenue_share") == [
+        500, 10_000, 10_001, 10_002], r.text
 
 
 async def test_an_ineligible_households_weight_goes_to_the_eligible_ones_from_the_month_it_is_ineligible(
@@ -279,3 +284,23 @@ async def test_drill_down_lines_name_the_employer_the_seller_the_product_the_mem
     share = lines["revenue_share"]
     assert share["names"] == {"seller": "测试茶叶专业合作社", "product": "测试绿茶"}
     assert share["source"]["sale_keys"] == [f"order:{order}:1"] and share["source"]["sales"] == 1
+
+
+async def test_a_household_registered_later_does_not_take_a_share_of_months_before_its_registration(
+        http: httpx.AsyncClient, services: Services, county_code: str) -> None:
+    """Review: plan A and X, X not registered yet. A March sale's households' part goes to A (registered) and A is
+    paid; X registered later, effective in December, shares from December only: March stays as it was paid."""
+    scene = Scene(services, county_code, households=1)
+    a = scene.numbers[0]
+    x = f"{county_code}H0000009"
+    product = given_certified_product(services, scene.seller, price_fen=100_000, households=(a, x), rate="0.10")
+    given_received_order(services, scene.buyer, product, received_on=date(2025, 3, 10))
+    pools = await get(http, f"/counties/{county_code}/revenue-pools", scene.official, month="2025-03",
+                      product=str(product.product_id), min_position=services.app.head_position())
+    assert {s["payee"]: s["amount_fen"] for s in pools["items"][0]["shares"]} == {"collective": 3000, a: 7000}
+    csv_x = households_csv(county_code, 10).decode().splitlines()
+    rows = [csv_x[0]] + [ln.replace(",2014-01-01", ",2025-12-01") for ln in csv_x[1:] if f",{x}," in ln]
+    services.importer.run(county_code, "x.csv", ("\n".join(rows) + "\n").encode(), "test")
+    pools = await get(http, f"/counties/{county_code}/revenue-pools", scene.official, month="2025-03",
+                      product=str(product.product_id), min_position=services.app.head_position())
+    assert {s["payee"]: s["amount_fen"] for s in pools["items"][0]["shares"]} == {"collective": 3000, a: 7000}

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from xiaofei.projectors.consumption.facts import ALL_MONTHS, Dirty
 from xiaofei.projectors.employment.lookups import ParamsByCounty, scope_prefix
-from xiaofei.rules.consumption import COLLECTIVE, month_end, split_pool
+from xiaofei.rules.consumption import COLLECTIVE, month_end, month_of, split_pool
 from xiaofei.rules.parameters import parse_value
 
 COUNTED = """
@@ -65,7 +65,7 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         recompute_pool(cur, params, product, month)
     capacity_flags(cur, dirty.capacity)
     price_flags(cur, params, dirty.prices, day)
-    household_flags(cur, params, dirty.plans)
+    household_flags(cur, params, dirty.plans, day)
 
 
 def recount(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> None:
@@ -95,25 +95,35 @@ def _plan_for(cur: psycopg.Cursor[DictRow], product: UUID, month: str) -> DictRo
 def eligible_households(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, origin_county: str,
                         plan: list[tuple[str, int]], month: str) -> list[tuple[str, int]]:
     """The plan's households that share a pool of ``month`` (the month of the sales), with their weights: those
-    registered in the origin county whose category on the month's last day is one of ``worker.eligible_categories``
-    in force then. An ineligible household's weight goes to the eligible ones (none left: the households' part goes
-    to the village collective). The benefit linkage is for registered poor and monitored households
-    (《关于深入开展消费扶贫助力打赢脱贫攻坚战的指导意见》国办发〔2018〕129号; 脱贫户 and 监测对象 in the transition,
-    中发〔2020〕30号); a household with no category known yet keeps its weight."""
+    registered in the origin county by the month's last day (their registration's effective date) whose category
+    then is one of ``worker.eligible_categories`` in force then. An ineligible household's weight goes to the
+    eligible ones (none left: the households' part goes to the village collective). The benefit linkage is for
+    registered poor and monitored households (《关于深入开展消费扶贫助力打赢脱贫攻坚战的指导意见》国办发〔2018〕129号;
+    脱贫户 and 监测对象 in the transition, 中发〔2020〕30号). A household registered before the category history was
+    kept (no registration row: a database projected before, until its rebuild) counts as registered, and a month
+    before its first known category keeps its weight."""
     if not plan:
         return []
     last = month_end(month)
     cur.execute("SELECT n.number, h.household_number IS NOT NULL AS registered,"
+                " (SELECT c.effective_from FROM household_categories c WHERE c.county = %s"
+                "  AND c.household_number = n.number AND c.seq = 1) AS registered_from,"
                 " (SELECT c.category FROM household_categories c WHERE c.county = %s AND c.household_number = n.number"
                 "  AND c.effective_from <= %s ORDER BY c.effective_from DESC, c.seq DESC LIMIT 1) AS category"
                 " FROM unnest(%s::text[]) n(number) LEFT JOIN households h ON h.county = %s"
                 " AND h.household_number = n.number",
-                (origin_county, last, [n for n, _ in plan], origin_county))
+                (origin_county, origin_county, last, [n for n, _ in plan], origin_county))
     found = {r["number"]: r for r in cur.fetchall()}
     allowed = parse_value("worker.eligible_categories",
                           params.on(origin_county, last)["worker.eligible_categories"].value)
-    return [(n, w) for n, w in plan if found[n]["registered"]
-            and (found[n]["category"] is None or found[n]["category"] in allowed)]
+
+    def shares(number: str) -> bool:
+        r = found[number]
+        if not r["registered"] or (r["registered_from"] is not None and r["registered_from"] > last):
+            return False
+        return r["category"] is None or r["category"] in allowed
+
+    return [(n, w) for n, w in plan if shares(n)]
 
 
 SALES_MONTH = "to_char(s.sale_day, 'YYYY-MM')"
@@ -188,10 +198,11 @@ def capacity_flags(cur: psycopg.Cursor[DictRow], products: Iterable[UUID]) -> No
 
 
 def judged_day(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> date | None:
-    """The day price flags are judged on: the business day (Asia/Shanghai) of the latest event the projection has
-    seen (``Dirty.log_day``, never going back). When it moves on, every product whose reference price or price band
-    comes into force (or a band version ends) in between is judged again, so the flags at a log position are those
-    of its day whatever the batching, and a price dated in the future is not applied before its day."""
+    """The day price and plan-household flags are judged on: the business day (Asia/Shanghai) of the latest event the
+    projection has seen (``Dirty.log_day``, never going back). When it moves on, every product whose reference
+    price, price band, plan household's category or eligible categories come into force (or a version ends) in
+    between is judged again, so the flags at a log position are those of its day whatever the batching, and a
+    fact dated in the future is not applied before its day."""
     cur.execute("SELECT day FROM judged_day")
     row = cur.fetchone()
     before: date | None = row["day"] if row else None
@@ -202,12 +213,25 @@ def judged_day(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> date | None:
                 (day, day))
     if before is None:  # the first day this projection judges on: every product once
         cur.execute("SELECT product_id FROM products")
-        dirty.prices.update(r["product_id"] for r in cur.fetchall())
+        every = [r["product_id"] for r in cur.fetchall()]
+        dirty.prices.update(every)
+        dirty.plans.update(every)
         return day
     cur.execute("SELECT p.product_id FROM products p JOIN reference_prices r ON (r.county, r.category,"
                 " r.specification, r.unit) = (p.county, p.category, p.specification, p.unit)"
                 " WHERE r.effective_from > %s AND r.effective_from <= %s", (before, day))
     dirty.prices.update(r["product_id"] for r in cur.fetchall())
+    cur.execute("SELECT DISTINCT pl.product_id FROM product_plans pl JOIN products p USING (product_id),"
+                " jsonb_array_elements(pl.households) h JOIN household_categories c ON c.county = p.origin_county"
+                " AND c.household_number = h->>'household_number' WHERE c.effective_from > %s"
+                " AND c.effective_from <= %s", (before, day))
+    dirty.plans.update(r["product_id"] for r in cur.fetchall())
+    cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = 'worker.eligible_categories' AND"
+                " ((effective_from > %s AND effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
+                (before, day, before, day))
+    for r in cur.fetchall():
+        cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(r["scope"]),))
+        dirty.plans.update(p["product_id"] for p in cur.fetchall())
     cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = 'product.price_band_pct' AND"
                 " ((effective_from > %s AND effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
                 (before, day, before, day))
@@ -245,42 +269,39 @@ def price_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: 
         _set_flag(cur, f"price:{product}", p["county"], "price_outside_band", str(product),
                   deviation is not None and abs(deviation) > band,
                   {"product": p["name"], "price_fen": int(p["price_fen"]), "band": str(band),
-                   "judged_on": on.isoformat(),
                    "reference_price_fen": int(reference["price_fen"]) if reference else None,
                    "reference_from": reference["effective_from"].isoformat() if reference else None,
                    "deviation": f"{deviation:.4f}" if deviation is not None else None,
                    "price_check_at_review": check})
 
 
-def household_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID]) -> None:
-    """A household in a product's current linkage plan that is not registered in the origin county, or whose
-    category is not one of ``worker.eligible_categories`` (in force on the later of the listing and the category's
-    effective date)."""
+def household_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID],
+                    day: date | None) -> None:
+    """A household in a product's current linkage plan that does not share its pools in the month of the day
+    judged (``judged_day``), by the rule the pools use (``eligible_households``): not registered in the origin
+    county then, or of a category not in ``worker.eligible_categories`` then. Flag, split and obligations agree."""
     for product in sorted(products, key=str):
         cur.execute("SELECT * FROM products WHERE product_id = %s", (product,))
         p = cur.fetchone()
         if p is None:
             continue
+        month = month_of(max(day or p["listed_on"], p["listed_on"]))
         cur.execute("SELECT households FROM product_plans WHERE product_id = %s ORDER BY version DESC LIMIT 1",
                     (product,))
         plan = cur.fetchone()
-        named = {h["household_number"] for h in (plan["households"] if plan else [])}
+        named = sorted({h["household_number"] for h in (plan["households"] if plan else [])})
+        sharing = {n for n, _ in eligible_households(cur, params, p["origin_county"], [(n, 1) for n in named],
+                                                     month)}
         cur.execute("SELECT flag_key FROM flags WHERE flag_key LIKE %s", (f"household:{product}:%",))
         before = {r["flag_key"].rsplit(":", 1)[1] for r in cur.fetchall()}
-        for number in sorted(named | before):
-            cur.execute("SELECT category, since FROM households WHERE county = %s AND household_number = %s",
+        for number in sorted(set(named) | before):
+            cur.execute("SELECT category FROM households WHERE county = %s AND household_number = %s",
                         (p["origin_county"], number))
             h = cur.fetchone()
             problem = None
-            if number in named:
-                if h is None:
-                    problem = "not registered in the origin county"
-                else:
-                    on: date = max(p["listed_on"], h["since"])
-                    eligible = parse_value("worker.eligible_categories",
-                                           params.on(p["origin_county"], on)["worker.eligible_categories"].value)
-                    if h["category"] not in eligible:
-                        problem = f"category {h['category']} is not one of {', '.join(eligible)}"
+            if number in named and number not in sharing:
+                problem = ("not registered in the origin county" if h is None else
+                           f"category {h['category']} is not one of the eligible categories in {month}")
             _set_flag(cur, f"household:{product}:{number}", p["county"], "plan_household_ineligible", str(product),
                       problem is not None,
                       {"product": p["name"], "household_number": number, "origin_county": p["origin_county"],

@@ -200,10 +200,18 @@ def record_linkage(cur: psycopg.Cursor[DictRow], e: Any, dirty: Dirty, pos: int)
         ledger = cur.fetchone()
         assert ledger is not None, "a ledger is opened before its payments"
         p = e.payment
+        # the payee household's county: the one the payment names (a household another county registered that a
+        # plan of the seller's names), else the one its kind implied when it was recorded — a payout's product's
+        # origin county, or the seller's
+        county = p.payee_county or ledger["county"]
+        if p.payee_county is None and p.product_id is not None:
+            cur.execute("SELECT origin_county FROM products WHERE product_id = %s", (p.product_id,))
+            product = cur.fetchone()
+            county = product["origin_county"] if product else county
         cur.execute("INSERT INTO linkage_payments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (ledger["seller"], p.reference, ledger["county"], p.kind, p.payee, p.amount_fen, p.paid_on,
+                    (ledger["seller"], p.reference, county, p.kind, p.payee, p.amount_fen, p.paid_on,
                      p.produce, p.quantity, p.product_id, pos))
-        dirty.households.add((ledger["county"], p.payee))
+        dirty.households.add((county, p.payee))
 
 
 def record_policy_position(cur: psycopg.Cursor[DictRow], e: Any, pos: int) -> None:
