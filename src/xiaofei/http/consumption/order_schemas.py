@@ -11,6 +11,7 @@ import msgspec
 from litestar.params import HeaderParameter
 
 from xiaofei.domain.consumption.categories import described
+from xiaofei.domain.consumption.channel import PriceWarning
 from xiaofei.http.schemas import LINES, ONE_LINE, PositiveFen
 
 CommandKey = Annotated[str, HeaderParameter(
@@ -143,20 +144,6 @@ class OrderView(msgspec.Struct, kw_only=True):
 
 # -- channel sales -----------------------------------------------------------------------------------------------------
 
-class ChannelPriceWarning(msgspec.Struct, kw_only=True):
-    row: int
-    """The row of the upload (header = 1; JSON: position in `sales`)."""
-    reference: str
-    product_id: UUID
-    sold_on: date
-    quantity: int
-    amount_fen: int
-    reference_price_fen: int
-    band: str
-    deviation: str
-    """(amount ÷ quantity − reference) ÷ reference, 4 decimals."""
-
-
 class ChannelUploadView(msgspec.Struct, kw_only=True):
     upload_id: UUID
     uploader: str
@@ -170,7 +157,7 @@ class ChannelUploadView(msgspec.Struct, kw_only=True):
     already_known: int
     """Rows whose seller, channel and reference were recorded before (by any upload): not a second sale."""
     recorded_at: datetime
-    price_warnings: list[ChannelPriceWarning]
+    price_warnings: list[PriceWarning]
     """Recorded rows whose unit price is outside the band around the county's reference price (both in force on
     the sale day): recorded and counted, and flagged (`channel_price_outside_band`) for the county to check."""
 

@@ -40,11 +40,9 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
     for scope in sorted(dirty.scopes.get("linkage.collective_share", ())):
         cur.execute("SELECT DISTINCT product_id, month FROM sales WHERE county LIKE %s", (scope_prefix(scope),))
         dirty.pools.update((r["product_id"], r["month"]) for r in cur.fetchall())
-    for scope in sorted(dirty.scopes.get("worker.eligible_categories", ())):
-        cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(scope),))
-        for r in cur.fetchall():  # who shares a pool follows the eligible categories: every month again
-            dirty.plans.add(r["product_id"])
-            dirty.plan_from(r["product_id"], ALL_MONTHS)
+    for product in _products_in(cur, sorted(dirty.scopes.get("worker.eligible_categories", ())), "origin_county"):
+        dirty.plans.add(product)  # who shares a pool follows the eligible categories: every month again
+        dirty.plan_from(product, ALL_MONTHS)
     if dirty.households:  # one query for a whole import's households; a category decides who shares the pools
         counties, numbers = zip(*sorted(dirty.households), strict=True)
         cur.execute("SELECT DISTINCT p.product_id FROM product_plans p JOIN products USING (product_id),"
@@ -53,9 +51,7 @@ def derive(cur: psycopg.Cursor[DictRow], dirty: Dirty, new_sales: list[str]) -> 
         for r in cur.fetchall():
             dirty.plans.add(r["product_id"])
             dirty.plan_from(r["product_id"], ALL_MONTHS)
-    for scope in sorted(dirty.scopes.get("product.price_band_pct", ())):
-        cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(scope),))
-        dirty.prices.update(r["product_id"] for r in cur.fetchall())
+    dirty.prices.update(_products_in(cur, sorted(dirty.scopes.get("product.price_band_pct", ())), "county"))
     for product, month in sorted(dirty.pools_from.items(), key=lambda kv: str(kv[0])):
         cur.execute("SELECT DISTINCT month FROM sales WHERE product_id = %s AND month >= %s"
                     " UNION SELECT month FROM pools WHERE product_id = %s AND month >= %s",
@@ -226,19 +222,27 @@ def judged_day(cur: psycopg.Cursor[DictRow], dirty: Dirty) -> date | None:
                 " AND c.household_number = h->>'household_number' WHERE c.effective_from > %s"
                 " AND c.effective_from <= %s", (before, day))
     dirty.plans.update(r["product_id"] for r in cur.fetchall())
-    cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = 'worker.eligible_categories' AND"
-                " ((effective_from > %s AND effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
-                (before, day, before, day))
-    for r in cur.fetchall():
-        cur.execute("SELECT product_id FROM products WHERE origin_county LIKE %s", (scope_prefix(r["scope"]),))
-        dirty.plans.update(p["product_id"] for p in cur.fetchall())
-    cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = 'product.price_band_pct' AND"
-                " ((effective_from > %s AND effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
-                (before, day, before, day))
-    for r in cur.fetchall():
-        cur.execute("SELECT product_id FROM products WHERE county LIKE %s", (scope_prefix(r["scope"]),))
-        dirty.prices.update(p["product_id"] for p in cur.fetchall())
+    dirty.plans.update(_products_in(cur, _turning(cur, "worker.eligible_categories", before, day), "origin_county"))
+    dirty.prices.update(_products_in(cur, _turning(cur, "product.price_band_pct", before, day), "county"))
     return day
+
+
+def _turning(cur: psycopg.Cursor[DictRow], name: str, before: date, day: date) -> list[str]:
+    """The scopes where a version of parameter ``name`` comes into force, or ends, after ``before`` up to ``day``."""
+    cur.execute("SELECT DISTINCT scope FROM parameters WHERE name = %s AND ((effective_from > %s AND"
+                " effective_from <= %s) OR (effective_to >= %s AND effective_to < %s))",
+                (name, before, day, before, day))
+    return sorted(r["scope"] for r in cur.fetchall())
+
+
+def _products_in(cur: psycopg.Cursor[DictRow], scopes: Iterable[str], column: str) -> set[UUID]:
+    """The products whose ``column`` (``county`` or ``origin_county``) lies in one of ``scopes``."""
+    found: set[UUID] = set()
+    for scope in scopes:
+        cur.execute(f"SELECT product_id FROM products WHERE {column} LIKE %s",  # noqa: S608 - a fixed name
+                    (scope_prefix(scope),))
+        found.update(r["product_id"] for r in cur.fetchall())
+    return found
 
 
 def price_flags(cur: psycopg.Cursor[DictRow], params: ParamsByCounty, products: Iterable[UUID],
