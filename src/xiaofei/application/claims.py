@@ -12,6 +12,7 @@ from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
@@ -25,6 +26,7 @@ from xiaofei.domain.bounds import month_problem
 from xiaofei.domain.errors import Conflict, InvalidInput, NotFound, invalid
 from xiaofei.domain.ids import organisation_id
 from xiaofei.projectors.base import ConnectionParams
+from xiaofei.projectors.employment import explain
 from xiaofei.rules.entitlements import expand_parameters
 from xiaofei.rules.parameters import ParameterVersion, in_force, scope_chain
 
@@ -80,6 +82,9 @@ class ClaimService:
         """The organisation's entitlement lines, once the projection has caught up with every event so far."""
         with self.params.connect() as conn:
             self.app.wait_projected(conn, "employment", self.read_wait_seconds, "entitlements are")
+            # the lines and the facts their explanations are rendered from, in one snapshot
+            conn.commit()
+            conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
             cur = conn.execute(
                 "SELECT e.slip_id, e.subsidy, e.payee, e.id_hash, e.workshop_id, e.month, e.slip_version,"
                 " e.amount_fen, e.county, e.explanation,"
@@ -93,9 +98,12 @@ class ClaimService:
                 found = conn.execute("SELECT name, value, scope, effective_from, effective_to, source, era, seq"
                                      " FROM rm_employment.parameters WHERE scope = ANY(%s)", (scope_chain(county),))
                 versions[county] = [ParameterVersion(*v) for v in found.fetchall()]
+            rendered = explain.render_psycopg(conn, rows, versions, "rm_employment.")
         out = []
         for r in rows:
-            explanation = r["explanation"] if isinstance(r["explanation"], dict) else json.loads(str(r["explanation"]))
+            stored = r["explanation"]
+            explanation = rendered[(r["slip_id"], r["subsidy"])] if stored is None else \
+                stored if isinstance(stored, dict) else json.loads(str(stored))
             out.append(Entitled(
                 slip_id=r["slip_id"], subsidy=str(r["subsidy"]),
                 payee="employer" if r["payee"] == "employer" else f"worker:{r['id_hash']}",
@@ -252,3 +260,4 @@ class ClaimService:
             return (ledger,)
 
         return self._save(load, lambda ledger: ledger.settle_recovery(payee, amount_fen, reference, actor))
+

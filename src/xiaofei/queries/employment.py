@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from xiaofei.projectors.employment import explain
 from xiaofei.queries import paging
 from xiaofei.queries.disclosure import registry_counties
 from xiaofei.rules.disclosure import Viewer, disclose
@@ -85,12 +86,28 @@ async def _versions(pool: asyncpg.Pool, county: str) -> list[ParameterVersion]:
     return [ParameterVersion(**dict(r)) for r in rows]
 
 
-def _line(r: asyncpg.Record, versions: dict[str, list[ParameterVersion]]) -> EntitlementLine:
+def _line(r: asyncpg.Record, versions: dict[str, list[ParameterVersion]],
+          rendered: dict[tuple[UUID, str], dict[str, Any]]) -> EntitlementLine:
+    stored = r["explanation"]
+    explanation = json.loads(stored) if stored is not None else rendered[(r["slip_id"], r["subsidy"])]
     return EntitlementLine(slip_id=r["slip_id"], subsidy=r["subsidy"], payee=r["payee"],
                            organisation=r["organisation"], workshop_id=r["workshop_id"], month=r["month"],
                            slip_version=r["slip_version"], amount_fen=r["amount_fen"], eligible=r["eligible"],
-                           explanation=expand_parameters(json.loads(r["explanation"]), versions[r["county"]],
-                                                         r["county"]))
+                           explanation=expand_parameters(explanation, versions[r["county"]], r["county"]))
+
+
+async def _rendered(conn: asyncpg.Connection, rows: list[asyncpg.Record],
+                    versions: dict[str, list[ParameterVersion]]) -> dict[tuple[UUID, str], dict[str, Any]]:
+    """The explanations of the wage and matching lines among ``rows``, rendered by the rule over their
+    worker-months' facts (read in the same snapshot as the lines)."""
+    keys = explain.worker_months(rows)
+    if not keys:
+        return {}
+    slips = await conn.fetch(explain.SLIPS_SQL.format(s=f"{S}."), *explain.key_arrays(keys))
+    people = await conn.fetch(explain.PEOPLE_SQL.format(s=f"{S}."), sorted({k[1] for k in keys}))
+    certs = await conn.fetch(explain.CERTIFICATIONS_SQL.format(s=f"{S}."),
+                             sorted({s["workshop_id"] for s in slips}, key=str))
+    return explain.render(slips, people, certs, versions.__getitem__)
 
 
 async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None = None,
@@ -101,7 +118,14 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
     key = paging.parse(after, paging.text, UUID, UUID, paging.text)
     # the page first (keyset over the index), then the worker, slip and claim of its rows only; the claims are
     # this organisation's own (a hiring award's subject is the same key in every organisation it moves to)
-    rows = await pool.fetch(
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        return await _entitlements_page(conn, viewer, county, organisation, month, workshop_id, subsidy, key, limit)
+
+
+async def _entitlements_page(conn: asyncpg.Connection, viewer: Viewer, county: str | None, organisation: str | None,
+                             month: str | None, workshop_id: UUID | None, subsidy: str | None, key: Any,
+                             limit: int) -> EntitlementPage:
+    rows = await conn.fetch(
         f"""SELECT e.*, w.name AS worker_name, w.id_masked, s.slip_id AS slip, c.claimed_fen, c.claim_status,
                    c.last_claim_id, c.rejected
             FROM (SELECT * FROM {S}.entitlements
@@ -125,11 +149,12 @@ async def entitlements(pool: asyncpg.Pool, viewer: Viewer, *, county: str | None
             ORDER BY e.month, e.workshop_id, e.slip_id, e.subsidy""",
         county, organisation, month, workshop_id, subsidy, *(key or (None, None, None, None)), limit + 1)
     rows, next_after = paging.page(rows, limit, lambda r: [r["month"], r["workshop_id"], r["slip_id"], r["subsidy"]])
-    versions = {c: await _versions(pool, c) for c in sorted({r["county"] for r in rows})}
-    homes = await registry_counties(pool, (r["id_hash"] for r in rows))
+    versions = {c: await _versions(conn, c) for c in sorted({r["county"] for r in rows})}
+    rendered = await _rendered(conn, rows, versions)
+    homes = await registry_counties(conn, (r["id_hash"] for r in rows))
     lines = []
     for r in rows:
-        line = _line(r, versions)
+        line = _line(r, versions, rendered)
         line.explanation = disclose(line.explanation, viewer, homes.get(r["id_hash"], frozenset()))
         line.worker_name, line.id_masked = r["worker_name"], r["id_masked"]
         line.slip = f"/organisations/{r['organisation']}/slips/{r['slip']}" if r["slip"] is not None else None

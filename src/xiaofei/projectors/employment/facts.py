@@ -188,4 +188,21 @@ class PayrollRows:
         copy_rows(cur, "payrolls", self.opened)
         copy_rows(cur, "slips", self.slips, SLIP_COLUMNS.split(", "))
         copy_rows(cur, "slip_versions", self.versions)
+        if len(self.slips) >= ANALYZE_AFTER:
+            refresh_statistics(cur, len(self.slips), "slips", "slip_versions")
         self.opened, self.slips, self.versions = [], [], []
+
+
+ANALYZE_AFTER = 1000
+"""Slips copied in one flush from which the tables' statistics may be out of date (see ``refresh_statistics``)."""
+
+
+def refresh_statistics(cur: psycopg.Cursor[DictRow], added: int, *tables: str) -> None:
+    """ANALYZE ``tables`` when the rows just added are a tenth or more of what their statistics know of: the
+    batch's own queries (the wage rule's staging, flags, awards) are planned on them, and a table loaded in this
+    very transaction looks empty to the planner (nested loops over thousands of rows). Like autovacuum's threshold,
+    this costs a bounded share of the rows added, however large the table grows."""
+    cur.execute("SELECT greatest(reltuples, 0) AS known FROM pg_class WHERE oid = %s::regclass", (tables[0],))
+    row = cur.fetchone()
+    if row is None or added >= 0.1 * float(row["known"]):
+        cur.execute(f"ANALYZE {', '.join(tables)}")

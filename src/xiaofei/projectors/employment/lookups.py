@@ -4,6 +4,7 @@ periods."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,27 @@ from psycopg.rows import DictRow
 from xiaofei.domain.employment import month_bounds
 from xiaofei.rules.entitlements import CertificationFacts, CertificationPeriod, PersonFacts
 from xiaofei.rules.parameters import ParameterVersion, all_in_force, scope_chain
+
+
+# $1, $2, $3: arrays of county, ID hash and month of the worker-months wanted; {s} is the schema prefix.
+SLIPS_SQL = ("SELECT s.* FROM {s}slips s JOIN unnest($1::text[], $2::text[], $3::text[]) AS g(county, id_hash, month)"
+             " ON s.county = g.county AND s.id_hash = g.id_hash AND s.month = g.month")
+# $1: array of ID hashes
+PEOPLE_SQL = ("SELECT p.*, array_agg(h.effective_date ORDER BY h.version) AS dates,"
+              " array_agg(h.category ORDER BY h.version) AS categories FROM {s}persons p"
+              " JOIN {s}household_categories h USING (county, household_number)"
+              " WHERE p.id_hash = ANY($1::text[]) GROUP BY p.id_hash, p.county, p.household_number, p.person_number")
+# $1: array of workshop ids
+CERTIFICATIONS_SQL = ("SELECT * FROM {s}workshop_certifications WHERE workshop_id = ANY($1::uuid[])"
+                      " ORDER BY workshop_id, seq")
+
+
+def psycopg_sql(statement: str, schema: str = "") -> str:
+    """One of the statements above for psycopg (``%s`` placeholders, in order)."""
+    out = statement.format(s=schema)
+    for n in range(9, 0, -1):
+        out = out.replace(f"${n}", "%s")
+    return out
 
 
 class ParamsByCounty:
@@ -70,17 +92,17 @@ def people_for(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> dict[str, list
     """Registry members by ID hash, each with the household's category history."""
     if not hashes:
         return {}
-    cur.execute(
-        "SELECT p.*, array_agg(h.effective_date ORDER BY h.version) AS dates,"
-        " array_agg(h.category ORDER BY h.version) AS categories FROM persons p"
-        " JOIN household_categories h USING (county, household_number)"
-        " WHERE p.id_hash = ANY(%s) GROUP BY p.id_hash, p.county, p.household_number, p.person_number",
-        (list(hashes),))
+    cur.execute(psycopg_sql(PEOPLE_SQL), (list(hashes),))
+    return group_people(cur.fetchall())
+
+
+def group_people(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows of ``PEOPLE_SQL`` by ID hash, each hash's memberships by county, household and member number."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in cur.fetchall():
+    for r in rows:
         out[r["id_hash"]].append(dict(r))
-    for rows in out.values():
-        rows.sort(key=lambda r: (r["county"], r["household_number"], r["person_number"]))
+    for found in out.values():
+        found.sort(key=lambda r: (r["county"], r["household_number"], r["person_number"]))
     return out
 
 
@@ -108,10 +130,14 @@ def workshop_rows(cur: psycopg.Cursor[DictRow], ids: list[UUID]) -> dict[UUID, D
 
 def certifications_for(cur: psycopg.Cursor[DictRow], workshop_ids: set[UUID]) -> dict[UUID, CertificationFacts]:
     """Each workshop's certification history (every period, oldest first)."""
-    cur.execute("SELECT * FROM workshop_certifications WHERE workshop_id = ANY(%s) ORDER BY workshop_id, seq",
-                (sorted(workshop_ids, key=str),))
+    cur.execute(psycopg_sql(CERTIFICATIONS_SQL), (sorted(workshop_ids, key=str),))
+    return certification_facts(cur.fetchall())
+
+
+def certification_facts(rows: Iterable[Mapping[str, Any]]) -> dict[UUID, CertificationFacts]:
+    """Rows of ``CERTIFICATIONS_SQL`` (by workshop, then sequence) as each workshop's periods."""
     periods: dict[UUID, list[CertificationPeriod]] = defaultdict(list)
-    for r in cur.fetchall():
+    for r in rows:
         periods[r["workshop_id"]].append(CertificationPeriod(r["plaque_number"], r["certified_on"], r["ends_on"],
                                                              r["end_reason"]))
     return {w: CertificationFacts(tuple(p)) for w, p in periods.items()}

@@ -21,20 +21,23 @@ from xiaofei.projectors.employment.lookups import (
     person_in_month,
     workshop_rows,
 )
+from xiaofei.projectors.employment.wages import wage_lines
 from xiaofei.rules.entitlements import (
     CertificationFacts,
     EligibleMonth,
     SlipFacts,
     Trainee,
-    WorkerMonthSlip,
     certification_months,
     counts_for_certification,
     hiring_award_lines,
     months_before,
     rent_line,
     training_lines,
-    worker_month_lines,
 )
+
+LINE_COLUMNS = ("slip_id", "subsidy", "county", "organisation", "workshop_id", "month", "payee", "id_hash",
+                "slip_version", "amount_fen", "eligible", "explanation")
+"""The columns of a line whose explanation is computed and stored with it (awards, training, rent)."""
 
 CERTIFICATION_LOOKBACK = 12
 """Months of history a change can reach (``workshop.min_employment_months`` is at most this)."""
@@ -92,7 +95,7 @@ def recompute_workshops(cur: psycopg.Cursor[DictRow], dirty: set[tuple[UUID, str
         month_rows.extend(months_rows)
         rows.extend(rent_rows(ws, certs.get(workshop_id, CertificationFacts()), costs_of[workshop_id], eligible,
                                staff, params_for))
-    copy_rows(cur, "entitlements", rows)
+    copy_rows(cur, "entitlements", columns=LINE_COLUMNS, rows=rows)
     copy_rows(cur, "workshop_months", month_rows)
     return touched
 
@@ -130,7 +133,7 @@ def recompute_hiring_awards(cur: psycopg.Cursor[DictRow], workshops: set[UUID]) 
         cur.execute("DELETE FROM entitlements WHERE subsidy = 'hiring_award' AND county = %s"
                     " AND (workshop_id = ANY(%s) OR slip_id = ANY(%s))",
                     (county, affected, [a.key for a in awards]))
-        copy_rows(cur, "entitlements", [
+        copy_rows(cur, "entitlements", columns=LINE_COLUMNS, rows=[
             (a.key, a.line.subsidy, county, a.month.organisation, a.month.workshop_id, a.month.month,
              a.line.payee, a.month.id_hash, versions[a.month.slip_id], a.line.amount_fen, a.line.eligible,
              Jsonb(a.line.explanation)) for a in awards])
@@ -154,55 +157,10 @@ def recompute_training(cur: psycopg.Cursor[DictRow], hashes: set[str]) -> None:
                 for r in rows]
     lines = training_lines(trainees, params.on)
     cur.execute("DELETE FROM entitlements WHERE subsidy = 'training' AND id_hash = ANY(%s)", (sorted(hashes),))
-    copy_rows(cur, "entitlements", [(uuid5(t.training_id, t.id_hash), line.subsidy, t.county, t.organisation,
-                                     t.workshop_id, t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1,
-                                     line.amount_fen, line.eligible, Jsonb(line.explanation))
-                                    for t, line in lines])
-
-
-def wage_lines(cur: psycopg.Cursor[DictRow], workshop_ids: list[UUID], months: list[str]) -> set[UUID]:
-    """Replace the wage-subsidy and matching lines of every worker-month (county, worker, month) that has a slip
-    in one of the given workshop-months: caps, minimum days and wage floors apply to the worker's month across
-    all their slips in the county, so a change to one slip can change the worker's lines in other workshops.
-    Returns the workshops whose lines were replaced."""
-    # Two plain joins rather than one row-value IN: the planner has no statistics for slips loaded in this very
-    # transaction, and the IN form degenerated to a nested loop over every slip at month end.
-    cur.execute("SELECT DISTINCT t.county, t.id_hash, t.month FROM slips t"
-                " JOIN unnest(%s::uuid[], %s::text[]) AS d(workshop_id, month)"
-                " ON t.workshop_id = d.workshop_id AND t.month = d.month", (workshop_ids, months))
-    wanted = {(r["county"], r["id_hash"], r["month"]) for r in cur.fetchall()}
-    if not wanted:
-        return set()
-    people_months = sorted({(h, m) for _, h, m in wanted})
-    cur.execute("SELECT s.* FROM slips s JOIN unnest(%s::text[], %s::text[]) AS g(id_hash, month)"
-                " ON s.id_hash = g.id_hash AND s.month = g.month",
-                ([h for h, _ in people_months], [m for _, m in people_months]))
-    slips = [r for r in cur.fetchall() if (r["county"], r["id_hash"], r["month"]) in wanted]
-    if not slips:
-        return set()
-    cur.execute("DELETE FROM entitlements WHERE slip_id = ANY(%s) AND subsidy IN ('worker_wage', 'employer_match')",
-                ([s["slip_id"] for s in slips],))
-    certs = certifications_for(cur, {s["workshop_id"] for s in slips})
-    people = people_for(cur, {s["id_hash"] for s in slips})
-    params = ParamsByCounty(cur)
-    groups: dict[tuple[str, str, str], list[DictRow]] = defaultdict(list)
-    for s in slips:
-        groups[(s["county"], s["id_hash"], s["month"])].append(s)
-    rows: list[tuple[Any, ...]] = []
-    for (county, id_hash, month), group in sorted(groups.items()):
-        by_id = {s["slip_id"]: s for s in group}
-        first, last = month_bounds(month)
-        person = person_in_month(people.get(id_hash, []), last)
-        facts = [WorkerMonthSlip(SlipFacts(s["slip_id"], s["version"], s["gross_fen"], s["days_worked"], s["voided"],
-                                           s["verified_version"], s["verified_evidence"]),
-                                 certs.get(s["workshop_id"], CertificationFacts())) for s in group]
-        for slip_id, lines in worker_month_lines(month, first, last, facts, person, params.monthly(county)(month)):
-            s = by_id[slip_id]
-            rows.extend((slip_id, line.subsidy, county, s["organisation"], s["workshop_id"], month, line.payee,
-                         id_hash, s["version"], line.amount_fen, line.eligible, Jsonb(line.explanation))
-                        for line in lines)
-    copy_rows(cur, "entitlements", rows)
-    return {s["workshop_id"] for s in slips}
+    copy_rows(cur, "entitlements", columns=LINE_COLUMNS, rows=[
+        (uuid5(t.training_id, t.id_hash), line.subsidy, t.county, t.organisation, t.workshop_id,
+         t.held_on.strftime("%Y-%m"), line.payee, t.id_hash, 1, line.amount_fen, line.eligible, Jsonb(line.explanation))
+        for t, line in lines])
 
 
 def rent_rows(ws: DictRow, cert: CertificationFacts, costs: list[DictRow], eligible: dict[str, set[str]],
