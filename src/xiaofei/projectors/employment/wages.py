@@ -17,7 +17,6 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import DictRow
 
-from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.base import copy_rows
 from xiaofei.projectors.employment.lookups import ParamsByCounty
 
@@ -179,7 +178,6 @@ def wage_lines(cur: psycopg.Cursor[DictRow], workshop_ids: list[UUID], months: l
 def _month_params(params: ParamsByCounty, county: str, month: str) -> tuple[Any, ...]:
     """The wage rule's parameters in force on the month's last day, typed (one row a county-month)."""
     values = {name: version.typed() for name, version in params.monthly(county)(month).items()}
-    assert month_bounds(month)  # a malformed month fails here, not in SQL
     return (county, month, list(values["worker.eligible_categories"]), values["worker.min_age"],
             values["worker.max_age_male"], values["worker.max_age_female"], values["subsidy.worker_min_days"],
             values["subsidy.worker_wage_floor_fen"], values["subsidy.worker_wage_rate"],
