@@ -154,21 +154,25 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Rebuild each named projection in turn (``all``: every one, a derived one after those it reads), each with
+    its own progress line: events done out of the log's, rate and ETA."""
     from xiaofei.projectors.base import rebuild
     from xiaofei.projectors.catalog import PROJECTIONS
 
+    names = list(PROJECTIONS) if "all" in args.names else [n for n in PROJECTIONS if n in args.names]
     services = _services(args)
     try:
         app = services.app
-        # events, counted (not log positions: a rolled-back write leaves a gap), the same on stderr and stdout
-        total = app.event_count()
-        bar = Progress(f"rebuilding {args.name}", unit="events", total=total)
-        applied = rebuild(app, PROJECTIONS[args.name], services.params,
-                          batch_size=services.settings.projection_batch_size,
-                          on_batch=lambda n: bar.update(n, max(n, total)))
-        bar.update(applied, max(applied, total))
-        bar.finish()
-        print(f"rebuilt {args.name}: {applied:,} events applied, swapped in", flush=True)
+        for name in names:
+            # events, counted (not log positions: a rolled-back write leaves a gap), the same on stderr and stdout
+            total = app.event_count()
+            bar = Progress(f"rebuilding {name}", unit="events", total=total)
+            applied = rebuild(app, PROJECTIONS[name], services.params,
+                              batch_size=services.settings.projection_batch_size,
+                              on_batch=lambda n, bar=bar, total=total: bar.update(n, max(n, total)))
+            bar.update(applied, max(applied, total))
+            bar.finish()
+            print(f"rebuilt {name}: {applied:,} events applied, swapped in", flush=True)
     finally:
         services.close()
     return 0
@@ -407,8 +411,10 @@ def parser() -> argparse.ArgumentParser:
     command(sub, "project", "run the projectors alone (beside a serve with XIAOFEI_RUN_PROJECTORS=false)"
             ).set_defaults(func=cmd_project)
 
-    r = command(sub, "rebuild", "rebuild a projection into fresh tables and swap it in")
-    r.add_argument("name", choices=list(PROJECTIONS), metavar="NAME", help=f"the projection: one of {names}")
+    r = command(sub, "rebuild", "rebuild projections into fresh tables and swap each in")
+    r.add_argument("names", nargs="+", choices=[*PROJECTIONS, "all"], metavar="NAME",
+                   help=f"the projections, rebuilt one after the other in this order whatever the order given: one of"
+                        f" {names}; or all")
     r.set_defaults(func=cmd_rebuild)
 
     pr = command(sub, "projections", "projection partitions halted at an event they cannot apply")

@@ -101,17 +101,21 @@ def test_import_and_rebuild_report_progress(fresh_dsn: str, tmp_path: Path) -> N
     assert "importing households.csv: 1 households in " in err and ", recorded" in err
     assert "projecting registry: " in err and " events in " in err
 
-    code, out, err = _run(env, "rebuild", "registry")
+    # several projections at once, each with its own line, in the catalogue's order whatever the order given
+    code, out, err = _run(env, "rebuild", "policy", "registry")
     assert code == 0, err
+    assert out.index("rebuilt registry: ") < out.index("rebuilt policy: "), out
     with psycopg.connect(fresh_dsn) as conn:
         (events,), (head,) = (conn.execute(f"SELECT {f}(notification_id) FROM {events_table}").fetchone()
                               for f in ("count", "max"))
     assert head > events  # the gap
     # not a terminal: no redrawing, one final line with how many events took how long; stdout says the same count
     assert f"rebuilt registry: {events:,} events applied, swapped in" in out, out
-    lines = [line for line in err.splitlines() if line.startswith("rebuilding registry: ")]
-    assert "\r" not in err and len(lines) == 1, err
-    assert lines[0].startswith(f"rebuilding registry: {events:,} events in "), lines
+    assert f"rebuilt policy: {events:,} events applied, swapped in" in out, out
+    for name in ("registry", "policy"):
+        lines = [line for line in err.splitlines() if line.startswith(f"rebuilding {name}: ")]
+        assert "\r" not in err and len(lines) == 1, err
+        assert lines[0].startswith(f"rebuilding {name}: {events:,} events in "), lines
 
 
 def test_a_missing_file_or_an_unreachable_database_is_one_line_and_an_exit_status(tmp_path: Path) -> None:
