@@ -58,7 +58,6 @@ CREATE TABLE IF NOT EXISTS slips (
     rejected_reason    text
 );
 CREATE INDEX IF NOT EXISTS slips_by_workshop_month ON slips (workshop_id, month);
-CREATE INDEX IF NOT EXISTS slips_by_id_hash ON slips (id_hash);
 CREATE INDEX IF NOT EXISTS slips_by_county ON slips (county, month);
 
 CREATE TABLE IF NOT EXISTS slip_versions (
@@ -146,8 +145,6 @@ CREATE TABLE IF NOT EXISTS entitlements (
     explanation    jsonb NOT NULL,
     PRIMARY KEY (slip_id, subsidy)
 );
-CREATE INDEX IF NOT EXISTS entitlements_by_org_month ON entitlements (organisation, month);
-CREATE INDEX IF NOT EXISTS entitlements_by_county_month ON entitlements (county, month);
 
 CREATE TABLE IF NOT EXISTS workshop_months (
     workshop_id         uuid NOT NULL,
