@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import dict_row
+
 from xiaofei.domain.employment import month_bounds
 from xiaofei.projectors.employment.lookups import (
     CERTIFICATIONS_SQL,
@@ -85,9 +87,8 @@ def render_psycopg(conn: Any, rows: Iterable[Mapping[str, Any]], versions: Mappi
         return {}
 
     def fetch(statement: str, *args: Any) -> list[dict[str, Any]]:
-        cur = conn.execute(psycopg_sql(statement, schema), args)
-        names = [c.name for c in cur.description or []]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        with conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(psycopg_sql(statement, schema), args).fetchall()
 
     slips = fetch(SLIPS_SQL, *key_arrays(keys))
     people = fetch(PEOPLE_SQL, sorted({k[1] for k in keys}))

@@ -155,8 +155,7 @@ def wage_lines(cur: psycopg.Cursor[DictRow], workshop_ids: list[UUID], months: l
     if not cur.rowcount:
         return set()
     # The worker-months' slips in a table of their own, with statistics: the slips table may hold rows loaded in
-    # this very transaction, which its statistics do not know of (the planner chose nested loops over them).
-    cur.execute("ANALYZE wage_months")
+    # this very transaction, which its statistics do not know of (the planner chose nested loops over them)
     # (the subquery is kept apart with OFFSET 0 so that it is probed by worker and month: unfenced, the planner
     # probed the county's month and filtered thousands of rows a worker)
     cur.execute("INSERT INTO wage_slips SELECT s.* FROM wage_months w CROSS JOIN LATERAL (SELECT * FROM slips s"
